@@ -1,0 +1,89 @@
+//! Typed, layered configuration: defaults → file (`INBURGERING_CONFIG`) → `INBURGERING_*`
+//! environment. The embedded default needs none of it.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::PlatformError;
+
+/// Configuration of one process (`serve <service>` or `dev`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Config {
+    /// Database URL: `postgres://…` in production, `sqlite://…?mode=rwc` embedded.
+    /// Kept secret because it may carry a password.
+    #[serde(serialize_with = "serialize_secret_opt")]
+    pub database_url: Option<SecretString>,
+    /// Largest number of pooled database connections per service.
+    pub database_max_connections: u32,
+    /// Kafka bootstrap servers, comma separated.
+    pub kafka_brokers: String,
+    /// OIDC issuer URL (Keycloak realm URL), e.g. `https://sso.example/realms/inburgering`.
+    pub oidc_issuer: String,
+    /// The audience access tokens must carry.
+    pub oidc_audience: String,
+    /// gRPC listen address.
+    pub grpc_addr: SocketAddr,
+    /// Prometheus `/metrics` listen address.
+    pub metrics_addr: SocketAddr,
+    /// OTLP/gRPC collector endpoint; traces are exported only when set.
+    pub otlp_endpoint: Option<String>,
+    /// Folder for the embedded default's SQLite files and dev issuer key.
+    pub data_dir: PathBuf,
+    /// Log filter in `tracing` syntax.
+    pub log: String,
+    /// Attempts before a consumed event goes to the dead-letter topic.
+    pub consumer_max_attempts: u32,
+    /// Upper bound on one gRPC request's processing time, in seconds.
+    pub request_timeout_secs: u64,
+}
+
+fn serialize_secret_opt<S: serde::Serializer>(
+    value: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use secrecy::ExposeSecret;
+    match value {
+        Some(secret) => serializer.serialize_some(secret.expose_secret()),
+        None => serializer.serialize_none(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            database_max_connections: 10,
+            kafka_brokers: "127.0.0.1:9092".into(),
+            oidc_issuer: "http://127.0.0.1:8180/realms/inburgering".into(),
+            oidc_audience: "inburgering".into(),
+            grpc_addr: ([127, 0, 0, 1], 50051).into(),
+            metrics_addr: ([127, 0, 0, 1], 9464).into(),
+            otlp_endpoint: None,
+            data_dir: PathBuf::from("data"),
+            log: "info".into(),
+            consumer_max_attempts: 5,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl Config {
+    /// Reads defaults, then the TOML file named by `INBURGERING_CONFIG` if any, then
+    /// `INBURGERING_*` variables (`INBURGERING_KAFKA_BROKERS`, …).
+    pub fn load() -> Result<Self, PlatformError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Ok(path) = std::env::var("INBURGERING_CONFIG") {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(Env::prefixed("INBURGERING_").ignore(&["CONFIG"]))
+            .extract()
+            .map_err(|e| PlatformError::Config(e.to_string()))
+    }
+}

@@ -1,0 +1,101 @@
+//! One mapping from errors to `tonic::Status`, after Quickwit's `ServiceError`.
+//!
+//! Every service's error enum implements [`ServiceError`]; no handler builds a status by
+//! hand. Infrastructure failures become `UNAVAILABLE` with a generic message: the detail
+//! goes to the log, never to the caller.
+
+use tonic::{Code, Status};
+
+/// What kind of failure an error is, in gRPC's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceErrorCode {
+    /// Bad input: the message names the field and says why.
+    InvalidArgument,
+    /// The thing asked for does not exist, or the caller may not know it does.
+    NotFound,
+    /// It exists already.
+    AlreadyExists,
+    /// The request is valid but the state does not allow it.
+    FailedPrecondition,
+    /// No valid token.
+    Unauthenticated,
+    /// A valid token that may not do this.
+    PermissionDenied,
+    /// A dependency (database, broker) failed; the caller may retry.
+    Unavailable,
+    /// A bug: an invariant did not hold.
+    Internal,
+}
+
+impl ServiceErrorCode {
+    fn grpc(self) -> Code {
+        match self {
+            Self::InvalidArgument => Code::InvalidArgument,
+            Self::NotFound => Code::NotFound,
+            Self::AlreadyExists => Code::AlreadyExists,
+            Self::FailedPrecondition => Code::FailedPrecondition,
+            Self::Unauthenticated => Code::Unauthenticated,
+            Self::PermissionDenied => Code::PermissionDenied,
+            Self::Unavailable => Code::Unavailable,
+            Self::Internal => Code::Internal,
+        }
+    }
+}
+
+/// Implemented by every error that can reach a caller.
+pub trait ServiceError: std::error::Error {
+    /// The gRPC class of this error.
+    fn error_code(&self) -> ServiceErrorCode;
+}
+
+/// Turns any [`ServiceError`] into the status the caller sees, logging what the caller
+/// must not see.
+pub fn into_status<E: ServiceError>(error: E) -> Status {
+    let code = error.error_code();
+    match code {
+        ServiceErrorCode::Unavailable | ServiceErrorCode::Internal => {
+            tracing::error!(error = %error, "request failed");
+            let message = if code == ServiceErrorCode::Unavailable {
+                "a dependency is unavailable; retry later"
+            } else {
+                "internal error"
+            };
+            Status::new(code.grpc(), message)
+        }
+        _ => Status::new(code.grpc(), error.to_string()),
+    }
+}
+
+/// Failures of the platform's own plumbing.
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    #[error("OIDC issuer: {0}")]
+    Oidc(String),
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("telemetry: {0}")]
+    Telemetry(String),
+}
+
+impl ServiceError for PlatformError {
+    fn error_code(&self) -> ServiceErrorCode {
+        match self {
+            Self::Config(_) | Self::Telemetry(_) => ServiceErrorCode::Internal,
+            _ => ServiceErrorCode::Unavailable,
+        }
+    }
+}
+
+impl ServiceError for sea_orm::DbErr {
+    fn error_code(&self) -> ServiceErrorCode {
+        ServiceErrorCode::Unavailable
+    }
+}

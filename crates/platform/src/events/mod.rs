@@ -1,0 +1,221 @@
+//! Events: the transactional outbox, its relay to Kafka, and the idempotent inbox consumer.
+//!
+//! A service stages an event with [`Outbox::stage`] inside the transaction that changes
+//! its state; the [`relay`] publishes committed rows with an idempotent producer and marks
+//! them sent. A consumer applies each event through [`consumer::run`], which records the
+//! event id in the inbox in the same transaction as the effect, so a redelivered event
+//! applies once, and sends what keeps failing to `<topic>.dlq`. Topic, key and the
+//! CloudEvents headers are set here and nowhere else; services never call rdkafka.
+
+pub mod consumer;
+pub mod relay;
+pub mod store;
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use rdkafka::{
+    ClientConfig,
+    admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
+    client::DefaultClientContext,
+    message::{Headers, Message},
+    types::RDKafkaErrorCode,
+};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::PlatformError;
+
+/// CloudEvents Kafka-binding header names (binary content mode).
+pub mod headers {
+    pub const ID: &str = "ce_id";
+    pub const TYPE: &str = "ce_type";
+    pub const SOURCE: &str = "ce_source";
+    pub const TIME: &str = "ce_time";
+    pub const SPECVERSION: &str = "ce_specversion";
+    pub const CONTENT_TYPE: &str = "content-type";
+    pub const TRACEPARENT: &str = "traceparent";
+    /// Why a message was dead-lettered.
+    pub const DLQ_ERROR: &str = "dlq_error";
+    /// How often it was tried.
+    pub const DLQ_ATTEMPTS: &str = "dlq_attempts";
+    /// Which consumer group gave up on it.
+    pub const DLQ_CONSUMER: &str = "dlq_consumer";
+}
+
+/// The content type of every payload: protobuf from `proto/`.
+pub const CONTENT_TYPE: &str = "application/protobuf";
+
+/// The dead-letter topic of `topic`.
+pub fn dlq_topic(topic: &str) -> String {
+    format!("{topic}.dlq")
+}
+
+/// A published event as a consumer sees it.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub id: Uuid,
+    /// The protobuf message's full name, e.g. `inburgering.trajectories.v1.ContractSigned`.
+    pub ce_type: String,
+    pub source: String,
+    pub time: DateTime<Utc>,
+    pub topic: String,
+    /// The aggregate id; never personal data.
+    pub key: Option<String>,
+    pub payload: Vec<u8>,
+    pub traceparent: Option<String>,
+}
+
+impl Envelope {
+    /// Decodes the payload as `M` when the event is of that type; `Ok(None)` when it is
+    /// another type.
+    pub fn decode<M: prost::Message + prost::Name + Default>(
+        &self,
+    ) -> Result<Option<M>, consumer::HandlerError> {
+        if self.ce_type != M::full_name() {
+            return Ok(None);
+        }
+        M::decode(self.payload.as_slice()).map(Some).map_err(|e| {
+            consumer::HandlerError::permanent(format!("payload is not a valid {}: {e}", self.ce_type))
+        })
+    }
+
+    /// Reads the envelope from a Kafka message's CloudEvents headers.
+    pub fn from_message<M: Message>(message: &M) -> Result<Self, String> {
+        let mut id = None;
+        let mut ce_type = None;
+        let mut source = None;
+        let mut time = None;
+        let mut traceparent = None;
+        if let Some(hs) = message.headers() {
+            for h in hs.iter() {
+                let Some(value) = h.value.and_then(|v| std::str::from_utf8(v).ok()) else {
+                    continue;
+                };
+                match h.key {
+                    headers::ID => id = Some(value.to_owned()),
+                    headers::TYPE => ce_type = Some(value.to_owned()),
+                    headers::SOURCE => source = Some(value.to_owned()),
+                    headers::TIME => time = Some(value.to_owned()),
+                    headers::TRACEPARENT => traceparent = Some(value.to_owned()),
+                    _ => {}
+                }
+            }
+        }
+        let id = id.ok_or("missing ce_id header")?;
+        let id = Uuid::parse_str(&id).map_err(|e| format!("ce_id is not a UUID: {e}"))?;
+        let time = time
+            .map(|t| DateTime::parse_from_rfc3339(&t).map(|t| t.with_timezone(&Utc)))
+            .transpose()
+            .map_err(|e| format!("ce_time is not RFC 3339: {e}"))?
+            .unwrap_or_else(Utc::now);
+        Ok(Envelope {
+            id,
+            ce_type: ce_type.ok_or("missing ce_type header")?,
+            source: source.unwrap_or_default(),
+            time,
+            topic: message.topic().to_owned(),
+            key: message
+                .key()
+                .and_then(|k| std::str::from_utf8(k).ok())
+                .map(str::to_owned),
+            payload: message.payload().unwrap_or_default().to_vec(),
+            traceparent,
+        })
+    }
+}
+
+/// Stages a service's events in its outbox table. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    topic: Arc<str>,
+    source: Arc<str>,
+    committed: Arc<Notify>,
+}
+
+impl Outbox {
+    /// The outbox of the service that publishes on `topic`; `service` names the
+    /// CloudEvents source (`/inburgering/<service>`).
+    pub fn new(service: &str, topic: &str) -> Self {
+        Self {
+            topic: topic.into(),
+            source: format!("/inburgering/{service}").into(),
+            committed: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The topic this outbox publishes on.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Writes `event` as an outbox row in the caller's transaction `txn`, keyed by the
+    /// aggregate id `key`. The current trace context travels with it.
+    pub async fn stage<C, M>(&self, txn: &C, key: &str, event: &M) -> Result<Uuid, DbErr>
+    where
+        C: ConnectionTrait,
+        M: prost::Message + prost::Name,
+    {
+        let event_id = Uuid::now_v7();
+        let row = store::outbox::ActiveModel {
+            event_id: Set(event_id),
+            topic: Set(self.topic.to_string()),
+            key: Set(key.to_owned()),
+            ce_type: Set(M::full_name()),
+            ce_source: Set(self.source.to_string()),
+            ce_time: Set(Utc::now()),
+            payload: Set(event.encode_to_vec()),
+            traceparent: Set(crate::telemetry::current_traceparent()),
+            ..Default::default()
+        };
+        store::outbox::Entity::insert(row).exec(txn).await?;
+        Ok(event_id)
+    }
+
+    /// Wakes the relay; call after the transaction that staged events committed.
+    pub fn committed(&self) {
+        self.committed.notify_one();
+    }
+
+    pub(crate) fn wakeups(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+}
+
+/// The base rdkafka client configuration for `brokers`.
+pub fn client_config(brokers: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("socket.keepalive.enable", "true")
+        .set("reconnect.backoff.max.ms", "2000")
+        .set("log_level", "4");
+    config
+}
+
+/// Creates `topics` and their dead-letter topics if they do not exist. In production the
+/// chart's topic definitions create them first; `TopicAlreadyExists` is then expected.
+pub async fn ensure_topics(brokers: &str, topics: &[&str]) -> Result<(), PlatformError> {
+    let admin: AdminClient<DefaultClientContext> = client_config(brokers).create()?;
+    let names: Vec<String> = topics
+        .iter()
+        .flat_map(|t| [t.to_string(), dlq_topic(t)])
+        .collect();
+    let new: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|name| NewTopic::new(name, 1, TopicReplication::Fixed(1)))
+        .collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    for result in admin.create_topics(&new, &options).await? {
+        match result {
+            Ok(topic) => tracing::info!(topic, "topic created"),
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => {
+                return Err(PlatformError::Kafka(rdkafka::error::KafkaError::AdminOp(code)))
+                    .inspect_err(|_| tracing::error!(topic, ?code, "topic creation failed"));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! The outbox and inbox tables, which every service's database holds.
+
+use sea_orm::{DbBackend, Schema};
+use sea_orm_migration::prelude::*;
+
+/// Events staged in the same transaction as the state change, until the relay sends them.
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        /// Commit order; the relay publishes in this order.
+        #[sea_orm(primary_key)]
+        pub seq: i64,
+        /// The CloudEvents id.
+        #[sea_orm(unique)]
+        pub event_id: Uuid,
+        pub topic: String,
+        /// The aggregate id: never personal data.
+        pub key: String,
+        pub ce_type: String,
+        pub ce_source: String,
+        pub ce_time: DateTimeUtc,
+        pub payload: Vec<u8>,
+        pub traceparent: Option<String>,
+        #[sea_orm(indexed)]
+        pub sent_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Ids of events a consumer has applied, written in the same transaction as the effect.
+pub mod inbox {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "inbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub consumer: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+        pub topic: String,
+        pub applied_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Creates the outbox and inbox tables.
+pub struct CreateOutboxAndInbox;
+
+impl MigrationName for CreateOutboxAndInbox {
+    fn name(&self) -> &str {
+        "m0000_platform_outbox_inbox"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateOutboxAndInbox {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_tables(manager, &[&outbox::Entity, &inbox::Entity]).await
+    }
+}
+
+/// Creates each entity's table and indexes as the entity declares them; the one way
+/// services turn their sea-orm entities into a migration.
+pub async fn create_tables(
+    manager: &SchemaManager<'_>,
+    entities: &[&dyn EntityCreate],
+) -> Result<(), DbErr> {
+    let backend: DbBackend = manager.get_database_backend();
+    let schema = Schema::new(backend);
+    for entity in entities {
+        entity.create(manager, &schema).await?;
+    }
+    Ok(())
+}
+
+/// An entity whose table a migration can create.
+#[async_trait::async_trait]
+pub trait EntityCreate: Sync {
+    async fn create(&self, manager: &SchemaManager<'_>, schema: &Schema) -> Result<(), DbErr>;
+}
+
+#[async_trait::async_trait]
+impl<E: sea_orm::EntityTrait + Sync> EntityCreate for E {
+    async fn create(&self, manager: &SchemaManager<'_>, schema: &Schema) -> Result<(), DbErr> {
+        manager
+            .create_table(schema.create_table_from_entity(*self).if_not_exists().to_owned())
+            .await?;
+        for mut index in schema.create_index_from_entity(*self) {
+            manager.create_index(index.if_not_exists().to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,199 @@
+//! The gRPC server bootstrap every service uses: `grpc.health.v1`, reflection, the auth
+//! and trace layer, request limits, and graceful shutdown that drains in-flight calls.
+
+use std::{
+    sync::Arc,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+
+use futures::future::BoxFuture;
+use http::{Request, Response};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::{body::Body, service::Routes, transport::Server};
+use tonic_health::ServingStatus;
+use tower::{Layer, Service};
+use tracing::{Instrument, info_span};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::{
+    PlatformError,
+    auth::{AuthError, ORGANISATION_HEADER, Verifier},
+    metrics, telemetry,
+};
+
+/// Paths that need no token: health checks and reflection.
+const PUBLIC_PREFIXES: [&str; 2] = ["/grpc.health.v1.", "/grpc.reflection."];
+
+/// What the server needs besides the service's routes.
+#[derive(Clone)]
+pub struct ServerOptions {
+    /// Fully qualified gRPC service names, reported SERVING by `grpc.health.v1`.
+    pub service_names: Vec<&'static str>,
+    /// The encoded descriptor set served by reflection.
+    pub descriptor: &'static [u8],
+    /// Upper bound on one call.
+    pub request_timeout: Duration,
+}
+
+/// Serves `routes` on `listener` until `shutdown`; then stops accepting, reports
+/// NOT_SERVING, and waits for in-flight calls to finish.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    verifier: Arc<Verifier>,
+    options: ServerOptions,
+    shutdown: CancellationToken,
+) -> Result<(), PlatformError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in &options.service_names {
+        health.set_service_status(*name, ServingStatus::Serving).await;
+    }
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(options.descriptor)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| PlatformError::Config(format!("reflection: {e}")))?;
+    let local = listener.local_addr()?;
+    tracing::info!(addr = %local, services = ?options.service_names, "gRPC server listening");
+    let names = options.service_names.clone();
+    Server::builder()
+        .timeout(options.request_timeout)
+        .concurrency_limit_per_connection(256)
+        .max_concurrent_streams(256)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .layer(GuardLayer { verifier })
+        .add_routes(routes)
+        .add_service(health_service)
+        .add_service(reflection)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            shutdown.cancelled().await;
+            for name in names {
+                health.set_service_status(name, ServingStatus::NotServing).await;
+            }
+            tracing::info!(addr = %local, "gRPC server draining");
+        })
+        .await?;
+    tracing::info!(addr = %local, "gRPC server stopped");
+    Ok(())
+}
+
+/// Authenticates every call but health and reflection, opens its server span (continuing
+/// the caller's trace), and records `rpc.server.duration`.
+#[derive(Clone)]
+pub struct GuardLayer {
+    verifier: Arc<Verifier>,
+}
+
+impl<S> Layer<S> for GuardLayer {
+    type Service = Guard<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Guard {
+            inner,
+            verifier: self.verifier.clone(),
+        }
+    }
+}
+
+/// The service [`GuardLayer`] makes.
+#[derive(Clone)]
+pub struct Guard<S> {
+    inner: S,
+    verifier: Arc<Verifier>,
+}
+
+impl<S> Service<Request<Body>> for Guard<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        // The clone is fresh; the one that was polled ready handles this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let verifier = self.verifier.clone();
+        let path = request.uri().path().to_owned();
+        if PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p)) {
+            return Box::pin(inner.call(request));
+        }
+        let (service, method) = split_path(&path);
+        let span = info_span!(
+            "rpc",
+            otel.name = %format!("{service}/{method}"),
+            otel.kind = "server",
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+            rpc.grpc.status_code = tracing::field::Empty,
+            enduser.organisation = tracing::field::Empty,
+        );
+        let _ = span.set_parent(telemetry::extract_http(request.headers()));
+        Box::pin(
+            async move {
+                let started = Instant::now();
+                let credentials = credentials(request.headers());
+                let verified = match credentials {
+                    Ok((token, org)) => verifier.verify(&token, org.as_deref()).await,
+                    Err(e) => Err(e),
+                };
+                let response = match verified {
+                    Ok(principal) => {
+                        tracing::Span::current()
+                            .record("enduser.organisation", principal.organisation.alias.as_str());
+                        request.extensions_mut().insert(principal);
+                        inner.call(request).await?
+                    }
+                    Err(refusal) => tonic::Status::from(refusal).into_http(),
+                };
+                let code = response
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("0")
+                    .to_owned();
+                tracing::Span::current().record("rpc.grpc.status_code", code.as_str());
+                metrics::rpc_finished(&service, &method, &code, started.elapsed());
+                Ok(response)
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// The bearer token and the requested organisation, copied out of the headers so that no
+/// borrow of the request lives across the token check.
+fn credentials(headers: &http::HeaderMap) -> Result<(String, Option<String>), AuthError> {
+    let header = headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or(AuthError::MissingToken)?
+        .to_str()
+        .map_err(|_| AuthError::Malformed("the authorization metadata is not text".into()))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| AuthError::Malformed("the authorization metadata is not a Bearer token".into()))?;
+    let requested = headers
+        .get(ORGANISATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok((token.trim().to_owned(), requested))
+}
+
+fn split_path(path: &str) -> (String, String) {
+    let mut parts = path.trim_start_matches('/').splitn(2, '/');
+    let service = parts.next().unwrap_or_default().to_owned();
+    let method = parts.next().unwrap_or_default().to_owned();
+    (service, method)
+}

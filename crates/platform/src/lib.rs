@@ -1,0 +1,21 @@
+//! The one shared kit of the inburgering services.
+//!
+//! It owns the plumbing every service needs and must not repeat: typed layered config,
+//! the database pool and migrations, OIDC token validation and the `Principal`, the
+//! transactional outbox with its relay and the idempotent inbox consumer, telemetry and
+//! trace propagation, the gRPC server bootstrap, and the one mapping from errors to
+//! `tonic::Status`. It must never contain a service's domain: no rule, no table of a
+//! service, no knowledge of a service's proto beyond what a caller passes in.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod metrics;
+pub mod telemetry;
+
+pub use auth::{Principal, Role};
+pub use config::Config;
+pub use error::{PlatformError, ServiceError, ServiceErrorCode};

@@ -1,0 +1,85 @@
+//! Every rule with a number of the trajectories service, named once, citing its source
+//! (DESIGN.md §1 and §3). Where the law changes, change it here and the tests at its edges.
+
+use chrono::{Months, NaiveDate};
+
+/// NIS code of Antwerp: its residents fall under Atlas (DESIGN.md §1).
+pub const ANTWERP_NIS: u32 = 11002;
+/// NIS code of Ghent: its residents fall under In-Gent (DESIGN.md §1).
+pub const GHENT_NIS: u32 = 44021;
+/// The 19 Brussels municipalities, 21001–21019: AgII through its branch Bon (DESIGN.md §1).
+pub const BRUSSELS_NIS: std::ops::RangeInclusive<u32> = 21001..=21019;
+/// Flemish arrondissements, the first two NIS digits: Antwerp 11–13, Flemish Brabant
+/// 23–24, West Flanders 31–38, East Flanders 41–46, Limburg 71–73. Their municipalities
+/// other than Antwerp and Ghent fall under AgII (DESIGN.md §1).
+pub const FLEMISH_ARRONDISSEMENTS: [u32; 22] = [
+    11, 12, 13, 23, 24, 31, 32, 33, 34, 35, 36, 37, 38, 41, 42, 43, 44, 45, 46, 71, 72, 73,
+];
+/// Walloon arrondissement prefixes: Walloon Brabant 25, Hainaut 5x, Liège 6x,
+/// Luxembourg 8x, Namur 9x. No Flemish agency is competent there.
+pub fn is_walloon_prefix(prefix: u32) -> bool {
+    prefix == 25 || (50..=59).contains(&prefix) || (60..=69).contains(&prefix)
+        || (80..=89).contains(&prefix) || (90..=99).contains(&prefix)
+}
+
+/// Economic self-reliance: register with VDAB within 2 months of the start (DESIGN.md §3).
+pub const VDAB_REGISTRATION_MONTHS: u32 = 2;
+
+/// The last day on which the VDAB registration is on time.
+pub fn vdab_registration_deadline(started_on: NaiveDate) -> NaiveDate {
+    started_on
+        .checked_add_months(Months::new(VDAB_REGISTRATION_MONTHS))
+        .expect("a start date the domain accepted is far from the end of the calendar")
+}
+
+/// Each course fee charged when the contract is signed: €90, twice (MO course, NT2
+/// course) (DESIGN.md §3, "2 × €90 when the contract is signed").
+pub const COURSE_FEE_CENTS: i64 = 90_00;
+
+/// Brussels residents pay no course fee: the fee is a rule of the Flemish Region
+/// (issue 3's fee list: "Brussels residents and the exemption categories pay nothing").
+pub fn pays_course_fees(municipality_nis: u32, exempted: bool) -> bool {
+    !BRUSSELS_NIS.contains(&municipality_nis) && !exempted
+}
+
+/// Integration policy under the civic integration decree of 28 February 2003 started on
+/// 1 April 2004; no trajectory starts earlier.
+pub const EARLIEST_START: NaiveDate = NaiveDate::from_ymd_opt(2004, 4, 1)
+    .expect("2004-04-01 is a date");
+
+/// A plausibility bound, not a legal rule: a component deadline more than 5 years after
+/// signing is a typing error (year 2205), not a plan.
+pub const DEADLINE_HORIZON_MONTHS: u32 = 60;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    #[test]
+    fn vdab_deadline_is_two_calendar_months_after_the_start() {
+        assert_eq!(vdab_registration_deadline(d(2026, 1, 15)), d(2026, 3, 15));
+        // End of month clamps, as calendar months do.
+        assert_eq!(vdab_registration_deadline(d(2025, 12, 31)), d(2026, 2, 28));
+    }
+
+    #[test]
+    fn brussels_edges_pay_no_course_fees_and_their_neighbours_do() {
+        assert!(pays_course_fees(21000, false), "21000 is not a Brussels municipality");
+        assert!(!pays_course_fees(21001, false));
+        assert!(!pays_course_fees(21019, false));
+        assert!(pays_course_fees(21020, false));
+        assert!(!pays_course_fees(11002, true), "exempted people pay nothing");
+    }
+
+    #[test]
+    fn walloon_prefixes_are_recognised_at_their_edges() {
+        assert!(is_walloon_prefix(25));
+        assert!(!is_walloon_prefix(24));
+        assert!(is_walloon_prefix(50) && is_walloon_prefix(99));
+        assert!(!is_walloon_prefix(46) && !is_walloon_prefix(73));
+    }
+}
