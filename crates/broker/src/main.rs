@@ -21,7 +21,11 @@ use url::Url;
 struct Args {
     /// Address to listen on and to advertise (host:port); the advertised address is fixed,
     /// so clients must reach the broker at exactly this address.
-    #[arg(long, env = "INBURGERING_BROKER_LISTEN", default_value = "127.0.0.1:9092")]
+    #[arg(
+        long,
+        env = "INBURGERING_BROKER_LISTEN",
+        default_value = "127.0.0.1:9092"
+    )]
     listen: String,
     /// Folder that holds the broker's SQLite file (`broker.db`).
     #[arg(long, env = "INBURGERING_BROKER_DATA", default_value = "data")]

@@ -49,7 +49,9 @@ pub async fn serve(
 ) -> Result<(), PlatformError> {
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in &options.service_names {
-        health.set_service_status(*name, ServingStatus::Serving).await;
+        health
+            .set_service_status(*name, ServingStatus::Serving)
+            .await;
     }
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(options.descriptor)
@@ -71,7 +73,9 @@ pub async fn serve(
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             shutdown.cancelled().await;
             for name in names {
-                health.set_service_status(name, ServingStatus::NotServing).await;
+                health
+                    .set_service_status(name, ServingStatus::NotServing)
+                    .await;
             }
             tracing::info!(addr = %local, "gRPC server draining");
         })
@@ -150,8 +154,10 @@ where
                 };
                 let response = match verified {
                     Ok(principal) => {
-                        tracing::Span::current()
-                            .record("enduser.organisation", principal.organisation.alias.as_str());
+                        tracing::Span::current().record(
+                            "enduser.organisation",
+                            principal.organisation.alias.as_str(),
+                        );
                         request.extensions_mut().insert(principal);
                         inner.call(request).await?
                     }
@@ -183,7 +189,9 @@ fn credentials(headers: &http::HeaderMap) -> Result<(String, Option<String>), Au
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
-        .ok_or_else(|| AuthError::Malformed("the authorization metadata is not a Bearer token".into()))?;
+        .ok_or_else(|| {
+            AuthError::Malformed("the authorization metadata is not a Bearer token".into())
+        })?;
     let requested = headers
         .get(ORGANISATION_HEADER)
         .and_then(|v| v.to_str().ok())

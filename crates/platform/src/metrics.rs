@@ -29,25 +29,61 @@ struct Metrics {
 }
 
 fn latency_histogram() -> Histogram {
-    Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
+    Histogram::new([
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ])
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let mut registry = Registry::default();
-    let rpc_duration = Family::<Labels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
-    registry.register_with_unit("rpc_server_duration", "Duration of gRPC server calls", Unit::Seconds, rpc_duration.clone());
+    let rpc_duration =
+        Family::<Labels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+    registry.register_with_unit(
+        "rpc_server_duration",
+        "Duration of gRPC server calls",
+        Unit::Seconds,
+        rpc_duration.clone(),
+    );
     let auth_refusals = Family::<Labels, Counter>::default();
-    registry.register("auth_refusals", "Requests refused by authentication or authorisation, by reason", auth_refusals.clone());
+    registry.register(
+        "auth_refusals",
+        "Requests refused by authentication or authorisation, by reason",
+        auth_refusals.clone(),
+    );
     let outbox_published = Family::<Labels, Counter>::default();
-    registry.register("outbox_published", "Outbox events published to Kafka", outbox_published.clone());
-    let outbox_lag = Family::<Labels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
-    registry.register_with_unit("outbox_relay_lag", "Time from staging an event to the broker's acknowledgement", Unit::Seconds, outbox_lag.clone());
+    registry.register(
+        "outbox_published",
+        "Outbox events published to Kafka",
+        outbox_published.clone(),
+    );
+    let outbox_lag =
+        Family::<Labels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+    registry.register_with_unit(
+        "outbox_relay_lag",
+        "Time from staging an event to the broker's acknowledgement",
+        Unit::Seconds,
+        outbox_lag.clone(),
+    );
     let outbox_backlog = Family::<Labels, Gauge<i64, std::sync::atomic::AtomicI64>>::default();
-    registry.register("outbox_backlog", "Outbox events not yet published", outbox_backlog.clone());
-    let process_duration = Family::<Labels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
-    registry.register_with_unit("messaging_process_duration", "Duration of applying one consumed event", Unit::Seconds, process_duration.clone());
+    registry.register(
+        "outbox_backlog",
+        "Outbox events not yet published",
+        outbox_backlog.clone(),
+    );
+    let process_duration =
+        Family::<Labels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+    registry.register_with_unit(
+        "messaging_process_duration",
+        "Duration of applying one consumed event",
+        Unit::Seconds,
+        process_duration.clone(),
+    );
     let dead_lettered = Family::<Labels, Counter>::default();
-    registry.register("messaging_dead_lettered", "Events sent to a dead-letter topic", dead_lettered.clone());
+    registry.register(
+        "messaging_dead_lettered",
+        "Events sent to a dead-letter topic",
+        dead_lettered.clone(),
+    );
     Metrics {
         registry: Mutex::new(registry),
         rpc_duration,
@@ -59,7 +95,6 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         dead_lettered,
     }
 });
-
 
 /// Records one finished gRPC call.
 pub fn rpc_finished(service: &str, method: &str, code: &str, elapsed: Duration) {
@@ -122,7 +157,10 @@ pub fn dead_lettered(topic: &str) {
 /// The Prometheus text exposition of every metric.
 pub fn render() -> String {
     let mut out = String::new();
-    let registry = METRICS.registry.lock().expect("metrics registry lock is never poisoned");
+    let registry = METRICS
+        .registry
+        .lock()
+        .expect("metrics registry lock is never poisoned");
     encode(&mut out, &registry).expect("writing to a String cannot fail");
     out
 }
@@ -133,7 +171,10 @@ pub async fn serve(listener: TcpListener, shutdown: CancellationToken) -> std::i
         "/metrics",
         axum::routing::get(|| async {
             (
-                [("content-type", "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+                [(
+                    "content-type",
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                )],
                 render(),
             )
         }),

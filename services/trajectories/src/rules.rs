@@ -18,8 +18,11 @@ pub const FLEMISH_ARRONDISSEMENTS: [u32; 22] = [
 /// Walloon arrondissement prefixes: Walloon Brabant 25, Hainaut 5x, Liège 6x,
 /// Luxembourg 8x, Namur 9x. No Flemish agency is competent there.
 pub fn is_walloon_prefix(prefix: u32) -> bool {
-    prefix == 25 || (50..=59).contains(&prefix) || (60..=69).contains(&prefix)
-        || (80..=89).contains(&prefix) || (90..=99).contains(&prefix)
+    prefix == 25
+        || (50..=59).contains(&prefix)
+        || (60..=69).contains(&prefix)
+        || (80..=89).contains(&prefix)
+        || (90..=99).contains(&prefix)
 }
 
 /// Economic self-reliance: register with VDAB within 2 months of the start (DESIGN.md §3).
@@ -44,8 +47,8 @@ pub fn pays_course_fees(municipality_nis: u32, exempted: bool) -> bool {
 
 /// Integration policy under the civic integration decree of 28 February 2003 started on
 /// 1 April 2004; no trajectory starts earlier.
-pub const EARLIEST_START: NaiveDate = NaiveDate::from_ymd_opt(2004, 4, 1)
-    .expect("2004-04-01 is a date");
+pub const EARLIEST_START: NaiveDate =
+    NaiveDate::from_ymd_opt(2004, 4, 1).expect("2004-04-01 is a date");
 
 /// A plausibility bound, not a legal rule: a component deadline more than 5 years after
 /// signing is a typing error (year 2205), not a plan.
@@ -68,11 +71,17 @@ mod tests {
 
     #[test]
     fn brussels_edges_pay_no_course_fees_and_their_neighbours_do() {
-        assert!(pays_course_fees(21000, false), "21000 is not a Brussels municipality");
+        assert!(
+            pays_course_fees(21000, false),
+            "21000 is not a Brussels municipality"
+        );
         assert!(!pays_course_fees(21001, false));
         assert!(!pays_course_fees(21019, false));
         assert!(pays_course_fees(21020, false));
-        assert!(!pays_course_fees(11002, true), "exempted people pay nothing");
+        assert!(
+            !pays_course_fees(11002, true),
+            "exempted people pay nothing"
+        );
     }
 
     #[test]

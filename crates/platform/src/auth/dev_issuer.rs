@@ -88,13 +88,18 @@ pub struct DevIssuer {
 
 impl std::fmt::Debug for DevIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevIssuer").field("issuer", &self.issuer).finish()
+        f.debug_struct("DevIssuer")
+            .field("issuer", &self.issuer)
+            .finish()
     }
 }
 
 impl DevIssuer {
     /// An issuer with a fresh key (tests).
-    pub fn generate(issuer: impl Into<String>, audience: impl Into<String>) -> Result<Self, PlatformError> {
+    pub fn generate(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> Result<Self, PlatformError> {
         let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
             .map_err(|e| PlatformError::Oidc(format!("generating key: {e}")))?;
         Self::with_key(issuer.into(), audience.into(), key)
@@ -127,7 +132,11 @@ impl DevIssuer {
         Self::with_key(issuer.into(), audience.into(), key)
     }
 
-    fn with_key(issuer: String, audience: String, key: RsaPrivateKey) -> Result<Self, PlatformError> {
+    fn with_key(
+        issuer: String,
+        audience: String,
+        key: RsaPrivateKey,
+    ) -> Result<Self, PlatformError> {
         let pem = key
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| PlatformError::Oidc(format!("encoding key: {e}")))?;
@@ -169,7 +178,13 @@ impl DevIssuer {
     }
 
     /// The claims Keycloak would put in an access token for this organisation and roles.
-    pub fn claims(&self, subject: &str, organisation: Value, roles: &[&str], ttl: Duration) -> Value {
+    pub fn claims(
+        &self,
+        subject: &str,
+        organisation: Value,
+        roles: &[&str],
+        ttl: Duration,
+    ) -> Value {
         let now = chrono::Utc::now().timestamp();
         json!({
             "iss": self.issuer,
@@ -268,7 +283,10 @@ async fn token_endpoint(
             .into_response()
     };
     if request.grant_type != "client_credentials" {
-        return error("unsupported_grant_type", "only client_credentials is offered");
+        return error(
+            "unsupported_grant_type",
+            "only client_credentials is offered",
+        );
     }
     let Some(client) = dev_clients()
         .into_iter()

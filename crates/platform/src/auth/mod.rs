@@ -233,7 +233,8 @@ impl From<AuthError> for tonic::Status {
 /// alias to attributes (`{"atlas": {"id": "…", "kind": ["agency"]}}`).
 pub fn parse_organisations(claim: &serde_json::Value) -> Result<Vec<Organisation>, AuthError> {
     use serde_json::Value;
-    let malformed = || AuthError::Malformed("the organization claim is neither a list nor a map".into());
+    let malformed =
+        || AuthError::Malformed("the organization claim is neither a list nor a map".into());
     match claim {
         Value::Null => Ok(Vec::new()),
         Value::Array(items) => items
@@ -301,7 +302,8 @@ mod tests {
 
     #[test]
     fn list_form_yields_aliases_without_attributes() {
-        let orgs = parse_organisations(&json!(["atlas", "municipality-11002"])).expect("list parses");
+        let orgs =
+            parse_organisations(&json!(["atlas", "municipality-11002"])).expect("list parses");
         assert_eq!(orgs.len(), 2);
         assert_eq!(orgs[0].alias, "atlas");
         assert_eq!(orgs[1].nis(), Some("11002"));
@@ -337,6 +339,9 @@ mod tests {
     #[test]
     fn a_number_is_not_an_organisation_claim() {
         assert!(parse_organisations(&json!(42)).is_err());
-        assert_eq!(select_organisation(vec![], None), Err(AuthError::NoOrganisation));
+        assert_eq!(
+            select_organisation(vec![], None),
+            Err(AuthError::NoOrganisation)
+        );
     }
 }

@@ -9,7 +9,10 @@ use rdkafka::{
     message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders},
     producer::{FutureProducer, FutureRecord},
 };
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait, TryInsertResult};
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
+    TryInsertResult,
+};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info_span};
 
@@ -28,12 +31,18 @@ pub struct HandlerError {
 impl HandlerError {
     /// A failure that a retry may cure (database busy, a dependency down).
     pub fn transient(message: impl Into<String>) -> Self {
-        Self { message: message.into(), permanent: false }
+        Self {
+            message: message.into(),
+            permanent: false,
+        }
     }
 
     /// A failure no retry can cure.
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self { message: message.into(), permanent: true }
+        Self {
+            message: message.into(),
+            permanent: true,
+        }
     }
 }
 
@@ -104,14 +113,27 @@ pub async fn run<H: Handler>(
             }
         };
         let started = std::time::Instant::now();
-        let outcome = process(&db, &dlq, &subscription, handler.as_ref(), &message, &shutdown).await;
+        let outcome = process(
+            &db,
+            &dlq,
+            &subscription,
+            handler.as_ref(),
+            &message,
+            &shutdown,
+        )
+        .await;
         let label = match &outcome {
             Some(Outcome::Applied) => "applied",
             Some(Outcome::Duplicate) => "duplicate",
             Some(Outcome::DeadLettered) => "dead_lettered",
             None => break, // shutting down mid-retry: leave the offset, another run retries
         };
-        metrics::message_processed(message.topic(), &subscription.group, label, started.elapsed());
+        metrics::message_processed(
+            message.topic(),
+            &subscription.group,
+            label,
+            started.elapsed(),
+        );
         // Only now, after the effect (or the DLQ) is durable, does the offset move.
         if let Err(e) = consumer.commit_message(&message, CommitMode::Async) {
             tracing::warn!(error = %e, "offset commit failed; the event may be redelivered and skipped by the inbox");
@@ -219,13 +241,25 @@ async fn dead_letter(
         let mut hs = OwnedHeaders::new();
         if let Some(original) = message.headers() {
             for h in original.iter() {
-                hs = hs.insert(Header { key: h.key, value: h.value });
+                hs = hs.insert(Header {
+                    key: h.key,
+                    value: h.value,
+                });
             }
         }
         hs = hs
-            .insert(Header { key: headers::DLQ_ERROR, value: Some(reason) })
-            .insert(Header { key: headers::DLQ_ATTEMPTS, value: Some(&attempts) })
-            .insert(Header { key: headers::DLQ_CONSUMER, value: Some(&subscription.group) });
+            .insert(Header {
+                key: headers::DLQ_ERROR,
+                value: Some(reason),
+            })
+            .insert(Header {
+                key: headers::DLQ_ATTEMPTS,
+                value: Some(&attempts),
+            })
+            .insert(Header {
+                key: headers::DLQ_CONSUMER,
+                value: Some(&subscription.group),
+            });
         let mut record = FutureRecord::to(&topic).headers(hs);
         if let Some(key) = message.key() {
             record = record.key(key);

@@ -77,7 +77,10 @@ impl Envelope {
             return Ok(None);
         }
         M::decode(self.payload.as_slice()).map(Some).map_err(|e| {
-            consumer::HandlerError::permanent(format!("payload is not a valid {}: {e}", self.ce_type))
+            consumer::HandlerError::permanent(format!(
+                "payload is not a valid {}: {e}",
+                self.ce_type
+            ))
         })
     }
 
@@ -212,8 +215,10 @@ pub async fn ensure_topics(brokers: &str, topics: &[&str]) -> Result<(), Platfor
             Ok(topic) => tracing::info!(topic, "topic created"),
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => {
-                return Err(PlatformError::Kafka(rdkafka::error::KafkaError::AdminOp(code)))
-                    .inspect_err(|_| tracing::error!(topic, ?code, "topic creation failed"));
+                return Err(PlatformError::Kafka(rdkafka::error::KafkaError::AdminOp(
+                    code,
+                )))
+                .inspect_err(|_| tracing::error!(topic, ?code, "topic creation failed"));
             }
         }
     }

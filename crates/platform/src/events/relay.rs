@@ -157,16 +157,39 @@ async fn publish_rows<C: ConnectionTrait>(
         telemetry::set_parent(&span, row.traceparent.as_deref());
         let traceparent = span.in_scope(telemetry::current_traceparent);
         let ce_id = row.event_id.to_string();
-        let ce_time = row.ce_time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let ce_time = row
+            .ce_time
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let mut hs = OwnedHeaders::new_with_capacity(7)
-            .insert(Header { key: headers::ID, value: Some(&ce_id) })
-            .insert(Header { key: headers::TYPE, value: Some(&row.ce_type) })
-            .insert(Header { key: headers::SOURCE, value: Some(&row.ce_source) })
-            .insert(Header { key: headers::TIME, value: Some(&ce_time) })
-            .insert(Header { key: headers::SPECVERSION, value: Some("1.0") })
-            .insert(Header { key: headers::CONTENT_TYPE, value: Some(CONTENT_TYPE) });
+            .insert(Header {
+                key: headers::ID,
+                value: Some(&ce_id),
+            })
+            .insert(Header {
+                key: headers::TYPE,
+                value: Some(&row.ce_type),
+            })
+            .insert(Header {
+                key: headers::SOURCE,
+                value: Some(&row.ce_source),
+            })
+            .insert(Header {
+                key: headers::TIME,
+                value: Some(&ce_time),
+            })
+            .insert(Header {
+                key: headers::SPECVERSION,
+                value: Some("1.0"),
+            })
+            .insert(Header {
+                key: headers::CONTENT_TYPE,
+                value: Some(CONTENT_TYPE),
+            });
         if let Some(tp) = &traceparent {
-            hs = hs.insert(Header { key: headers::TRACEPARENT, value: Some(tp) });
+            hs = hs.insert(Header {
+                key: headers::TRACEPARENT,
+                value: Some(tp),
+            });
         }
         let record = FutureRecord::to(&row.topic)
             .key(&row.key)

@@ -95,10 +95,17 @@ pub trait EntityCreate: Sync {
 impl<E: sea_orm::EntityTrait + Sync> EntityCreate for E {
     async fn create(&self, manager: &SchemaManager<'_>, schema: &Schema) -> Result<(), DbErr> {
         manager
-            .create_table(schema.create_table_from_entity(*self).if_not_exists().to_owned())
+            .create_table(
+                schema
+                    .create_table_from_entity(*self)
+                    .if_not_exists()
+                    .to_owned(),
+            )
             .await?;
         for mut index in schema.create_index_from_entity(*self) {
-            manager.create_index(index.if_not_exists().to_owned()).await?;
+            manager
+                .create_index(index.if_not_exists().to_owned())
+                .await?;
         }
         Ok(())
     }

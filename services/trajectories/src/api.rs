@@ -1,0 +1,450 @@
+//! gRPC handlers: proto ⇄ domain and nothing more.
+
+use chrono::Utc;
+use platform::Principal;
+use proto::trajectories::v1::{self as pb, trajectory_service_server::TrajectoryService};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::{
+    TrajectoryError,
+    domain::{ContractTerms, NationalNumber, Nis, Trajectory},
+    policy,
+    store::{ListFilter, NewPerson, Store},
+};
+
+/// Default and largest page sizes of listings.
+const DEFAULT_PAGE: u64 = 50;
+const MAX_PAGE: i32 = 500;
+
+/// The `TrajectoryService` implementation.
+#[derive(Debug, Clone)]
+pub struct TrajectoryApi {
+    store: Store,
+}
+
+impl TrajectoryApi {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// Loads a trajectory the caller may see; one of another agency is "not found", so
+    /// that its existence does not leak.
+    async fn visible(
+        &self,
+        principal: &Principal,
+        field: &'static str,
+        id: &str,
+    ) -> Result<Trajectory, TrajectoryError> {
+        let trajectory_id = convert::uuid(field, id)?;
+        let scope = policy::case_worker_scope(principal)?;
+        match self.store.load(trajectory_id).await? {
+            Some(t) if scope.contains(&t.agency()) => Ok(t),
+            _ => Err(TrajectoryError::TrajectoryNotFound { trajectory_id }),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl TrajectoryService for TrajectoryApi {
+    #[tracing::instrument(skip_all, fields(person_id))]
+    async fn register_person(
+        &self,
+        request: Request<pb::RegisterPersonRequest>,
+    ) -> Result<Response<pb::RegisterPersonResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::case_worker_scope(principal)?;
+        let req = request.get_ref();
+        let new = NewPerson {
+            national_number: NationalNumber::parse(&req.national_number)?,
+            given_name: convert::name("given_name", &req.given_name)?,
+            family_name: convert::name("family_name", &req.family_name)?,
+            mother_tongue: convert::language("mother_tongue", &req.mother_tongue)?
+                .ok_or_else(|| TrajectoryError::invalid("mother_tongue", "is required"))?,
+            contact_language: convert::language("contact_language", &req.contact_language)?,
+            registered_by: principal.organisation.alias.clone(),
+        };
+        let (person_id, created) = self.store.register_person(new).await?;
+        tracing::Span::current().record("person_id", person_id.to_string());
+        tracing::info!(created, "person registered");
+        Ok(Response::new(pb::RegisterPersonResponse {
+            person_id: person_id.to_string(),
+            created,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(person_id, trajectory_id))]
+    async fn start_trajectory(
+        &self,
+        request: Request<pb::StartTrajectoryRequest>,
+    ) -> Result<Response<pb::StartTrajectoryResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let person_id = convert::uuid("person_id", &req.person_id)?;
+        tracing::Span::current().record("person_id", person_id.to_string());
+        let municipality = Nis::parse(&req.municipality_nis)?;
+        let status = convert::status_from(req.status)?.ok_or_else(|| {
+            TrajectoryError::invalid("status", "is required (obliged, entitled or voluntary)")
+        })?;
+        let exemption = convert::exemption_from(req.exemption_reason)?;
+        let started_on = convert::date_from("started_on", req.started_on.as_ref())?
+            .ok_or_else(|| TrajectoryError::invalid("started_on", "is required"))?;
+        if !policy::may_handle(principal, municipality.agency())? {
+            return Err(platform::auth::AuthError::Forbidden(format!(
+                "municipality {municipality} falls under {}, not {}",
+                municipality.agency().as_str(),
+                principal.organisation.alias
+            ))
+            .into());
+        }
+        if !self
+            .store
+            .person_exists(person_id)
+            .await
+            .map_err(Status::from)?
+        {
+            return Err(TrajectoryError::PersonNotFound { person_id }.into());
+        }
+        let today = Utc::now().date_naive();
+        let (trajectory, _started) = Trajectory::start(
+            person_id,
+            municipality,
+            status,
+            exemption,
+            started_on,
+            today,
+        )?;
+        self.store.start(&trajectory).await?;
+        tracing::Span::current().record("trajectory_id", trajectory.id.to_string());
+        tracing::info!(agency = trajectory.agency().as_str(), "trajectory started");
+        Ok(Response::new(pb::StartTrajectoryResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn sign_contract(
+        &self,
+        request: Request<pb::SignContractRequest>,
+    ) -> Result<Response<pb::SignContractResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let terms = ContractTerms {
+            signed_on: convert::date_from("signed_on", req.signed_on.as_ref())?
+                .ok_or_else(|| TrajectoryError::invalid("signed_on", "is required"))?,
+            rights_and_duties_accepted: req.rights_and_duties_accepted,
+            nt2_deadline: convert::date_from("nt2_deadline", req.nt2_deadline.as_ref())?,
+            mo_deadline: convert::date_from("mo_deadline", req.mo_deadline.as_ref())?,
+            participation_deadline: convert::date_from(
+                "participation_deadline",
+                req.participation_deadline.as_ref(),
+            )?,
+        };
+        let mut trajectory = self
+            .visible(principal, "trajectory_id", &req.trajectory_id)
+            .await?;
+        trajectory.sign_contract(terms)?;
+        self.store.save_contract(&trajectory).await?;
+        tracing::info!("contract signed");
+        Ok(Response::new(pb::SignContractResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn get_trajectory(
+        &self,
+        request: Request<pb::GetTrajectoryRequest>,
+    ) -> Result<Response<pb::GetTrajectoryResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let trajectory = self
+            .visible(principal, "trajectory_id", &request.get_ref().trajectory_id)
+            .await?;
+        Ok(Response::new(pb::GetTrajectoryResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_trajectories(
+        &self,
+        request: Request<pb::ListTrajectoriesRequest>,
+    ) -> Result<Response<pb::ListTrajectoriesResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let mut agencies = policy::case_worker_scope(principal)?;
+        if let Some(wanted) = convert::agency_from(req.agency)? {
+            if !agencies.contains(&wanted) {
+                return Err(platform::auth::AuthError::Forbidden(format!(
+                    "agency {} is outside organisation {}",
+                    wanted.as_str(),
+                    principal.organisation.alias
+                ))
+                .into());
+            }
+            agencies = vec![wanted];
+        }
+        let page = req.page.clone().unwrap_or_default();
+        let limit = match page.page_size {
+            0 => DEFAULT_PAGE,
+            n if (1..=MAX_PAGE).contains(&n) => n as u64,
+            n => {
+                return Err(TrajectoryError::invalid(
+                    "page.page_size",
+                    format!("{n} is not between 1 and {MAX_PAGE}"),
+                )
+                .into());
+            }
+        };
+        let after = if page.page_token.is_empty() {
+            None
+        } else {
+            Some(Uuid::parse_str(&page.page_token).map_err(|_| {
+                TrajectoryError::invalid(
+                    "page.page_token",
+                    "is not a token from a previous response",
+                )
+            })?)
+        };
+        let municipality = if req.municipality_nis.is_empty() {
+            None
+        } else {
+            Some(Nis::parse(&req.municipality_nis)?)
+        };
+        // One more than the page tells whether another page follows.
+        let mut rows = self
+            .store
+            .list(ListFilter {
+                agencies,
+                status: convert::status_from(req.status)?,
+                municipality,
+                after,
+                limit: limit + 1,
+            })
+            .await?;
+        let next_page_token = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|t| t.id.to_string()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListTrajectoriesResponse {
+            trajectories: rows.iter().map(convert::trajectory).collect(),
+            page: Some(proto::common::v1::PageResponse { next_page_token }),
+        }))
+    }
+}
+
+/// Conversions between proto and domain values, each naming the field it checks.
+pub mod convert {
+    use chrono::{Datelike, NaiveDate};
+    use proto::{common::v1 as common, trajectories::v1 as pb};
+    use uuid::Uuid;
+
+    use crate::{
+        TrajectoryError,
+        domain::{
+            Agency, Component, Contract, ExemptionReason, FeeKind, ObligationStatus, Trajectory,
+        },
+    };
+
+    /// Names longer than this are refused; no civil register holds longer ones.
+    const MAX_NAME_CHARS: usize = 200;
+
+    pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, TrajectoryError> {
+        if value.is_empty() {
+            return Err(TrajectoryError::invalid(field, "is required"));
+        }
+        Uuid::parse_str(value)
+            .map_err(|_| TrajectoryError::invalid(field, format!("{value:?} is not a UUID")))
+    }
+
+    pub fn name(field: &'static str, value: &str) -> Result<String, TrajectoryError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(TrajectoryError::invalid(field, "is required"));
+        }
+        if value.chars().count() > MAX_NAME_CHARS {
+            return Err(TrajectoryError::invalid(
+                field,
+                format!("is longer than {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(TrajectoryError::invalid(
+                field,
+                "contains control characters",
+            ));
+        }
+        Ok(value.to_owned())
+    }
+
+    /// An ISO 639 code (2 or 3 lowercase letters); empty is `None`.
+    pub fn language(field: &'static str, value: &str) -> Result<Option<String>, TrajectoryError> {
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if !(2..=3).contains(&value.len()) || !value.chars().all(|c| c.is_ascii_lowercase()) {
+            return Err(TrajectoryError::invalid(
+                field,
+                format!("{value:?} is not an ISO 639 language code such as \"ar\""),
+            ));
+        }
+        Ok(Some(value.to_owned()))
+    }
+
+    pub fn date_from(
+        field: &'static str,
+        value: Option<&common::Date>,
+    ) -> Result<Option<NaiveDate>, TrajectoryError> {
+        let Some(d) = value else { return Ok(None) };
+        let month = u32::try_from(d.month).ok();
+        let day = u32::try_from(d.day).ok();
+        match (month, day) {
+            (Some(m), Some(day)) => NaiveDate::from_ymd_opt(d.year, m, day)
+                .map(Some)
+                .ok_or_else(|| {
+                    TrajectoryError::invalid(
+                        field,
+                        format!("{}-{}-{} is not a calendar date", d.year, d.month, d.day),
+                    )
+                }),
+            _ => Err(TrajectoryError::invalid(
+                field,
+                "month and day must be positive",
+            )),
+        }
+    }
+
+    pub fn date(d: NaiveDate) -> common::Date {
+        common::Date {
+            year: d.year(),
+            month: d.month() as i32,
+            day: d.day() as i32,
+        }
+    }
+
+    pub fn status_from(value: i32) -> Result<Option<ObligationStatus>, TrajectoryError> {
+        match pb::ObligationStatus::try_from(value) {
+            Ok(pb::ObligationStatus::Unspecified) => Ok(None),
+            Ok(pb::ObligationStatus::Obliged) => Ok(Some(ObligationStatus::Obliged)),
+            Ok(pb::ObligationStatus::Entitled) => Ok(Some(ObligationStatus::Entitled)),
+            Ok(pb::ObligationStatus::Voluntary) => Ok(Some(ObligationStatus::Voluntary)),
+            Err(_) => Err(TrajectoryError::invalid(
+                "status",
+                format!("{value} is not an obligation status"),
+            )),
+        }
+    }
+
+    pub fn status(s: ObligationStatus) -> pb::ObligationStatus {
+        match s {
+            ObligationStatus::Obliged => pb::ObligationStatus::Obliged,
+            ObligationStatus::Entitled => pb::ObligationStatus::Entitled,
+            ObligationStatus::Voluntary => pb::ObligationStatus::Voluntary,
+        }
+    }
+
+    pub fn exemption_from(value: i32) -> Result<Option<ExemptionReason>, TrajectoryError> {
+        match pb::ExemptionReason::try_from(value) {
+            Ok(pb::ExemptionReason::Unspecified) => Ok(None),
+            Ok(pb::ExemptionReason::SeriousIllness) => Ok(Some(ExemptionReason::SeriousIllness)),
+            Ok(pb::ExemptionReason::MentalDisability) => {
+                Ok(Some(ExemptionReason::MentalDisability))
+            }
+            Ok(pb::ExemptionReason::PhysicalDisability) => {
+                Ok(Some(ExemptionReason::PhysicalDisability))
+            }
+            Err(_) => Err(TrajectoryError::invalid(
+                "exemption_reason",
+                format!("{value} is not an exemption reason"),
+            )),
+        }
+    }
+
+    pub fn exemption(e: Option<ExemptionReason>) -> pb::ExemptionReason {
+        match e {
+            None => pb::ExemptionReason::Unspecified,
+            Some(ExemptionReason::SeriousIllness) => pb::ExemptionReason::SeriousIllness,
+            Some(ExemptionReason::MentalDisability) => pb::ExemptionReason::MentalDisability,
+            Some(ExemptionReason::PhysicalDisability) => pb::ExemptionReason::PhysicalDisability,
+        }
+    }
+
+    pub fn agency_from(value: i32) -> Result<Option<Agency>, TrajectoryError> {
+        match common::Agency::try_from(value) {
+            Ok(common::Agency::Unspecified) => Ok(None),
+            Ok(common::Agency::Agii) => Ok(Some(Agency::Agii)),
+            Ok(common::Agency::Bon) => Ok(Some(Agency::Bon)),
+            Ok(common::Agency::Atlas) => Ok(Some(Agency::Atlas)),
+            Ok(common::Agency::InGent) => Ok(Some(Agency::InGent)),
+            Err(_) => Err(TrajectoryError::invalid(
+                "agency",
+                format!("{value} is not an agency"),
+            )),
+        }
+    }
+
+    pub fn agency(a: Agency) -> common::Agency {
+        match a {
+            Agency::Agii => common::Agency::Agii,
+            Agency::Bon => common::Agency::Bon,
+            Agency::Atlas => common::Agency::Atlas,
+            Agency::InGent => common::Agency::InGent,
+        }
+    }
+
+    fn component(c: Component) -> pb::Component {
+        match c {
+            Component::Nt2 => pb::Component::Nt2,
+            Component::Mo => pb::Component::Mo,
+            Component::EconomicSelfReliance => pb::Component::EconomicSelfReliance,
+            Component::Participation => pb::Component::Participation,
+        }
+    }
+
+    pub fn deadlines(c: &Contract) -> Vec<pb::ComponentDeadline> {
+        c.deadlines()
+            .into_iter()
+            .map(|(comp, d)| pb::ComponentDeadline {
+                component: component(comp) as i32,
+                deadline: Some(date(d)),
+            })
+            .collect()
+    }
+
+    fn fee_kind(k: FeeKind) -> pb::FeeKind {
+        match k {
+            FeeKind::Nt2Course => pb::FeeKind::Nt2Course,
+            FeeKind::MoCourse => pb::FeeKind::MoCourse,
+        }
+    }
+
+    pub fn trajectory(t: &Trajectory) -> pb::Trajectory {
+        pb::Trajectory {
+            trajectory_id: t.id.to_string(),
+            person_id: t.person_id.to_string(),
+            municipality_nis: t.municipality.to_string(),
+            agency: agency(t.agency()) as i32,
+            status: status(t.status) as i32,
+            exemption_reason: exemption(t.exemption) as i32,
+            started_on: Some(date(t.started_on)),
+            contract: t.contract.as_ref().map(|c| pb::Contract {
+                signed_on: Some(date(c.signed_on)),
+                deadlines: deadlines(c),
+                rights_and_duties_clause: c.rights_and_duties_clause,
+                fees: c
+                    .fees
+                    .iter()
+                    .map(|f| pb::Fee {
+                        kind: fee_kind(f.kind) as i32,
+                        amount: Some(common::Money { cents: f.cents }),
+                    })
+                    .collect(),
+                fees_total: Some(common::Money {
+                    cents: c.fees_total(),
+                }),
+            }),
+        }
+    }
+}

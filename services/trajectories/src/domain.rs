@@ -1,0 +1,713 @@
+//! The trajectories domain: types that cannot be invalid once parsed, and the state
+//! changes with the events they cause. No I/O here.
+
+use std::fmt;
+
+use chrono::{Months, NaiveDate};
+use uuid::Uuid;
+
+use crate::{TrajectoryError, rules};
+
+/// A Belgian national register number, checked. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NationalNumber(String);
+
+impl NationalNumber {
+    /// Parses 11 digits, allowing the usual separators (`85.07.30-033.61`), and checks the
+    /// mod-97 check digits: `97 - (first nine digits mod 97)`, or for people born from
+    /// 2000 the same over the nine digits prefixed with `2`.
+    pub fn parse(input: &str) -> Result<Self, TrajectoryError> {
+        let field = "national_number";
+        let digits: String = input
+            .chars()
+            .filter(|c| !matches!(c, '.' | '-' | ' '))
+            .collect();
+        if digits.is_empty() {
+            return Err(TrajectoryError::invalid(field, "is required"));
+        }
+        if !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(TrajectoryError::invalid(
+                field,
+                "may hold only digits and the separators . - and space",
+            ));
+        }
+        if digits.len() != 11 {
+            return Err(TrajectoryError::invalid(
+                field,
+                format!("must have 11 digits, has {}", digits.len()),
+            ));
+        }
+        let base: u64 = digits[..9].parse().expect("nine ASCII digits parse");
+        let check: u64 = digits[9..].parse().expect("two ASCII digits parse");
+        let before_2000 = 97 - base % 97;
+        let from_2000 = 97 - (2_000_000_000 + base) % 97;
+        if check != before_2000 && check != from_2000 {
+            return Err(TrajectoryError::invalid(
+                field,
+                "check digits do not match (mod 97)",
+            ));
+        }
+        Ok(Self(digits))
+    }
+
+    /// The 11 digits, for storage only.
+    pub fn digits(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NationalNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NationalNumber(<redacted>)")
+    }
+}
+
+/// A municipality's NIS code, with the agency competent for its residents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nis {
+    code: u32,
+    agency: Agency,
+}
+
+impl Nis {
+    /// Parses a 5-digit NIS code of a Flemish or Brussels municipality (DESIGN.md §1).
+    pub fn parse(input: &str) -> Result<Self, TrajectoryError> {
+        let field = "municipality_nis";
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(TrajectoryError::invalid(field, "is required"));
+        }
+        if input.len() != 5 || !input.chars().all(|c| c.is_ascii_digit()) {
+            return Err(TrajectoryError::invalid(
+                field,
+                format!("{input:?} is not a 5-digit NIS code"),
+            ));
+        }
+        let code: u32 = input.parse().expect("five ASCII digits parse");
+        let prefix = code / 1000;
+        let agency = if code == rules::ANTWERP_NIS {
+            Agency::Atlas
+        } else if code == rules::GHENT_NIS {
+            Agency::InGent
+        } else if rules::BRUSSELS_NIS.contains(&code) {
+            Agency::Bon
+        } else if prefix == 21 {
+            return Err(TrajectoryError::invalid(
+                field,
+                format!("{input} is not one of the 19 Brussels municipalities (21001–21019)"),
+            ));
+        } else if rules::FLEMISH_ARRONDISSEMENTS.contains(&prefix) {
+            Agency::Agii
+        } else if rules::is_walloon_prefix(prefix) {
+            return Err(TrajectoryError::invalid(
+                field,
+                format!("{input} is a Walloon municipality; no Flemish agency is competent there"),
+            ));
+        } else {
+            return Err(TrajectoryError::invalid(
+                field,
+                format!("{input} is not a known NIS arrondissement"),
+            ));
+        };
+        Ok(Self { code, agency })
+    }
+
+    /// The 5-digit code.
+    pub fn code(self) -> u32 {
+        self.code
+    }
+
+    /// The agency competent for residents of this municipality.
+    pub fn agency(self) -> Agency {
+        self.agency
+    }
+}
+
+impl fmt::Display for Nis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:05}", self.code)
+    }
+}
+
+/// The integration agencies (Bon is AgII's Brussels branch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Agency {
+    Agii,
+    Bon,
+    Atlas,
+    InGent,
+}
+
+impl Agency {
+    /// The stored name, which is also the organisation alias.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agency::Agii => "agii",
+            Agency::Bon => "bon",
+            Agency::Atlas => "atlas",
+            Agency::InGent => "in-gent",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn from_stored(s: &str) -> Option<Agency> {
+        [Agency::Agii, Agency::Bon, Agency::Atlas, Agency::InGent]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
+/// Why someone follows a trajectory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObligationStatus {
+    Obliged,
+    Entitled,
+    Voluntary,
+}
+
+impl ObligationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObligationStatus::Obliged => "obliged",
+            ObligationStatus::Entitled => "entitled",
+            ObligationStatus::Voluntary => "voluntary",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        [Self::Obliged, Self::Entitled, Self::Voluntary]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// Grounds that exempt an obliged person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExemptionReason {
+    SeriousIllness,
+    MentalDisability,
+    PhysicalDisability,
+}
+
+impl ExemptionReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SeriousIllness => "serious-illness",
+            Self::MentalDisability => "mental-disability",
+            Self::PhysicalDisability => "physical-disability",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        [
+            Self::SeriousIllness,
+            Self::MentalDisability,
+            Self::PhysicalDisability,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// The four components of a trajectory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    Nt2,
+    Mo,
+    EconomicSelfReliance,
+    Participation,
+}
+
+/// What a fee pays for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeeKind {
+    Nt2Course,
+    MoCourse,
+}
+
+impl FeeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeeKind::Nt2Course => "nt2-course",
+            FeeKind::MoCourse => "mo-course",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        [Self::Nt2Course, Self::MoCourse]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// A fee charged to the person, in cents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fee {
+    pub kind: FeeKind,
+    pub cents: i64,
+}
+
+/// The signed contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contract {
+    pub signed_on: NaiveDate,
+    pub nt2_deadline: NaiveDate,
+    pub mo_deadline: NaiveDate,
+    pub vdab_deadline: NaiveDate,
+    /// Absent when participation is not part of this person's contract.
+    pub participation_deadline: Option<NaiveDate>,
+    pub rights_and_duties_clause: bool,
+    pub fees: Vec<Fee>,
+}
+
+impl Contract {
+    /// Every deadline with its component.
+    pub fn deadlines(&self) -> Vec<(Component, NaiveDate)> {
+        let mut all = vec![
+            (Component::Nt2, self.nt2_deadline),
+            (Component::Mo, self.mo_deadline),
+            (Component::EconomicSelfReliance, self.vdab_deadline),
+        ];
+        if let Some(p) = self.participation_deadline {
+            all.push((Component::Participation, p));
+        }
+        all
+    }
+
+    /// The sum of the fees, in cents.
+    pub fn fees_total(&self) -> i64 {
+        self.fees.iter().map(|f| f.cents).sum()
+    }
+}
+
+/// What the case worker fixes when the contract is signed.
+#[derive(Debug, Clone)]
+pub struct ContractTerms {
+    pub signed_on: NaiveDate,
+    pub rights_and_duties_accepted: bool,
+    pub nt2_deadline: Option<NaiveDate>,
+    pub mo_deadline: Option<NaiveDate>,
+    pub participation_deadline: Option<NaiveDate>,
+}
+
+/// A person's trajectory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trajectory {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub municipality: Nis,
+    pub status: ObligationStatus,
+    pub exemption: Option<ExemptionReason>,
+    pub started_on: NaiveDate,
+    pub contract: Option<Contract>,
+}
+
+/// What a state change caused, for the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrajectoryEvent {
+    Started,
+    ContractSigned,
+}
+
+impl Trajectory {
+    /// The competent agency.
+    pub fn agency(&self) -> Agency {
+        self.municipality.agency()
+    }
+
+    /// Starts a trajectory on `started_on`, which may not lie after `today`.
+    pub fn start(
+        person_id: Uuid,
+        municipality: Nis,
+        status: ObligationStatus,
+        exemption: Option<ExemptionReason>,
+        started_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(Self, TrajectoryEvent), TrajectoryError> {
+        if exemption.is_some() && status != ObligationStatus::Obliged {
+            return Err(TrajectoryError::invalid(
+                "exemption_reason",
+                "only an obliged person can be exempted",
+            ));
+        }
+        if started_on < rules::EARLIEST_START {
+            return Err(TrajectoryError::invalid(
+                "started_on",
+                format!(
+                    "lies before {}, when civic integration began",
+                    rules::EARLIEST_START
+                ),
+            ));
+        }
+        if started_on > today {
+            return Err(TrajectoryError::invalid("started_on", "lies in the future"));
+        }
+        let trajectory = Self {
+            id: Uuid::now_v7(),
+            person_id,
+            municipality,
+            status,
+            exemption,
+            started_on,
+            contract: None,
+        };
+        Ok((trajectory, TrajectoryEvent::Started))
+    }
+
+    /// Signs the contract: the case worker's deadlines, the VDAB deadline from the rules,
+    /// the rights-and-duties clause, and the course fees.
+    pub fn sign_contract(
+        &mut self,
+        terms: ContractTerms,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        if self.contract.is_some() {
+            return Err(TrajectoryError::ContractAlreadySigned {
+                trajectory_id: self.id,
+            });
+        }
+        if !terms.rights_and_duties_accepted {
+            return Err(TrajectoryError::invalid(
+                "rights_and_duties_accepted",
+                "the contract includes the clause on essential rights and duties; it must be accepted",
+            ));
+        }
+        if terms.signed_on < self.started_on {
+            return Err(TrajectoryError::invalid(
+                "signed_on",
+                format!(
+                    "lies before the start of the trajectory ({})",
+                    self.started_on
+                ),
+            ));
+        }
+        let horizon = terms
+            .signed_on
+            .checked_add_months(Months::new(rules::DEADLINE_HORIZON_MONTHS))
+            .expect("a signing date near today is far from the end of the calendar");
+        let check = |field: &'static str, date: NaiveDate| {
+            if date <= terms.signed_on {
+                Err(TrajectoryError::invalid(
+                    field,
+                    "must lie after the signing date",
+                ))
+            } else if date > horizon {
+                Err(TrajectoryError::invalid(
+                    field,
+                    format!(
+                        "lies more than {} months after signing",
+                        rules::DEADLINE_HORIZON_MONTHS
+                    ),
+                ))
+            } else {
+                Ok(date)
+            }
+        };
+        let nt2_deadline = check(
+            "nt2_deadline",
+            terms
+                .nt2_deadline
+                .ok_or_else(|| TrajectoryError::invalid("nt2_deadline", "is required"))?,
+        )?;
+        let mo_deadline = check(
+            "mo_deadline",
+            terms
+                .mo_deadline
+                .ok_or_else(|| TrajectoryError::invalid("mo_deadline", "is required"))?,
+        )?;
+        let participation_deadline = terms
+            .participation_deadline
+            .map(|d| check("participation_deadline", d))
+            .transpose()?;
+        let fee = if rules::pays_course_fees(self.municipality.code(), self.exemption.is_some()) {
+            rules::COURSE_FEE_CENTS
+        } else {
+            0
+        };
+        self.contract = Some(Contract {
+            signed_on: terms.signed_on,
+            nt2_deadline,
+            mo_deadline,
+            vdab_deadline: rules::vdab_registration_deadline(self.started_on),
+            participation_deadline,
+            rights_and_duties_clause: true,
+            fees: vec![
+                Fee {
+                    kind: FeeKind::MoCourse,
+                    cents: fee,
+                },
+                Fee {
+                    kind: FeeKind::Nt2Course,
+                    cents: fee,
+                },
+            ],
+        });
+        Ok(vec![TrajectoryEvent::ContractSigned])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    /// Builds a valid number from birth date digits and a serial, before or from 2000.
+    fn valid_number(base: u64, from_2000: bool) -> String {
+        let check = if from_2000 {
+            97 - (2_000_000_000 + base) % 97
+        } else {
+            97 - base % 97
+        };
+        format!("{base:09}{check:02}")
+    }
+
+    #[test]
+    fn a_number_from_before_2000_passes_and_its_typo_fails() {
+        let n = valid_number(850_730_033, false);
+        assert!(NationalNumber::parse(&n).is_ok());
+        let typo = format!("{}{}", &n[..10], (n.as_bytes()[10] - b'0' + 1) % 10);
+        let err = NationalNumber::parse(&typo)
+            .expect_err("typo must fail")
+            .to_string();
+        assert!(
+            err.contains("national_number") && err.contains("mod 97"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_number_born_from_2000_uses_the_2_prefix() {
+        let n = valid_number(10_203_123, true);
+        assert!(NationalNumber::parse(&n).is_ok(), "{n}");
+        // The same base with the pre-2000 check digits is a different valid number; the
+        // post-2000 digits are not valid without the prefix rule.
+        assert_ne!(n, valid_number(10_203_123, false));
+    }
+
+    #[test]
+    fn separators_are_allowed_but_letters_and_lengths_are_named() {
+        let n = valid_number(850_730_033, false);
+        let dotted = format!(
+            "{}.{}.{}-{}.{}",
+            &n[0..2],
+            &n[2..4],
+            &n[4..6],
+            &n[6..9],
+            &n[9..]
+        );
+        assert_eq!(NationalNumber::parse(&dotted).expect("dotted").digits(), n);
+        assert!(
+            NationalNumber::parse("8507300336X")
+                .unwrap_err()
+                .to_string()
+                .contains("only digits")
+        );
+        assert!(
+            NationalNumber::parse("1234567890")
+                .unwrap_err()
+                .to_string()
+                .contains("has 10")
+        );
+        assert!(
+            NationalNumber::parse("")
+                .unwrap_err()
+                .to_string()
+                .contains("required")
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_number() {
+        let n = NationalNumber::parse(&valid_number(850_730_033, false)).expect("valid");
+        assert!(!format!("{n:?}").contains("850730033"));
+    }
+
+    #[test]
+    fn nis_codes_map_to_the_competent_agency() {
+        assert_eq!(Nis::parse("11002").unwrap().agency(), Agency::Atlas);
+        assert_eq!(Nis::parse("44021").unwrap().agency(), Agency::InGent);
+        assert_eq!(Nis::parse("21001").unwrap().agency(), Agency::Bon);
+        assert_eq!(Nis::parse("21019").unwrap().agency(), Agency::Bon);
+        assert_eq!(
+            Nis::parse("11001").unwrap().agency(),
+            Agency::Agii,
+            "Aartselaar"
+        );
+        assert_eq!(Nis::parse("44020").unwrap().agency(), Agency::Agii);
+        assert_eq!(Nis::parse("73109").unwrap().agency(), Agency::Agii);
+    }
+
+    #[test]
+    fn walloon_unknown_and_malformed_nis_codes_say_why() {
+        assert!(
+            Nis::parse("62063")
+                .unwrap_err()
+                .to_string()
+                .contains("Walloon"),
+            "Liège"
+        );
+        assert!(
+            Nis::parse("21020")
+                .unwrap_err()
+                .to_string()
+                .contains("19 Brussels")
+        );
+        assert!(
+            Nis::parse("21000")
+                .unwrap_err()
+                .to_string()
+                .contains("19 Brussels")
+        );
+        assert!(
+            Nis::parse("10000")
+                .unwrap_err()
+                .to_string()
+                .contains("not a known")
+        );
+        assert!(
+            Nis::parse("1100")
+                .unwrap_err()
+                .to_string()
+                .contains("5-digit")
+        );
+    }
+
+    fn started(nis: &str) -> Trajectory {
+        Trajectory::start(
+            Uuid::now_v7(),
+            Nis::parse(nis).unwrap(),
+            ObligationStatus::Obliged,
+            None,
+            d(2026, 1, 15),
+            d(2026, 11, 28),
+        )
+        .expect("valid start")
+        .0
+    }
+
+    fn terms(signed_on: NaiveDate) -> ContractTerms {
+        ContractTerms {
+            signed_on,
+            rights_and_duties_accepted: true,
+            nt2_deadline: Some(d(2026, 12, 31)),
+            mo_deadline: Some(d(2026, 9, 30)),
+            participation_deadline: Some(d(2026, 12, 31)),
+        }
+    }
+
+    #[test]
+    fn signing_charges_two_course_fees_and_fixes_the_vdab_deadline() {
+        let mut t = started("11002");
+        assert_eq!(
+            t.sign_contract(terms(d(2026, 1, 20))).unwrap(),
+            vec![TrajectoryEvent::ContractSigned]
+        );
+        let c = t.contract.as_ref().unwrap();
+        assert_eq!(c.fees_total(), 2 * 90_00);
+        assert_eq!(c.vdab_deadline, d(2026, 3, 15));
+        assert!(c.rights_and_duties_clause);
+    }
+
+    #[test]
+    fn brussels_residents_sign_without_fees() {
+        let mut t = started("21004");
+        t.sign_contract(terms(d(2026, 1, 20))).unwrap();
+        assert_eq!(t.contract.unwrap().fees_total(), 0);
+    }
+
+    #[test]
+    fn signing_twice_is_refused() {
+        let mut t = started("11002");
+        t.sign_contract(terms(d(2026, 1, 20))).unwrap();
+        assert!(matches!(
+            t.sign_contract(terms(d(2026, 1, 21))),
+            Err(TrajectoryError::ContractAlreadySigned { .. })
+        ));
+    }
+
+    #[test]
+    fn signing_before_the_start_or_deadlines_before_signing_are_refused() {
+        let mut t = started("11002");
+        assert!(
+            t.sign_contract(terms(d(2026, 1, 14)))
+                .unwrap_err()
+                .to_string()
+                .starts_with("signed_on")
+        );
+        let mut late = terms(d(2026, 1, 20));
+        late.mo_deadline = Some(d(2026, 1, 20));
+        assert!(
+            t.sign_contract(late)
+                .unwrap_err()
+                .to_string()
+                .starts_with("mo_deadline")
+        );
+        let mut far = terms(d(2026, 1, 20));
+        far.nt2_deadline = Some(d(2205, 1, 1));
+        assert!(
+            t.sign_contract(far)
+                .unwrap_err()
+                .to_string()
+                .starts_with("nt2_deadline")
+        );
+        let mut refused = terms(d(2026, 1, 20));
+        refused.rights_and_duties_accepted = false;
+        assert!(
+            t.sign_contract(refused)
+                .unwrap_err()
+                .to_string()
+                .starts_with("rights_and_duties")
+        );
+        assert!(t.contract.is_none(), "nothing half-written");
+    }
+
+    #[test]
+    fn start_dates_are_bounded_by_the_decree_and_today() {
+        let nis = Nis::parse("11002").unwrap();
+        let today = d(2026, 11, 28);
+        let start = |on| {
+            Trajectory::start(
+                Uuid::now_v7(),
+                nis,
+                ObligationStatus::Entitled,
+                None,
+                on,
+                today,
+            )
+        };
+        assert!(start(d(2004, 3, 31)).is_err());
+        assert!(start(d(2004, 4, 1)).is_ok());
+        assert!(start(today).is_ok());
+        assert!(start(d(2026, 11, 29)).is_err());
+        let exempt_voluntary = Trajectory::start(
+            Uuid::now_v7(),
+            nis,
+            ObligationStatus::Voluntary,
+            Some(ExemptionReason::SeriousIllness),
+            today,
+            today,
+        );
+        assert!(
+            exempt_voluntary
+                .unwrap_err()
+                .to_string()
+                .starts_with("exemption_reason")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn every_well_formed_number_with_its_check_digits_parses(base in 0u64..1_000_000_000, from_2000: bool) {
+            prop_assert!(NationalNumber::parse(&valid_number(base, from_2000)).is_ok());
+        }
+
+        #[test]
+        fn the_parser_never_panics(input in "\\PC{0,20}") {
+            let _ = NationalNumber::parse(&input);
+            let _ = Nis::parse(&input);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The one error enum of the trajectories service, in the caller's words.
+
+use platform::{ServiceError, ServiceErrorCode, auth::AuthError};
+use uuid::Uuid;
+
+/// What went wrong with a trajectories request.
+#[derive(Debug, thiserror::Error)]
+pub enum TrajectoryError {
+    /// A request field is wrong; the message names it and says why.
+    #[error("{field}: {reason}")]
+    InvalidArgument { field: &'static str, reason: String },
+    #[error("person {person_id} is not registered")]
+    PersonNotFound { person_id: Uuid },
+    #[error("trajectory {trajectory_id} does not exist")]
+    TrajectoryNotFound { trajectory_id: Uuid },
+    #[error("person {person_id} already has trajectory {trajectory_id}")]
+    TrajectoryExists {
+        person_id: Uuid,
+        trajectory_id: Uuid,
+    },
+    #[error("the contract of trajectory {trajectory_id} is already signed")]
+    ContractAlreadySigned { trajectory_id: Uuid },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl TrajectoryError {
+    /// Bad input in `field`.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl ServiceError for TrajectoryError {
+    fn error_code(&self) -> ServiceErrorCode {
+        match self {
+            Self::InvalidArgument { .. } => ServiceErrorCode::InvalidArgument,
+            Self::PersonNotFound { .. } | Self::TrajectoryNotFound { .. } => {
+                ServiceErrorCode::NotFound
+            }
+            Self::TrajectoryExists { .. } => ServiceErrorCode::AlreadyExists,
+            Self::ContractAlreadySigned { .. } => ServiceErrorCode::FailedPrecondition,
+            Self::Auth(e) => e.error_code(),
+            Self::Database(_) => ServiceErrorCode::Unavailable,
+            Self::Corrupt(_) => ServiceErrorCode::Internal,
+        }
+    }
+}
+
+impl From<TrajectoryError> for tonic::Status {
+    fn from(e: TrajectoryError) -> Self {
+        match e {
+            TrajectoryError::Auth(auth) => auth.into(),
+            other => platform::error::into_status(other),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Who may do what in the trajectories service (DESIGN.md §5). One function per decision;
+//! handlers call them before touching data.
+
+use platform::{Principal, Role, auth::AuthError};
+
+use crate::domain::Agency;
+
+/// The agencies whose trajectories a case worker of the caller's organisation handles:
+/// AgII sees its own and its Brussels branch Bon's; every other agency only its own.
+pub fn case_worker_scope(principal: &Principal) -> Result<Vec<Agency>, AuthError> {
+    principal.require(Role::CaseWorker)?;
+    match principal.organisation.alias.as_str() {
+        "agii" => Ok(vec![Agency::Agii, Agency::Bon]),
+        "bon" => Ok(vec![Agency::Bon]),
+        "atlas" => Ok(vec![Agency::Atlas]),
+        "in-gent" => Ok(vec![Agency::InGent]),
+        other => Err(AuthError::Forbidden(format!(
+            "organisation {other} is not an integration agency and handles no trajectories"
+        ))),
+    }
+}
+
+/// A case worker may act on a trajectory only within the scope of their agency.
+pub fn may_handle(principal: &Principal, agency: Agency) -> Result<bool, AuthError> {
+    Ok(case_worker_scope(principal)?.contains(&agency))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::auth::Organisation;
+
+    fn principal(org: &str, roles: &[Role]) -> Principal {
+        Principal {
+            subject: "s".into(),
+            organisation: Organisation {
+                alias: org.into(),
+                attributes: Default::default(),
+            },
+            roles: roles.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn atlas_case_worker_handles_atlas_only() {
+        let p = principal("atlas", &[Role::CaseWorker]);
+        assert_eq!(may_handle(&p, Agency::Atlas), Ok(true));
+        assert_eq!(may_handle(&p, Agency::InGent), Ok(false));
+    }
+
+    #[test]
+    fn agii_covers_bon_but_bon_does_not_cover_agii() {
+        assert_eq!(
+            may_handle(&principal("agii", &[Role::CaseWorker]), Agency::Bon),
+            Ok(true)
+        );
+        assert_eq!(
+            may_handle(&principal("bon", &[Role::CaseWorker]), Agency::Agii),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn other_roles_and_organisations_are_refused() {
+        assert_eq!(
+            case_worker_scope(&principal("atlas", &[Role::Monitor])),
+            Err(AuthError::MissingRole(Role::CaseWorker))
+        );
+        assert!(matches!(
+            case_worker_scope(&principal("ggc", &[Role::CaseWorker])),
+            Err(AuthError::Forbidden(_))
+        ));
+    }
+}

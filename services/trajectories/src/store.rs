@@ -1,0 +1,439 @@
+//! The trajectories database: sea-orm entities, migrations, and the writes that commit a
+//! state change together with its outbox events.
+
+use chrono::{NaiveDate, Utc};
+use platform::events::{Outbox, store::create_tables};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
+};
+use sea_orm_migration::prelude::*;
+use uuid::Uuid;
+
+use crate::{
+    TrajectoryError,
+    domain::{
+        Agency, Contract, ExemptionReason, Fee, FeeKind, NationalNumber, Nis, ObligationStatus,
+        Trajectory,
+    },
+    events,
+};
+
+/// Persons: the only place the national register number is stored.
+pub mod person {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "person")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(unique)]
+        pub national_number: String,
+        pub given_name: String,
+        pub family_name: String,
+        pub mother_tongue: String,
+        pub contact_language: Option<String>,
+        pub registered_at: DateTimeUtc,
+        /// The organisation whose case worker registered the person.
+        pub registered_by: String,
+    }
+
+    // Personal data: a derived Debug would print it into any log that debugs a row.
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("person::Model")
+                .field("id", &self.id)
+                .finish_non_exhaustive()
+        }
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Trajectories with their contract.
+pub mod trajectory {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "trajectory")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// One trajectory per person for now; a later trajectory after a stop is future work.
+        #[sea_orm(unique)]
+        pub person_id: Uuid,
+        #[sea_orm(indexed)]
+        pub municipality_nis: String,
+        #[sea_orm(indexed)]
+        pub agency: String,
+        pub status: String,
+        pub exemption_reason: Option<String>,
+        pub started_on: Date,
+        pub contract_signed_on: Option<Date>,
+        pub nt2_deadline: Option<Date>,
+        pub mo_deadline: Option<Date>,
+        pub vdab_deadline: Option<Date>,
+        pub participation_deadline: Option<Date>,
+        pub rights_and_duties_clause: bool,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Fees charged to a person.
+pub mod fee {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "fee")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(indexed)]
+        pub trajectory_id: Uuid,
+        pub person_id: Uuid,
+        pub kind: String,
+        pub amount_cents: i64,
+        pub charged_on: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The service's schema: the platform's outbox and inbox, then its own tables.
+#[derive(Debug)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = platform::db::platform_migrations();
+        all.push(Box::new(CreateTables));
+        all
+    }
+}
+
+struct CreateTables;
+
+impl MigrationName for CreateTables {
+    fn name(&self) -> &str {
+        "m0001_trajectories_person_trajectory_fee"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_tables(
+            manager,
+            &[&person::Entity, &trajectory::Entity, &fee::Entity],
+        )
+        .await
+    }
+}
+
+/// A person's registration as the case worker gives it.
+#[derive(Debug)]
+pub struct NewPerson {
+    pub national_number: NationalNumber,
+    pub given_name: String,
+    pub family_name: String,
+    pub mother_tongue: String,
+    pub contact_language: Option<String>,
+    pub registered_by: String,
+}
+
+/// Filters of a trajectory listing, already checked against the caller's scope.
+#[derive(Debug)]
+pub struct ListFilter {
+    pub agencies: Vec<Agency>,
+    pub status: Option<ObligationStatus>,
+    pub municipality: Option<Nis>,
+    pub after: Option<Uuid>,
+    pub limit: u64,
+}
+
+/// Reads and writes of the trajectories service.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    outbox: Outbox,
+}
+
+impl Store {
+    pub fn new(db: DatabaseConnection, outbox: Outbox) -> Self {
+        Self { db, outbox }
+    }
+
+    /// Registers the person once; `(person_id, created)`. A second registration of the
+    /// same number, also a concurrent one, returns the first person's id.
+    pub async fn register_person(&self, new: NewPerson) -> Result<(Uuid, bool), TrajectoryError> {
+        let txn = self.db.begin().await?;
+        let id = Uuid::now_v7();
+        let now = Utc::now();
+        let row = person::ActiveModel {
+            id: Set(id),
+            national_number: Set(new.national_number.digits().to_owned()),
+            given_name: Set(new.given_name),
+            family_name: Set(new.family_name),
+            mother_tongue: Set(new.mother_tongue.clone()),
+            contact_language: Set(new.contact_language.clone()),
+            registered_at: Set(now),
+            registered_by: Set(new.registered_by),
+        };
+        let inserted = person::Entity::insert(row)
+            .on_conflict_do_nothing_on([person::Column::NationalNumber])
+            .exec_without_returning(&txn)
+            .await?;
+        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            let event = events::person_registered(
+                id,
+                now,
+                &new.mother_tongue,
+                new.contact_language.as_deref(),
+            );
+            self.outbox.stage(&txn, &id.to_string(), &event).await?;
+            txn.commit().await?;
+            self.outbox.committed();
+            return Ok((id, true));
+        }
+        txn.rollback().await?;
+        let existing = person::Entity::find()
+            .filter(person::Column::NationalNumber.eq(new.national_number.digits()))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| TrajectoryError::Corrupt("a conflicting person vanished".into()))?;
+        Ok((existing.id, false))
+    }
+
+    /// Whether `person_id` is registered.
+    pub async fn person_exists(&self, person_id: Uuid) -> Result<bool, TrajectoryError> {
+        Ok(person::Entity::find_by_id(person_id)
+            .select_only()
+            .column(person::Column::Id)
+            .into_tuple::<Uuid>()
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    /// Stores a new trajectory and its `TrajectoryStarted` event in one transaction.
+    pub async fn start(&self, t: &Trajectory) -> Result<(), TrajectoryError> {
+        let txn = self.db.begin().await?;
+        let row = trajectory::ActiveModel {
+            id: Set(t.id),
+            person_id: Set(t.person_id),
+            municipality_nis: Set(t.municipality.to_string()),
+            agency: Set(t.agency().as_str().to_owned()),
+            status: Set(t.status.as_str().to_owned()),
+            exemption_reason: Set(t.exemption.map(|e| e.as_str().to_owned())),
+            started_on: Set(t.started_on),
+            contract_signed_on: Set(None),
+            nt2_deadline: Set(None),
+            mo_deadline: Set(None),
+            vdab_deadline: Set(None),
+            participation_deadline: Set(None),
+            rights_and_duties_clause: Set(false),
+            created_at: Set(Utc::now()),
+        };
+        let inserted = trajectory::Entity::insert(row)
+            .on_conflict_do_nothing_on([trajectory::Column::PersonId])
+            .exec_without_returning(&txn)
+            .await?;
+        if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            txn.rollback().await?;
+            let existing = self.trajectory_of(t.person_id).await?;
+            return Err(TrajectoryError::TrajectoryExists {
+                person_id: t.person_id,
+                trajectory_id: existing.unwrap_or_default(),
+            });
+        }
+        self.outbox
+            .stage(&txn, &t.id.to_string(), &events::trajectory_started(t))
+            .await?;
+        txn.commit().await?;
+        self.outbox.committed();
+        Ok(())
+    }
+
+    /// The trajectory of `person_id`, if any.
+    pub async fn trajectory_of(&self, person_id: Uuid) -> Result<Option<Uuid>, TrajectoryError> {
+        Ok(trajectory::Entity::find()
+            .filter(trajectory::Column::PersonId.eq(person_id))
+            .select_only()
+            .column(trajectory::Column::Id)
+            .into_tuple::<Uuid>()
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Loads a trajectory with its contract and fees.
+    pub async fn load(&self, id: Uuid) -> Result<Option<Trajectory>, TrajectoryError> {
+        let Some(row) = trajectory::Entity::find_by_id(id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        let fees = fee::Entity::find()
+            .filter(fee::Column::TrajectoryId.eq(id))
+            .order_by_asc(fee::Column::Kind)
+            .all(&self.db)
+            .await?;
+        to_domain(row, fees).map(Some)
+    }
+
+    /// Writes the signed contract, its fees and `ContractSigned` in one transaction. A
+    /// concurrent signature loses: the update only applies to an unsigned contract.
+    pub async fn save_contract(&self, t: &Trajectory) -> Result<(), TrajectoryError> {
+        let contract = t
+            .contract
+            .as_ref()
+            .ok_or_else(|| TrajectoryError::Corrupt("no contract to save".into()))?;
+        let txn = self.db.begin().await?;
+        let updated = trajectory::Entity::update_many()
+            .col_expr(
+                trajectory::Column::ContractSignedOn,
+                Expr::value(contract.signed_on),
+            )
+            .col_expr(
+                trajectory::Column::Nt2Deadline,
+                Expr::value(contract.nt2_deadline),
+            )
+            .col_expr(
+                trajectory::Column::MoDeadline,
+                Expr::value(contract.mo_deadline),
+            )
+            .col_expr(
+                trajectory::Column::VdabDeadline,
+                Expr::value(contract.vdab_deadline),
+            )
+            .col_expr(
+                trajectory::Column::ParticipationDeadline,
+                Expr::value(contract.participation_deadline),
+            )
+            .col_expr(
+                trajectory::Column::RightsAndDutiesClause,
+                Expr::value(contract.rights_and_duties_clause),
+            )
+            .filter(trajectory::Column::Id.eq(t.id))
+            .filter(trajectory::Column::ContractSignedOn.is_null())
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            txn.rollback().await?;
+            return Err(TrajectoryError::ContractAlreadySigned {
+                trajectory_id: t.id,
+            });
+        }
+        let fees: Vec<fee::ActiveModel> = contract
+            .fees
+            .iter()
+            .map(|f| fee::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                trajectory_id: Set(t.id),
+                person_id: Set(t.person_id),
+                kind: Set(f.kind.as_str().to_owned()),
+                amount_cents: Set(f.cents),
+                charged_on: Set(contract.signed_on),
+            })
+            .collect();
+        fee::Entity::insert_many(fees).exec(&txn).await?;
+        self.outbox
+            .stage(
+                &txn,
+                &t.id.to_string(),
+                &events::contract_signed(t, contract),
+            )
+            .await?;
+        txn.commit().await?;
+        self.outbox.committed();
+        Ok(())
+    }
+
+    /// One page of trajectories in `filter.agencies`, oldest first, after the cursor.
+    pub async fn list(&self, filter: ListFilter) -> Result<Vec<Trajectory>, TrajectoryError> {
+        let mut condition = Condition::all()
+            .add(trajectory::Column::Agency.is_in(filter.agencies.iter().map(|a| a.as_str())));
+        if let Some(status) = filter.status {
+            condition = condition.add(trajectory::Column::Status.eq(status.as_str()));
+        }
+        if let Some(nis) = filter.municipality {
+            condition = condition.add(trajectory::Column::MunicipalityNis.eq(nis.to_string()));
+        }
+        if let Some(after) = filter.after {
+            condition = condition.add(trajectory::Column::Id.gt(after));
+        }
+        let rows = trajectory::Entity::find()
+            .filter(condition)
+            .order_by_asc(trajectory::Column::Id)
+            .limit(filter.limit)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut fees = fee::Entity::find()
+            .filter(fee::Column::TrajectoryId.is_in(ids))
+            .order_by_asc(fee::Column::Kind)
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let (mine, rest): (Vec<_>, Vec<_>) =
+                    fees.drain(..).partition(|f| f.trajectory_id == row.id);
+                fees = rest;
+                to_domain(row, mine)
+            })
+            .collect()
+    }
+}
+
+fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory, TrajectoryError> {
+    let corrupt = |what: &str| TrajectoryError::Corrupt(format!("trajectory {}: {what}", row.id));
+    let municipality = Nis::parse(&row.municipality_nis).map_err(|_| corrupt("municipality"))?;
+    let status = ObligationStatus::from_stored(&row.status).ok_or_else(|| corrupt("status"))?;
+    let exemption = row
+        .exemption_reason
+        .as_deref()
+        .map(|e| ExemptionReason::from_stored(e).ok_or_else(|| corrupt("exemption")))
+        .transpose()?;
+    let contract = match row.contract_signed_on {
+        None => None,
+        Some(signed_on) => {
+            let date = |d: Option<NaiveDate>| d.ok_or_else(|| corrupt("contract deadline"));
+            Some(Contract {
+                signed_on,
+                nt2_deadline: date(row.nt2_deadline)?,
+                mo_deadline: date(row.mo_deadline)?,
+                vdab_deadline: date(row.vdab_deadline)?,
+                participation_deadline: row.participation_deadline,
+                rights_and_duties_clause: row.rights_and_duties_clause,
+                fees: fees
+                    .iter()
+                    .map(|f| {
+                        Ok(Fee {
+                            kind: FeeKind::from_stored(&f.kind)
+                                .ok_or_else(|| corrupt("fee kind"))?,
+                            cents: f.amount_cents,
+                        })
+                    })
+                    .collect::<Result<_, TrajectoryError>>()?,
+            })
+        }
+    };
+    Ok(Trajectory {
+        id: row.id,
+        person_id: row.person_id,
+        municipality,
+        status,
+        exemption,
+        started_on: row.started_on,
+        contract,
+    })
+}
