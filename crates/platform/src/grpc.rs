@@ -53,11 +53,16 @@ pub async fn serve(
             .set_service_status(*name, ServingStatus::Serving)
             .await;
     }
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(options.descriptor)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| PlatformError::Config(format!("reflection: {e}")))?;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(options.descriptor)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_error =
+        |e: tonic_reflection::server::Error| PlatformError::Config(format!("reflection: {e}"));
+    let reflection_v1 = reflection().build_v1().map_err(reflection_error)?;
+    // grpcurl before 1.8.8 and many tools still speak only v1alpha.
+    let reflection_v1alpha = reflection().build_v1alpha().map_err(reflection_error)?;
     let local = listener.local_addr()?;
     tracing::info!(addr = %local, services = ?options.service_names, "gRPC server listening");
     let names = options.service_names.clone();
@@ -69,7 +74,8 @@ pub async fn serve(
         .layer(GuardLayer { verifier })
         .add_routes(routes)
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             shutdown.cancelled().await;
             for name in names {

@@ -20,3 +20,9 @@ pub mod trajectories {
         include!(concat!(env!("OUT_DIR"), "/inburgering.trajectories.v1.rs"));
     }
 }
+
+pub mod testing {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/inburgering.testing.v1.rs"));
+    }
+}

@@ -1,7 +1,10 @@
 //! Who may do what in the trajectories service (DESIGN.md §5). One function per decision;
 //! handlers call them before touching data.
 
-use platform::{Principal, Role, auth::AuthError};
+use platform::{
+    Principal, Role,
+    auth::{AuthError, agency_scope},
+};
 
 use crate::domain::Agency;
 
@@ -9,15 +12,17 @@ use crate::domain::Agency;
 /// AgII sees its own and its Brussels branch Bon's; every other agency only its own.
 pub fn case_worker_scope(principal: &Principal) -> Result<Vec<Agency>, AuthError> {
     principal.require(Role::CaseWorker)?;
-    match principal.organisation.alias.as_str() {
-        "agii" => Ok(vec![Agency::Agii, Agency::Bon]),
-        "bon" => Ok(vec![Agency::Bon]),
-        "atlas" => Ok(vec![Agency::Atlas]),
-        "in-gent" => Ok(vec![Agency::InGent]),
-        other => Err(AuthError::Forbidden(format!(
-            "organisation {other} is not an integration agency and handles no trajectories"
-        ))),
+    let scope: Vec<Agency> = agency_scope(&principal.organisation)
+        .iter()
+        .filter_map(|alias| Agency::from_stored(alias))
+        .collect();
+    if scope.is_empty() {
+        return Err(AuthError::Forbidden(format!(
+            "organisation {} is not an integration agency and handles no trajectories",
+            principal.organisation.alias
+        )));
     }
+    Ok(scope)
 }
 
 /// A case worker may act on a trajectory only within the scope of their agency.

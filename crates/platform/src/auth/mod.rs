@@ -274,6 +274,19 @@ pub fn parse_organisations(claim: &serde_json::Value) -> Result<Vec<Organisation
     }
 }
 
+/// The agencies (by alias) whose cases an organisation's staff handle: AgII covers its
+/// Brussels branch Bon; every other agency covers itself; other organisations none
+/// (DESIGN.md §1, §5).
+pub fn agency_scope(organisation: &Organisation) -> &'static [&'static str] {
+    match organisation.alias.as_str() {
+        "agii" => &["agii", "bon"],
+        "bon" => &["bon"],
+        "atlas" => &["atlas"],
+        "in-gent" => &["in-gent"],
+        _ => &[],
+    }
+}
+
 /// Picks the organisation the caller acts for (DESIGN.md §5).
 pub fn select_organisation(
     held: Vec<Organisation>,

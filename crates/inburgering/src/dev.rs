@@ -1,0 +1,277 @@
+//! `inburgering dev`: the whole platform on one machine, nothing to configure.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use platform::{
+    Config,
+    auth::{DevIssuer, Verifier},
+};
+use tokio::{net::TcpListener, process::Command, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::services::{self, ServiceName};
+
+/// The dev issuer's URL with the default port.
+pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8180/realms/inburgering";
+
+/// Options of `inburgering dev`.
+#[derive(Debug, clap::Args)]
+pub struct DevArgs {
+    /// Folder for SQLite files, the broker's storage and the dev issuer key.
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+    /// gRPC port of the first service; the others follow (trajectories 50051, testing 50052, …).
+    #[arg(long, default_value_t = 50051)]
+    grpc_port: u16,
+    /// Port of the dev OIDC issuer.
+    #[arg(long, default_value_t = 8180)]
+    issuer_port: u16,
+    /// Port of the Kafka-protocol broker (fixed: the broker advertises it).
+    #[arg(long, default_value_t = 9092)]
+    broker_port: u16,
+    /// Port of the Prometheus /metrics endpoint.
+    #[arg(long, default_value_t = 9464)]
+    metrics_port: u16,
+}
+
+/// Where the dev issuer keeps its signing key.
+pub fn issuer_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("dev-issuer").join("key.pem")
+}
+
+pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let log = std::env::var("INBURGERING_LOG").unwrap_or_else(|_| "info,rdkafka=warn".into());
+    let otlp = std::env::var("INBURGERING_OTLP_ENDPOINT").ok();
+    let telemetry = platform::telemetry::init("inburgering-dev", &log, otlp.as_deref())?;
+    let shutdown = services::shutdown_on_signal();
+    let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+
+    // The broker first: services retry until it answers, but the banner should not lie.
+    let broker_addr = local(args.broker_port);
+    let broker_stop = CancellationToken::new();
+    let broker = tokio::spawn(supervise_broker(
+        broker_bin()?,
+        broker_addr,
+        args.data_dir.join("broker"),
+        broker_stop.clone(),
+    ));
+    wait_until_answers(broker_addr, Duration::from_secs(60))
+        .await
+        .context("the broker did not start; see its output above")?;
+
+    let issuer_url = format!("http://{}/realms/inburgering", local(args.issuer_port));
+    let issuer_listener = TcpListener::bind(local(args.issuer_port))
+        .await
+        .with_context(|| format!("binding the dev issuer on port {}", args.issuer_port))?;
+    let issuer = Arc::new(DevIssuer::load_or_create(
+        &issuer_key_path(&args.data_dir),
+        issuer_url.clone(),
+        Config::default().oidc_audience,
+    )?);
+    let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    {
+        let stop = shutdown.clone();
+        let router = issuer.clone().router();
+        tasks.spawn(async move {
+            axum::serve(issuer_listener, router)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+                .context("dev issuer")
+        });
+    }
+
+    let config = Arc::new(Config {
+        kafka_brokers: broker_addr.to_string(),
+        oidc_issuer: issuer_url.clone(),
+        data_dir: args.data_dir.clone(),
+        log,
+        otlp_endpoint: otlp,
+        ..Config::default()
+    });
+    let verifier = Arc::new(Verifier::new(
+        config.oidc_issuer.clone(),
+        config.oidc_audience.clone(),
+    ));
+    let mut endpoints = Vec::new();
+    for (offset, service) in ServiceName::ALL.into_iter().enumerate() {
+        let addr = local(args.grpc_port + offset as u16);
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {} on {addr}", service.as_str()))?;
+        endpoints.push((service, addr));
+        let url = platform::db::sqlite_url(&args.data_dir, service.as_str());
+        tasks.spawn(services::run(
+            service,
+            config.clone(),
+            url,
+            listener,
+            verifier.clone(),
+            shutdown.clone(),
+        ));
+    }
+    let metrics_addr = local(args.metrics_port);
+    let metrics = TcpListener::bind(metrics_addr)
+        .await
+        .with_context(|| format!("binding metrics on {metrics_addr}"))?;
+    {
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            platform::metrics::serve(metrics, stop)
+                .await
+                .context("metrics")
+        });
+    }
+
+    print_banner(
+        &endpoints,
+        &issuer_url,
+        broker_addr,
+        metrics_addr,
+        &args.data_dir,
+    );
+
+    let mut failure = None;
+    tokio::select! {
+        _ = shutdown.cancelled() => {}
+        Some(done) = tasks.join_next() => {
+            failure = Some(match done {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => anyhow::anyhow!("a part of the platform stopped unexpectedly"),
+                Err(e) => anyhow::anyhow!("a part of the platform panicked: {e}"),
+            });
+        }
+    }
+    shutdown.cancel();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(Err(e)) = done {
+            eprintln!("stopping: {e:#}");
+        }
+    }
+    // Services have drained and their relays flushed: now the broker may go.
+    broker_stop.cancel();
+    let _ = broker.await;
+    telemetry.shutdown();
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn print_banner(
+    endpoints: &[(ServiceName, SocketAddr)],
+    issuer: &str,
+    broker: SocketAddr,
+    metrics: SocketAddr,
+    data_dir: &Path,
+) {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "inburgering".into());
+    let trajectories = endpoints
+        .iter()
+        .find(|(s, _)| *s == ServiceName::Trajectories)
+        .map(|(_, a)| a.to_string())
+        .unwrap_or_default();
+    eprintln!();
+    eprintln!(
+        "inburgering dev is running (Ctrl-C stops it). Data: {}",
+        data_dir.display()
+    );
+    for (service, addr) in endpoints {
+        eprintln!("  gRPC {:<13} {addr}", service.as_str());
+    }
+    eprintln!("  OIDC issuer        {issuer}");
+    eprintln!("  Kafka broker       {broker}");
+    eprintln!(
+        "  Metrics            {}",
+        platform::metrics::describe(metrics)
+    );
+    eprintln!();
+    eprintln!("A token for an Atlas case worker, and a first call:");
+    eprintln!("  TOKEN=$({exe} token --org atlas --role case-worker)");
+    eprintln!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"national_number\": \"85.07.30-033.28\", \"given_name\": \"Amina\", \"family_name\": \"Haddad\", \"mother_tongue\": \"ar\"}}' {trajectories} inburgering.trajectories.v1.TrajectoryService/RegisterPerson"
+    );
+    eprintln!("Events as they are published:");
+    eprintln!("  {exe} events tail trajectories.events.v1");
+    eprintln!();
+}
+
+/// The broker binary: `INBURGERING_BROKER_BIN`, or `inburgering-broker` beside this one.
+fn broker_bin() -> anyhow::Result<PathBuf> {
+    if let Ok(bin) = std::env::var("INBURGERING_BROKER_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    let bin = std::env::current_exe()?.with_file_name("inburgering-broker");
+    anyhow::ensure!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p inburgering-broker` (scripts/dev does)",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+/// Runs the broker and restarts it when it dies, until `stop`; then SIGTERM and wait.
+async fn supervise_broker(
+    bin: PathBuf,
+    addr: SocketAddr,
+    data_dir: PathBuf,
+    stop: CancellationToken,
+) {
+    loop {
+        let child = Command::new(&bin)
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .kill_on_drop(true)
+            .spawn();
+        let mut child = match child {
+            Ok(child) => child,
+            Err(e) => {
+                tracing::error!(error = %e, bin = %bin.display(), "cannot start the broker");
+                return;
+            }
+        };
+        tokio::select! {
+            status = child.wait() => {
+                tracing::warn!(?status, "broker exited; restarting in 1 s");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    _ = stop.cancelled() => return,
+                }
+            }
+            _ = stop.cancelled() => {
+                if let Some(pid) = child.id() {
+                    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
+                }
+                if tokio::time::timeout(Duration::from_secs(5), child.wait()).await.is_err() {
+                    let _ = child.kill().await;
+                }
+                return;
+            }
+        }
+    }
+}
+
+async fn wait_until_answers(addr: SocketAddr, patience: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "nothing answers on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

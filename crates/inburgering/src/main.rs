@@ -1,0 +1,94 @@
+//! `inburgering`: the one binary of the platform.
+//!
+//! - `inburgering dev` starts everything on one machine with embedded defaults: every
+//!   service, SQLite files under `./data`, the Kafka-protocol broker as a supervised child
+//!   process, and a dev OIDC issuer. It prints the endpoints and a first grpcurl call.
+//! - `inburgering serve <service>` runs one service against configured PostgreSQL, Kafka
+//!   and OIDC issuer, as a Kubernetes Deployment does.
+//! - `inburgering token` prints a dev-issuer token; `inburgering events tail` prints a
+//!   topic's events as JSON.
+//!
+//! It wires services to the platform and holds no domain logic.
+
+mod dev;
+mod services;
+mod tail;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "inburgering",
+    version,
+    about = "Back office platform for civic integration in Flanders and Brussels"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the whole platform on this machine (SQLite, local broker, dev issuer).
+    Dev(dev::DevArgs),
+    /// Run one service as a Deployment does; configured by INBURGERING_* variables.
+    Serve {
+        /// The service to run.
+        service: services::ServiceName,
+    },
+    /// Print an access token from the dev issuer (the key under the data folder).
+    Token {
+        /// Organisation alias: agii, bon, atlas, in-gent, ggc, municipality-<nis>, …
+        #[arg(long)]
+        org: String,
+        /// A realm role; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The dev data folder (holds the issuer key).
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// The dev issuer URL the token names.
+        #[arg(long, default_value = dev::DEFAULT_ISSUER)]
+        issuer: String,
+    },
+    /// Tools for the event topics.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EventsCommand {
+    /// Print each event of a topic (key, CloudEvents headers, decoded payload) as JSON.
+    Tail(tail::TailArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dev(args) => dev::run(args).await,
+        Command::Serve { service } => services::serve(service).await,
+        Command::Token {
+            org,
+            roles,
+            data_dir,
+            issuer,
+        } => {
+            let issuer = platform::auth::DevIssuer::load_or_create(
+                &dev::issuer_key_path(&data_dir),
+                issuer,
+                platform::Config::default().oidc_audience,
+            )?;
+            let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+            println!("{}", issuer.token(&org, &roles));
+            Ok(())
+        }
+        Command::Events {
+            command: EventsCommand::Tail(args),
+        } => tail::run(args).await,
+    }
+}

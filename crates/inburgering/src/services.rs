@@ -1,0 +1,130 @@
+//! The services this binary can run, and how one is run.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use platform::{
+    Config,
+    auth::Verifier,
+    runtime::{self, ServiceModule},
+};
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Every service of the platform that exists so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServiceName {
+    Trajectories,
+    Testing,
+}
+
+impl ServiceName {
+    pub const ALL: [ServiceName; 2] = [ServiceName::Trajectories, ServiceName::Testing];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceName::Trajectories => trajectories::Trajectories::NAME,
+            ServiceName::Testing => testing::Testing::NAME,
+        }
+    }
+}
+
+/// Migrates and serves `service` on `listener` until `shutdown`.
+pub async fn run(
+    service: ServiceName,
+    config: Arc<Config>,
+    database_url: SecretString,
+    listener: TcpListener,
+    verifier: Arc<Verifier>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    async fn go<M: ServiceModule>(
+        config: Arc<Config>,
+        url: SecretString,
+        listener: TcpListener,
+        verifier: Arc<Verifier>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let prepared = runtime::prepare::<M>(config, &url)
+            .await
+            .with_context(|| format!("preparing {}", M::NAME))?;
+        prepared
+            .serve::<M>(listener, verifier, proto::FILE_DESCRIPTOR_SET, shutdown)
+            .await
+            .with_context(|| format!("serving {}", M::NAME))
+    }
+    match service {
+        ServiceName::Trajectories => {
+            go::<trajectories::Trajectories>(config, database_url, listener, verifier, shutdown)
+                .await
+        }
+        ServiceName::Testing => {
+            go::<testing::Testing>(config, database_url, listener, verifier, shutdown).await
+        }
+    }
+}
+
+/// `inburgering serve <service>`: one service, configured from the environment.
+pub async fn serve(service: ServiceName) -> anyhow::Result<()> {
+    let config = Arc::new(Config::load()?);
+    let telemetry = platform::telemetry::init(
+        &format!("inburgering-{}", service.as_str()),
+        &config.log,
+        config.otlp_endpoint.as_deref(),
+    )?;
+    let database_url = config
+        .database_url
+        .clone()
+        .unwrap_or_else(|| platform::db::sqlite_url(&config.data_dir, service.as_str()));
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let verifier = Arc::new(Verifier::new(
+        config.oidc_issuer.clone(),
+        config.oidc_audience.clone(),
+    ));
+    let listener = TcpListener::bind(config.grpc_addr)
+        .await
+        .with_context(|| format!("binding gRPC on {}", config.grpc_addr))?;
+    let metrics = TcpListener::bind(config.metrics_addr)
+        .await
+        .with_context(|| format!("binding metrics on {}", config.metrics_addr))?;
+    let shutdown = shutdown_on_signal();
+    let metrics_task = tokio::spawn(platform::metrics::serve(metrics, shutdown.clone()));
+    let outcome = run(
+        service,
+        config,
+        database_url,
+        listener,
+        verifier,
+        shutdown.clone(),
+    )
+    .await;
+    shutdown.cancel();
+    let _ = metrics_task.await;
+    telemetry.shutdown();
+    outcome
+}
+
+/// A token cancelled on SIGTERM or Ctrl-C.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: draining"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: draining"),
+        }
+        cancel.cancel();
+    });
+    token
+}

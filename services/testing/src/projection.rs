@@ -1,0 +1,76 @@
+//! The candidate projection: applies `TrajectoryStarted` and `ContractSigned`.
+
+use platform::events::{
+    Envelope,
+    consumer::{Handler, HandlerError},
+};
+use proto::trajectories::v1 as traj;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait, IntoActiveModel,
+};
+use uuid::Uuid;
+
+use crate::store::candidate;
+
+/// The handler of `trajectories.events.v1` for the candidate projection.
+#[derive(Debug)]
+pub struct Candidates;
+
+fn uuid(field: &str, value: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(value).map_err(|_| HandlerError::permanent(format!("{field} is not a UUID")))
+}
+
+fn agency(value: i32) -> Result<&'static str, HandlerError> {
+    use proto::common::v1::Agency;
+    match Agency::try_from(value) {
+        Ok(Agency::Agii) => Ok("agii"),
+        Ok(Agency::Bon) => Ok("bon"),
+        Ok(Agency::Atlas) => Ok("atlas"),
+        Ok(Agency::InGent) => Ok("in-gent"),
+        _ => Err(HandlerError::permanent(format!(
+            "agency {value} is unknown"
+        ))),
+    }
+}
+
+impl Handler for Candidates {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
+            let row = candidate::ActiveModel {
+                person_id: Set(uuid("person_id", &started.person_id)?),
+                trajectory_id: Set(uuid("trajectory_id", &started.trajectory_id)?),
+                agency: Set(agency(started.agency)?.to_owned()),
+                status: Set(started.status().as_str_name().to_owned()),
+                contract_signed_on: Set(None),
+                events_applied: Set(1),
+            };
+            row.insert(txn).await?;
+            tracing::info!(trajectory_id = %started.trajectory_id, "candidate projected");
+        } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
+            let person_id = uuid("person_id", &signed.person_id)?;
+            // Events of one trajectory share a key, hence a partition and an order: a
+            // contract for an unknown person means the start has not been applied yet.
+            let Some(existing) = candidate::Entity::find_by_id(person_id).one(txn).await? else {
+                return Err(HandlerError::transient(format!(
+                    "no candidate for trajectory {} yet",
+                    signed.trajectory_id
+                )));
+            };
+            let signed_on = signed
+                .signed_on
+                .and_then(|d| chrono::NaiveDate::from_ymd_opt(d.year, d.month as u32, d.day as u32))
+                .ok_or_else(|| HandlerError::permanent("signed_on is not a date"))?;
+            let applied = existing.events_applied + 1;
+            let mut row = existing.into_active_model();
+            row.contract_signed_on = Set(Some(signed_on));
+            row.events_applied = Set(applied);
+            row.update(txn).await?;
+            tracing::info!(trajectory_id = %signed.trajectory_id, "candidate may book NT2 and MO");
+        }
+        Ok(())
+    }
+}
