@@ -1,0 +1,334 @@
+//! The auth matrix: every way a token can be wrong, against the dev issuer and against
+//! the independent oidc-provider.
+
+use std::time::Duration;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use inburgering_testkit::{Issuer, TestApp, authed, oidc, spawn_app, spawn_app_with};
+use jsonwebtoken::{EncodingKey, Header};
+use proto::trajectories::v1 as pb;
+use serde_json::{Value, json};
+use tonic::{Code, Request, Status};
+
+async fn list_with(
+    app: &TestApp,
+    request: Request<pb::ListTrajectoriesRequest>,
+) -> Result<(), Status> {
+    app.trajectories()
+        .await
+        .list_trajectories(request)
+        .await
+        .map(|_| ())
+}
+
+async fn call(app: &TestApp, token: &str) -> Result<(), Status> {
+    list_with(app, authed(pb::ListTrajectoriesRequest::default(), token)).await
+}
+
+fn refused(result: Result<(), Status>, code: Code, reason: &str) {
+    let status = result.expect_err("must be refused");
+    assert_eq!(status.code(), code, "{}", status.message());
+    assert!(
+        status.message().contains(reason),
+        "{:?} should contain {reason:?}",
+        status.message()
+    );
+}
+
+fn b64(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("JSON"))
+}
+
+fn parts(token: &str) -> (Value, Value, String) {
+    let mut it = token.split('.');
+    let header =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
+    let claims =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
+    (header, claims, it.next().unwrap().to_owned())
+}
+
+/// The token with other claims but the original signature.
+fn tampered(token: &str) -> String {
+    let (header, mut claims, signature) = parts(token);
+    claims["realm_access"]["roles"] = json!(["case-worker", "platform-admin"]);
+    format!("{}.{}.{signature}", b64(&header), b64(&claims))
+}
+
+/// The token's claims with `alg: none` and no signature.
+fn unsigned(token: &str) -> String {
+    let (_, claims, _) = parts(token);
+    format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&claims)
+    )
+}
+
+/// The token's claims signed HS256 with the issuer's public key as the secret: the
+/// classic key-confusion attack.
+fn hs256_with_public_key(token: &str, public_pem: &str) -> String {
+    let (header, claims, _) = parts(token);
+    let mut forged = Header::new(jsonwebtoken::Algorithm::HS256);
+    forged.kid = header["kid"].as_str().map(str::to_owned);
+    jsonwebtoken::encode(
+        &forged,
+        &claims,
+        &EncodingKey::from_secret(public_pem.as_bytes()),
+    )
+    .expect("HS256 signs")
+}
+
+#[tokio::test]
+async fn every_bad_token_from_the_dev_issuer_is_refused_with_its_reason() {
+    let app = spawn_app().await;
+    let issuer = &app.dev_issuer;
+    let valid = app.atlas();
+    call(&app, &valid).await.expect("a valid token passes");
+
+    refused(
+        list_with(&app, Request::new(pb::ListTrajectoriesRequest::default())).await,
+        Code::Unauthenticated,
+        "no bearer token",
+    );
+    refused(
+        call(&app, "not-a-jwt").await,
+        Code::Unauthenticated,
+        "malformed",
+    );
+    refused(
+        call(&app, &tampered(&valid)).await,
+        Code::Unauthenticated,
+        "signature",
+    );
+    refused(
+        call(&app, &unsigned(&valid)).await,
+        Code::Unauthenticated,
+        "",
+    );
+    refused(
+        call(
+            &app,
+            &hs256_with_public_key(&valid, &issuer.public_key_pem()),
+        )
+        .await,
+        Code::Unauthenticated,
+        "HS256",
+    );
+
+    let claims = |change: &dyn Fn(&mut Value)| {
+        let mut c = issuer.claims(
+            "s",
+            json!(["atlas"]),
+            &["case-worker"],
+            Duration::from_secs(300),
+        );
+        change(&mut c);
+        issuer.sign(&c)
+    };
+    refused(
+        call(
+            &app,
+            &claims(&|c| c["iss"] = json!("http://127.0.0.1:1/realms/inburgering")),
+        )
+        .await,
+        Code::Unauthenticated,
+        "another issuer",
+    );
+    refused(
+        call(&app, &claims(&|c| c["aud"] = json!("account"))).await,
+        Code::Unauthenticated,
+        "audience",
+    );
+    let past = chrono::Utc::now().timestamp() - 120;
+    refused(
+        call(&app, &claims(&|c| c["exp"] = json!(past))).await,
+        Code::Unauthenticated,
+        "expired",
+    );
+    let future = chrono::Utc::now().timestamp() + 600;
+    refused(
+        call(&app, &claims(&|c| c["nbf"] = json!(future))).await,
+        Code::Unauthenticated,
+        "not valid yet",
+    );
+    // Within the 30 s leeway an expired token still passes: clocks drift.
+    let just = chrono::Utc::now().timestamp() - 5;
+    call(&app, &claims(&|c| c["exp"] = json!(just)))
+        .await
+        .expect("within leeway");
+
+    let stranger =
+        platform::auth::DevIssuer::generate(issuer.issuer(), issuer.audience()).expect("key");
+    refused(
+        call(&app, &stranger.token("atlas", &["case-worker"])).await,
+        Code::Unauthenticated,
+        "key the issuer does not publish",
+    );
+
+    refused(
+        call(&app, &app.token("atlas", &["monitor"])).await,
+        Code::PermissionDenied,
+        "case-worker",
+    );
+    refused(
+        call(&app, &app.token("ggc", &["case-worker"])).await,
+        Code::PermissionDenied,
+        "ggc",
+    );
+    refused(
+        call(&app, &claims(&|c| c["organization"] = json!([]))).await,
+        Code::PermissionDenied,
+        "no organisation",
+    );
+
+    let metrics = platform::metrics::render();
+    for reason in [
+        "missing_token",
+        "bad_signature",
+        "expired",
+        "wrong_audience",
+        "unknown_key",
+        "missing_role",
+    ] {
+        assert!(
+            metrics.contains(&format!("auth_refusals_total{{reason=\"{reason}\"}}")),
+            "{reason} counted:\n{metrics}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_with_several_organisations_acts_for_the_one_named_in_metadata() {
+    let app = spawn_app().await;
+    let issuer = &app.dev_issuer;
+    let token = issuer.sign(&issuer.claims(
+        "s",
+        json!({"agii": {"kind": ["agency"]}, "bon": {"kind": ["agency"]}}),
+        &["case-worker"],
+        Duration::from_secs(300),
+    ));
+    refused(
+        call(&app, &token).await,
+        Code::PermissionDenied,
+        "several organisations",
+    );
+    let with = |org: &str| {
+        let mut r = authed(pb::ListTrajectoriesRequest::default(), &token);
+        r.metadata_mut()
+            .insert("x-organization", org.parse().unwrap());
+        r
+    };
+    list_with(&app, with("bon")).await.expect("bon is held");
+    refused(
+        list_with(&app, with("atlas")).await,
+        Code::PermissionDenied,
+        "does not hold",
+    );
+}
+
+#[tokio::test]
+async fn health_and_reflection_need_no_token() {
+    let app = spawn_app().await;
+    let channel =
+        tonic::transport::Channel::from_shared(format!("http://{}", app.trajectories_addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+    let mut health = tonic_health_client(channel);
+    let reply = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "inburgering.trajectories.v1.TrajectoryService".into(),
+        })
+        .await
+        .expect("health answers without a token")
+        .into_inner();
+    assert_eq!(
+        reply.status(),
+        tonic_health::pb::health_check_response::ServingStatus::Serving
+    );
+}
+
+fn tonic_health_client(
+    channel: tonic::transport::Channel,
+) -> tonic_health::pb::health_client::HealthClient<tonic::transport::Channel> {
+    tonic_health::pb::health_client::HealthClient::new(channel)
+}
+
+#[tokio::test]
+async fn tokens_of_the_independent_oidc_provider_are_accepted_and_bad_ones_refused() {
+    let app = spawn_app_with(Issuer::OidcProvider).await;
+    // Keycloak's map form and list form of `organization`.
+    let atlas = oidc::provider_token("atlas-backoffice").await;
+    call(&app, &atlas).await.expect("map-form organisation");
+    let gent = oidc::provider_token("in-gent-backoffice").await;
+    call(&app, &gent).await.expect("list-form organisation");
+
+    refused(
+        call(&app, &tampered(&atlas)).await,
+        Code::Unauthenticated,
+        "signature",
+    );
+    refused(
+        call(&app, &unsigned(&atlas)).await,
+        Code::Unauthenticated,
+        "",
+    );
+    refused(
+        call(&app, &oidc_hs256(&atlas).await).await,
+        Code::Unauthenticated,
+        "HS256",
+    );
+    // A token from another issuer (our dev issuer) is unknown here.
+    refused(call(&app, &app.atlas()).await, Code::Unauthenticated, "");
+    refused(
+        call(&app, &oidc::provider_token("no-roles").await).await,
+        Code::PermissionDenied,
+        "case-worker",
+    );
+    refused(
+        call(&app, &oidc::provider_token("ggc-exchange").await).await,
+        Code::PermissionDenied,
+        "",
+    );
+    let multi = oidc::provider_token("multi-org").await;
+    refused(
+        call(&app, &multi).await,
+        Code::PermissionDenied,
+        "several organisations",
+    );
+    let mut request = authed(pb::ListTrajectoriesRequest::default(), &multi);
+    request
+        .metadata_mut()
+        .insert("x-organization", "bon".parse().unwrap());
+    list_with(&app, request)
+        .await
+        .expect("x-organization picks bon");
+}
+
+/// HS256 over the provider's token with the provider's RSA public key (from its JWKS).
+async fn oidc_hs256(token: &str) -> String {
+    use rsa::{
+        BigUint, RsaPublicKey,
+        pkcs8::{EncodePublicKey, LineEnding},
+    };
+    let body = openidconnect::reqwest::get(format!(
+        "{}/protocol/openid-connect/certs",
+        oidc::provider_issuer()
+    ))
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap();
+    let jwks: Value = serde_json::from_slice(&body).unwrap();
+    let key = &jwks["keys"][0];
+    let n = BigUint::from_bytes_be(&URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap()).unwrap());
+    let e = BigUint::from_bytes_be(&URL_SAFE_NO_PAD.decode(key["e"].as_str().unwrap()).unwrap());
+    let pem = RsaPublicKey::new(n, e)
+        .unwrap()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    hs256_with_public_key(token, &pem)
+}

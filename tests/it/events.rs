@@ -1,0 +1,258 @@
+//! Events across the real broker: CloudEvents headers, keys, outage, redelivery, DLQ,
+//! and one trace from the gRPC call to the consumer.
+
+use std::time::Duration;
+
+use inburgering_testkit::{
+    TestApp, authed, capture, eventually, kafka, national_number, register_start_sign, spawn_app,
+};
+use opentelemetry::trace::TraceId;
+use proto::testing::v1 as tpb;
+
+const TOPIC: &str = "trajectories.events.v1";
+const PATIENCE: Duration = Duration::from_secs(30);
+
+async fn candidate(app: &TestApp, person_id: &str) -> Option<tpb::Candidate> {
+    app.testing()
+        .await
+        .get_candidate(authed(
+            tpb::GetCandidateRequest {
+                person_id: person_id.into(),
+            },
+            &app.token("atlas", &["test-admin"]),
+        ))
+        .await
+        .ok()
+        .and_then(|r| r.into_inner().candidate)
+}
+
+async fn signed_candidate(app: &TestApp, person_id: &str) -> tpb::Candidate {
+    eventually("the contract to reach testing", PATIENCE, || async {
+        candidate(app, person_id).await.filter(|c| c.may_book_nt2)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn events_carry_cloudevents_headers_and_aggregate_keys() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    let messages = kafka::read(&app.broker.address(), TOPIC, 3, PATIENCE).await;
+    assert_eq!(messages.len(), 3);
+    let types: Vec<String> = messages
+        .iter()
+        .map(|m| kafka::header(m, "ce_type").unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "inburgering.trajectories.v1.PersonRegistered",
+            "inburgering.trajectories.v1.TrajectoryStarted",
+            "inburgering.trajectories.v1.ContractSigned",
+        ]
+    );
+    use rdkafka::Message;
+    let keys: Vec<String> = messages
+        .iter()
+        .map(|m| String::from_utf8_lossy(m.key().unwrap()).into_owned())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            signed.person_id.clone(),
+            signed.trajectory_id.clone(),
+            signed.trajectory_id.clone()
+        ]
+    );
+    for m in &messages {
+        assert_eq!(kafka::header(m, "ce_specversion").as_deref(), Some("1.0"));
+        assert_eq!(
+            kafka::header(m, "ce_source").as_deref(),
+            Some("/inburgering/trajectories")
+        );
+        assert!(uuid::Uuid::parse_str(&kafka::header(m, "ce_id").unwrap()).is_ok());
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(&kafka::header(m, "ce_time").unwrap()).is_ok()
+        );
+        assert!(kafka::header(m, "traceparent").unwrap().starts_with("00-"));
+    }
+    use prost::Message as _;
+    let contract =
+        proto::trajectories::v1::ContractSigned::decode(messages[2].payload().unwrap()).unwrap();
+    assert_eq!(contract.fees_total.unwrap().cents, 180_00);
+    assert_eq!(contract.person_id, signed.person_id);
+}
+
+#[tokio::test]
+async fn commands_succeed_while_the_broker_is_down_and_their_events_arrive_once_after() {
+    let mut app = spawn_app().await;
+    // Warm up: the consumer has joined and applied a first person.
+    let first = register_start_sign(&app, 700_101_001).await;
+    signed_candidate(&app, &first.person_id).await;
+
+    app.broker.kill().await;
+    let during = register_start_sign(&app, 700_101_002).await;
+    assert!(
+        candidate(&app, &during.person_id).await.is_none(),
+        "nothing can cross a dead broker"
+    );
+    app.broker.resume().await;
+
+    let c = signed_candidate(&app, &during.person_id).await;
+    assert_eq!(
+        c.events_applied, 2,
+        "TrajectoryStarted and ContractSigned, each applied once"
+    );
+    assert_eq!(c.trajectory_id, during.trajectory_id);
+    // Give a late duplicate the chance to show up, then check again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        candidate(&app, &during.person_id)
+            .await
+            .unwrap()
+            .events_applied,
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_is_applied_once() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    assert_eq!(
+        signed_candidate(&app, &signed.person_id)
+            .await
+            .events_applied,
+        2
+    );
+
+    let messages = kafka::read(&app.broker.address(), TOPIC, 3, PATIENCE).await;
+    kafka::redeliver(&app.broker.address(), &messages[2]).await;
+    kafka::redeliver(&app.broker.address(), &messages[1]).await;
+    eventually(
+        "the duplicates to be seen and skipped",
+        PATIENCE,
+        || async {
+            let metrics = platform::metrics::render();
+            metrics
+                .lines()
+                .find(|l| {
+                    l.starts_with("messaging_process_duration_seconds_count")
+                        && l.contains("outcome=\"duplicate\"")
+                })
+                .filter(|l| l.ends_with(" 2"))
+                .map(|_| ())
+        },
+    )
+    .await;
+    assert_eq!(
+        candidate(&app, &signed.person_id)
+            .await
+            .unwrap()
+            .events_applied,
+        2
+    );
+}
+
+#[tokio::test]
+async fn an_event_that_cannot_be_applied_is_retried_then_dead_lettered_with_its_error() {
+    let app = spawn_app().await;
+    let brokers = app.broker.address();
+    // A contract for a trajectory testing never saw start: transient, retried 3 times.
+    let orphan = proto::trajectories::v1::ContractSigned {
+        trajectory_id: uuid::Uuid::now_v7().to_string(),
+        person_id: uuid::Uuid::now_v7().to_string(),
+        agency: proto::common::v1::Agency::Atlas as i32,
+        signed_on: Some(inburgering_testkit::date(2026, 1, 20)),
+        ..Default::default()
+    };
+    use prost::Message as _;
+    let headers = |id: &str| {
+        vec![
+            ("ce_id", id.to_owned()),
+            (
+                "ce_type",
+                "inburgering.trajectories.v1.ContractSigned".to_owned(),
+            ),
+            ("ce_source", "/test".to_owned()),
+            ("ce_specversion", "1.0".to_owned()),
+        ]
+    };
+    let orphan_id = uuid::Uuid::now_v7().to_string();
+    let h = headers(&orphan_id);
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    kafka::produce(
+        &brokers,
+        TOPIC,
+        &orphan.trajectory_id,
+        &h,
+        &orphan.encode_to_vec(),
+    )
+    .await;
+    // A payload that is not protobuf at all: permanent, dead-lettered at once.
+    let garbage_id = uuid::Uuid::now_v7().to_string();
+    let h = headers(&garbage_id);
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    kafka::produce(&brokers, TOPIC, "garbage", &h, b"\xff\xff\xff not protobuf").await;
+    // And the consumer is not stuck behind them.
+    let signed = register_start_sign(&app, 850_730_033).await;
+
+    let dead = kafka::read(&brokers, &format!("{TOPIC}.dlq"), 2, PATIENCE).await;
+    assert_eq!(dead.len(), 2);
+    let by_id = |id: &str| {
+        dead.iter()
+            .find(|m| kafka::header(m, "ce_id").as_deref() == Some(id))
+            .expect("dead-lettered")
+    };
+    let o = by_id(&orphan_id);
+    assert_eq!(kafka::header(o, "dlq_attempts").as_deref(), Some("3"));
+    assert!(
+        kafka::header(o, "dlq_error")
+            .unwrap()
+            .contains("no candidate")
+    );
+    assert_eq!(
+        kafka::header(o, "dlq_consumer").as_deref(),
+        Some("testing.candidates")
+    );
+    let g = by_id(&garbage_id);
+    assert_eq!(kafka::header(g, "dlq_attempts").as_deref(), Some("1"));
+    assert!(
+        kafka::header(g, "dlq_error")
+            .unwrap()
+            .contains("not a valid")
+    );
+    assert_eq!(
+        signed_candidate(&app, &signed.person_id)
+            .await
+            .events_applied,
+        2
+    );
+}
+
+#[tokio::test]
+async fn one_trace_runs_from_the_grpc_call_through_the_broker_to_the_consumer() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    signed_candidate(&app, &signed.person_id).await;
+    let spans = capture::install().spans();
+    let rpc = spans
+        .iter()
+        .find(|s| s.name == "inburgering.trajectories.v1.TrajectoryService/SignContract")
+        .expect("the SignContract server span");
+    let trace: TraceId = rpc.span_context.trace_id();
+    let in_trace: Vec<&str> = spans
+        .iter()
+        .filter(|s| s.span_context.trace_id() == trace)
+        .map(|s| s.name.as_ref())
+        .collect();
+    assert!(
+        in_trace.contains(&"trajectories.events.v1 publish"),
+        "{in_trace:?}"
+    );
+    assert!(
+        in_trace.contains(&"trajectories.events.v1 process"),
+        "{in_trace:?}"
+    );
+    let _ = national_number(0);
+}

@@ -1,0 +1,7 @@
+//! The one integration-test binary: every module is a scenario on real parts
+//! (PostgreSQL, the broker process, real OIDC issuers, real gRPC servers).
+
+mod auth;
+mod events;
+mod privacy;
+mod trajectories;

@@ -1,0 +1,499 @@
+//! Trajectories over gRPC: registration, start, contract, scoped reads, paging.
+
+use inburgering_testkit::{
+    authed, date, national_number, register_start_sign, sign_request, spawn_app,
+};
+use proto::{common::v1::Agency, trajectories::v1 as pb};
+use tonic::Code;
+
+fn person(base: u64) -> pb::RegisterPersonRequest {
+    pb::RegisterPersonRequest {
+        national_number: national_number(base),
+        given_name: "Yusuf".into(),
+        family_name: "Demir".into(),
+        mother_tongue: "tr".into(),
+        contact_language: String::new(),
+    }
+}
+
+fn start(person_id: &str, nis: &str) -> pb::StartTrajectoryRequest {
+    pb::StartTrajectoryRequest {
+        person_id: person_id.into(),
+        municipality_nis: nis.into(),
+        status: pb::ObligationStatus::Entitled as i32,
+        exemption_reason: 0,
+        started_on: Some(date(2026, 1, 15)),
+    }
+}
+
+#[tokio::test]
+async fn registering_the_same_number_twice_returns_the_same_person() {
+    let app = spawn_app().await;
+    let mut client = app.trajectories().await;
+    let first = client
+        .register_person(authed(person(850_730_033), &app.atlas()))
+        .await
+        .unwrap()
+        .into_inner();
+    // The same number written with separators, by another agency.
+    let mut again = person(850_730_033);
+    let n = national_number(850_730_033);
+    again.national_number = format!(
+        "{}.{}.{}-{}.{}",
+        &n[0..2],
+        &n[2..4],
+        &n[4..6],
+        &n[6..9],
+        &n[9..]
+    );
+    let second = client
+        .register_person(authed(again, &app.token("in-gent", &["case-worker"])))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(first.created);
+    assert!(!second.created);
+    assert_eq!(first.person_id, second.person_id);
+}
+
+#[tokio::test]
+async fn bad_national_numbers_are_refused_naming_the_field_and_the_reason() {
+    let app = spawn_app().await;
+    let mut client = app.trajectories().await;
+    let mut bad = person(850_730_033);
+    bad.national_number = format!("{}00", &national_number(850_730_033)[..9]);
+    let status = client
+        .register_person(authed(bad, &app.atlas()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status.message().contains("national_number") && status.message().contains("mod 97"),
+        "{}",
+        status.message()
+    );
+
+    let mut nameless = person(850_730_033);
+    nameless.family_name = "  ".into();
+    let status = client
+        .register_person(authed(nameless, &app.atlas()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status.message().starts_with("family_name"),
+        "{}",
+        status.message()
+    );
+
+    // Nothing was half-written: the valid number registers as new.
+    let ok = client
+        .register_person(authed(person(850_730_033), &app.atlas()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(ok.created);
+}
+
+#[tokio::test]
+async fn the_municipality_decides_the_agency() {
+    let app = spawn_app().await;
+    let mut client = app.trajectories().await;
+    let cases = [
+        ("11002", "atlas", Agency::Atlas),
+        ("44021", "in-gent", Agency::InGent),
+        ("21004", "agii", Agency::Bon),
+        ("24062", "agii", Agency::Agii),
+    ];
+    for (i, (nis, org, agency)) in cases.into_iter().enumerate() {
+        let token = app.token(org, &["case-worker"]);
+        let p = client
+            .register_person(authed(person(700_101_001 + i as u64), &token))
+            .await
+            .unwrap()
+            .into_inner();
+        let t = client
+            .start_trajectory(authed(start(&p.person_id, nis), &token))
+            .await
+            .unwrap_or_else(|s| panic!("{nis}: {s:?}"))
+            .into_inner()
+            .trajectory
+            .unwrap();
+        assert_eq!(t.agency(), agency, "{nis}");
+    }
+}
+
+#[tokio::test]
+async fn walloon_and_unknown_municipalities_are_invalid_with_the_reason() {
+    let app = spawn_app().await;
+    let mut client = app.trajectories().await;
+    let p = client
+        .register_person(authed(person(850_730_033), &app.atlas()))
+        .await
+        .unwrap()
+        .into_inner();
+    for (nis, reason) in [
+        ("62063", "Walloon"),
+        ("21020", "19 Brussels"),
+        ("1100", "5-digit"),
+        ("", "required"),
+    ] {
+        let status = client
+            .start_trajectory(authed(start(&p.person_id, nis), &app.atlas()))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{nis}");
+        assert!(
+            status.message().starts_with("municipality_nis") && status.message().contains(reason),
+            "{nis}: {}",
+            status.message()
+        );
+    }
+    let mut future = start(&p.person_id, "11002");
+    future.started_on = Some(date(2026, 2, 30));
+    let status = client
+        .start_trajectory(authed(future, &app.atlas()))
+        .await
+        .unwrap_err();
+    assert!(
+        status.message().starts_with("started_on")
+            && status.message().contains("not a calendar date"),
+        "{}",
+        status.message()
+    );
+    let status = client
+        .start_trajectory(authed(start("not-a-uuid", "11002"), &app.atlas()))
+        .await
+        .unwrap_err();
+    assert!(
+        status.message().starts_with("person_id"),
+        "{}",
+        status.message()
+    );
+    let status = client
+        .start_trajectory(authed(
+            start(&uuid::Uuid::now_v7().to_string(), "11002"),
+            &app.atlas(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn an_atlas_case_worker_cannot_start_a_trajectory_in_ghent() {
+    let app = spawn_app().await;
+    let mut client = app.trajectories().await;
+    let p = client
+        .register_person(authed(person(850_730_033), &app.atlas()))
+        .await
+        .unwrap()
+        .into_inner();
+    let status = client
+        .start_trajectory(authed(start(&p.person_id, "44021"), &app.atlas()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(status.message().contains("in-gent"), "{}", status.message());
+}
+
+#[tokio::test]
+async fn signing_charges_two_course_fees_and_fixes_the_vdab_deadline() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    let mut client = app.trajectories().await;
+    let t = client
+        .get_trajectory(authed(
+            pb::GetTrajectoryRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+    let contract = t.contract.expect("signed contract");
+    assert_eq!(contract.fees_total.unwrap().cents, 180_00);
+    assert_eq!(contract.fees.len(), 2);
+    assert!(
+        contract
+            .fees
+            .iter()
+            .all(|f| f.amount.as_ref().unwrap().cents == 90_00)
+    );
+    assert!(contract.rights_and_duties_clause);
+    let vdab = contract
+        .deadlines
+        .iter()
+        .find(|d| d.component() == pb::Component::EconomicSelfReliance)
+        .expect("VDAB deadline");
+    assert_eq!(
+        vdab.deadline,
+        Some(date(2026, 3, 15)),
+        "2 months after the start on 2026-01-15"
+    );
+
+    let status = client
+        .sign_contract(authed(sign_request(&signed.trajectory_id), &app.atlas()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert!(status.message().contains("already signed"));
+}
+
+#[tokio::test]
+async fn a_refused_contract_leaves_the_trajectory_unsigned() {
+    let app = spawn_app().await;
+    let mut client = app.trajectories().await;
+    let p = client
+        .register_person(authed(person(850_730_033), &app.atlas()))
+        .await
+        .unwrap()
+        .into_inner();
+    let t = client
+        .start_trajectory(authed(start(&p.person_id, "11002"), &app.atlas()))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+    let mut request = sign_request(&t.trajectory_id);
+    request.nt2_deadline = None;
+    let status = client
+        .sign_contract(authed(request, &app.atlas()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status.message().starts_with("nt2_deadline"),
+        "{}",
+        status.message()
+    );
+    let mut request = sign_request(&t.trajectory_id);
+    request.rights_and_duties_accepted = false;
+    let status = client
+        .sign_contract(authed(request, &app.atlas()))
+        .await
+        .unwrap_err();
+    assert!(
+        status.message().starts_with("rights_and_duties_accepted"),
+        "{}",
+        status.message()
+    );
+    let after = client
+        .get_trajectory(authed(
+            pb::GetTrajectoryRequest {
+                trajectory_id: t.trajectory_id.clone(),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+    assert!(after.contract.is_none());
+    // And it can still be signed properly.
+    client
+        .sign_contract(authed(sign_request(&t.trajectory_id), &app.atlas()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn atlas_case_worker_cannot_read_an_in_gent_trajectory_nor_learn_it_exists() {
+    let app = spawn_app().await;
+    let mut client = app.trajectories().await;
+    let gent = app.token("in-gent", &["case-worker"]);
+    let p = client
+        .register_person(authed(person(850_730_033), &gent))
+        .await
+        .unwrap()
+        .into_inner();
+    let t = client
+        .start_trajectory(authed(start(&p.person_id, "44021"), &gent))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+
+    let status = client
+        .get_trajectory(authed(
+            pb::GetTrajectoryRequest {
+                trajectory_id: t.trajectory_id.clone(),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::NotFound,
+        "not PERMISSION_DENIED: that would confirm it exists"
+    );
+    assert_eq!(
+        status.message(),
+        format!("trajectory {} does not exist", t.trajectory_id),
+        "the same answer as for an id that never existed"
+    );
+    let listed = client
+        .list_trajectories(authed(pb::ListTrajectoriesRequest::default(), &app.atlas()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.trajectories.is_empty());
+    let status = client
+        .sign_contract(authed(sign_request(&t.trajectory_id), &app.atlas()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    // In-Gent itself sees it.
+    let own = client
+        .list_trajectories(authed(pb::ListTrajectoriesRequest::default(), &gent))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.trajectories.len(), 1);
+}
+
+#[tokio::test]
+async fn listing_pages_with_a_cursor_and_filters() {
+    let app = spawn_app().await;
+    let mut client = app.trajectories().await;
+    let token = app.token("agii", &["case-worker"]);
+    let mut started = Vec::new();
+    for i in 0..5u64 {
+        let p = client
+            .register_person(authed(person(600_000_000 + i), &token))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut request = start(&p.person_id, if i % 2 == 0 { "24062" } else { "21004" });
+        if i == 4 {
+            request.status = pb::ObligationStatus::Voluntary as i32;
+        }
+        let t = client
+            .start_trajectory(authed(request, &token))
+            .await
+            .unwrap()
+            .into_inner()
+            .trajectory
+            .unwrap();
+        started.push(t.trajectory_id);
+    }
+    let mut seen = Vec::new();
+    let mut page_token = String::new();
+    let mut pages = 0;
+    loop {
+        let page = client
+            .list_trajectories(authed(
+                pb::ListTrajectoriesRequest {
+                    page: Some(proto::common::v1::PageRequest {
+                        page_size: 2,
+                        page_token: page_token.clone(),
+                    }),
+                    ..Default::default()
+                },
+                &token,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        pages += 1;
+        seen.extend(page.trajectories.into_iter().map(|t| t.trajectory_id));
+        page_token = page.page.unwrap().next_page_token;
+        if page_token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, started, "every trajectory once, oldest first");
+
+    let brussels = client
+        .list_trajectories(authed(
+            pb::ListTrajectoriesRequest {
+                agency: Agency::Bon as i32,
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(brussels.trajectories.len(), 2);
+    let leuven = client
+        .list_trajectories(authed(
+            pb::ListTrajectoriesRequest {
+                municipality_nis: "24062".into(),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(leuven.trajectories.len(), 3);
+    let voluntary = client
+        .list_trajectories(authed(
+            pb::ListTrajectoriesRequest {
+                status: pb::ObligationStatus::Voluntary as i32,
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(voluntary.trajectories.len(), 1);
+
+    let status = client
+        .list_trajectories(authed(
+            pb::ListTrajectoriesRequest {
+                page: Some(proto::common::v1::PageRequest {
+                    page_size: 501,
+                    page_token: String::new(),
+                }),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        status.message().starts_with("page.page_size"),
+        "{}",
+        status.message()
+    );
+    let status = client
+        .list_trajectories(authed(
+            pb::ListTrajectoriesRequest {
+                page: Some(proto::common::v1::PageRequest {
+                    page_size: 2,
+                    page_token: "garbage".into(),
+                }),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        status.message().starts_with("page.page_token"),
+        "{}",
+        status.message()
+    );
+    let status = client
+        .list_trajectories(authed(
+            pb::ListTrajectoriesRequest {
+                agency: Agency::Atlas as i32,
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+}

@@ -1,0 +1,102 @@
+//! The broker binary, one process per test on a port of its own.
+
+use std::{path::PathBuf, process::Stdio, time::Duration};
+
+use tokio::process::{Child, Command};
+
+/// A running `inburgering-broker` with its own SQLite storage.
+#[derive(Debug)]
+pub struct Broker {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+/// The broker binary: `INBURGERING_BROKER_BIN`, or `target/debug/inburgering-broker`
+/// beside the test executable (`target/debug/deps/it-…`).
+fn binary() -> PathBuf {
+    if let Ok(bin) = std::env::var("INBURGERING_BROKER_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("inburgering-broker"))
+        .expect("the test runs from target/<profile>/deps");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with scripts/test, which builds it",
+        bin.display()
+    );
+    bin
+}
+
+impl Broker {
+    /// Starts a broker on a free port and waits until it answers.
+    pub async fn start() -> Broker {
+        // The broker advertises the address it listens on, so it needs a concrete port
+        // up front: take one the kernel considers free.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("inburgering-broker-{}", uuid::Uuid::new_v4()));
+        let mut broker = Broker {
+            port,
+            dir,
+            child: None,
+        };
+        broker.resume().await;
+        broker
+    }
+
+    /// `host:port` for `bootstrap.servers`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the broker (as a crash would); its storage stays.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.expect("kill broker");
+        }
+    }
+
+    /// Starts the broker again on the same port and storage.
+    pub async fn resume(&mut self) {
+        assert!(self.child.is_none(), "broker already running");
+        let child = Command::new(binary())
+            .arg("--listen")
+            .arg(self.address())
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn inburgering-broker");
+        self.child = Some(child);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while tokio::net::TcpStream::connect(self.address())
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "broker did not answer on {}",
+                self.address()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,109 @@
+//! Direct broker access for tests: read what services published, inject what a faulty
+//! network or producer would deliver.
+
+use std::time::Duration;
+
+use rdkafka::{
+    ClientConfig,
+    consumer::{Consumer, StreamConsumer},
+    message::{Header, Headers, Message, OwnedHeaders, OwnedMessage},
+    producer::{FutureProducer, FutureRecord},
+};
+
+/// Reads `topic` from the start until `expected` messages arrived or `patience` ran out.
+pub async fn read(
+    brokers: &str,
+    topic: &str,
+    expected: usize,
+    patience: Duration,
+) -> Vec<OwnedMessage> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("test-reader-{}", uuid::Uuid::new_v4()))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("test consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let mut messages = Vec::new();
+    let deadline = tokio::time::Instant::now() + patience;
+    while messages.len() < expected {
+        match tokio::time::timeout_at(deadline, consumer.recv()).await {
+            Ok(Ok(m)) => messages.push(m.detach()),
+            Ok(Err(e)) => panic!("reading {topic}: {e}"),
+            Err(_) => break,
+        }
+    }
+    messages
+}
+
+/// A header's value as text.
+pub fn header(message: &OwnedMessage, key: &str) -> Option<String> {
+    message.headers().and_then(|hs| {
+        hs.iter()
+            .find(|h| h.key == key)
+            .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
+    })
+}
+
+/// Publishes a message exactly as given (a redelivery, or a poison message).
+pub async fn produce(
+    brokers: &str,
+    topic: &str,
+    key: &str,
+    headers: &[(&str, &str)],
+    payload: &[u8],
+) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("test producer");
+    let mut hs = OwnedHeaders::new();
+    for (k, v) in headers {
+        hs = hs.insert(Header {
+            key: k,
+            value: Some(*v),
+        });
+    }
+    producer
+        .send(
+            FutureRecord::to(topic)
+                .key(key)
+                .payload(payload)
+                .headers(hs),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e)
+        .expect("produce to the test broker");
+}
+
+/// Publishes `message` again, unchanged: what an at-least-once network does.
+pub async fn redeliver(brokers: &str, message: &OwnedMessage) {
+    let headers: Vec<(String, String)> = message
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| {
+                    (
+                        h.key.to_owned(),
+                        String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let borrowed: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let key = String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned();
+    produce(
+        brokers,
+        message.topic(),
+        &key,
+        &borrowed,
+        message.payload().unwrap_or_default(),
+    )
+    .await;
+}

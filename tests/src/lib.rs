@@ -1,0 +1,258 @@
+//! The test kit: spawns the platform on real parts so a test reads like its scenario.
+//!
+//! Each app gets fresh PostgreSQL databases (one per service, migrated by the service),
+//! its own broker process (`inburgering-broker` on a port of its own), and either the dev
+//! issuer or the independent `oidc-provider` started by the test command. Nothing here is
+//! a mock: the services are the real crates behind a real gRPC server.
+
+pub mod broker;
+pub mod capture;
+pub mod kafka;
+pub mod oidc;
+pub mod postgres;
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use platform::{
+    Config,
+    auth::{DevIssuer, Verifier},
+    runtime::{self, ServiceModule},
+};
+use proto::{
+    testing::v1::testing_service_client::TestingServiceClient,
+    trajectories::v1::trajectory_service_client::TrajectoryServiceClient,
+};
+use tokio::{net::TcpListener, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, metadata::MetadataValue, transport::Channel};
+
+pub use broker::Broker;
+
+/// Which issuer the app trusts.
+#[derive(Debug, Clone)]
+pub enum Issuer {
+    /// The platform's own dev issuer, served by the test on a port of its own.
+    Dev,
+    /// The independent `oidc-provider` the test command starts.
+    OidcProvider,
+}
+
+/// A running platform for one test.
+pub struct TestApp {
+    pub broker: Broker,
+    pub config: Arc<Config>,
+    /// The dev issuer (also present when the app trusts `oidc-provider`, to forge tokens
+    /// that must fail).
+    pub dev_issuer: Arc<DevIssuer>,
+    pub trajectories_addr: SocketAddr,
+    pub testing_addr: SocketAddr,
+    shutdown: CancellationToken,
+    tasks: JoinSet<Result<(), platform::PlatformError>>,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp")
+            .field("trajectories", &self.trajectories_addr)
+            .finish()
+    }
+}
+
+/// Spawns trajectories and testing trusting the dev issuer.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Issuer::Dev).await
+}
+
+/// Spawns trajectories and testing trusting `issuer`.
+pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
+    capture::install();
+    let broker = Broker::start().await;
+    let (dev_issuer, issuer_url) = oidc::serve_dev_issuer().await;
+    let issuer_url = match issuer {
+        Issuer::Dev => issuer_url,
+        Issuer::OidcProvider => oidc::provider_issuer(),
+    };
+    let config = Arc::new(Config {
+        kafka_brokers: broker.address(),
+        oidc_issuer: issuer_url.clone(),
+        consumer_max_attempts: 3,
+        ..Config::default()
+    });
+    let verifier = Arc::new(Verifier::new(issuer_url, config.oidc_audience.clone()));
+    let shutdown = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    let trajectories_addr =
+        start::<trajectories::Trajectories>(&config, &verifier, &shutdown, &mut tasks).await;
+    let testing_addr = start::<testing::Testing>(&config, &verifier, &shutdown, &mut tasks).await;
+    TestApp {
+        broker,
+        config,
+        dev_issuer,
+        trajectories_addr,
+        testing_addr,
+        shutdown,
+        tasks,
+    }
+}
+
+async fn start<M: ServiceModule>(
+    config: &Arc<Config>,
+    verifier: &Arc<Verifier>,
+    shutdown: &CancellationToken,
+    tasks: &mut JoinSet<Result<(), platform::PlatformError>>,
+) -> SocketAddr {
+    let url = postgres::fresh_database().await;
+    let prepared = runtime::prepare::<M>(config.clone(), &url)
+        .await
+        .unwrap_or_else(|e| panic!("preparing {}: {e}", M::NAME));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let addr = listener.local_addr().expect("bound address");
+    let verifier = verifier.clone();
+    let stop = shutdown.clone();
+    tasks.spawn(async move {
+        prepared
+            .serve::<M>(listener, verifier, proto::FILE_DESCRIPTOR_SET, stop)
+            .await
+    });
+    addr
+}
+
+impl TestApp {
+    /// A dev-issuer token for one organisation and roles.
+    pub fn token(&self, organisation: &str, roles: &[&str]) -> String {
+        self.dev_issuer.token(organisation, roles)
+    }
+
+    /// An Atlas case worker's token.
+    pub fn atlas(&self) -> String {
+        self.token("atlas", &["case-worker"])
+    }
+
+    pub async fn trajectories(&self) -> TrajectoryServiceClient<Channel> {
+        TrajectoryServiceClient::connect(format!("http://{}", self.trajectories_addr))
+            .await
+            .expect("trajectories answers")
+    }
+
+    pub async fn testing(&self) -> TestingServiceClient<Channel> {
+        TestingServiceClient::connect(format!("http://{}", self.testing_addr))
+            .await
+            .expect("testing answers")
+    }
+
+    /// Stops the services gracefully (drain, relay flush) and waits for them.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        while let Some(done) = self.tasks.join_next().await {
+            if let Ok(Err(e)) = done {
+                panic!("a service stopped with an error: {e}");
+            }
+        }
+    }
+}
+
+/// `message` with `authorization: Bearer <token>`.
+pub fn authed<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        MetadataValue::try_from(format!("Bearer {token}")).expect("a JWT is valid metadata"),
+    );
+    request
+}
+
+/// Polls `check` until it returns `Some`, or panics after `patience` naming `what`.
+pub async fn eventually<T, F, Fut>(what: &str, patience: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Builds a valid national register number from nine digits.
+pub fn national_number(base: u64) -> String {
+    format!("{base:09}{:02}", 97 - base % 97)
+}
+
+/// A calendar date for requests.
+pub fn date(year: i32, month: i32, day: i32) -> proto::common::v1::Date {
+    proto::common::v1::Date { year, month, day }
+}
+
+/// The ids of a person taken through register → start → sign.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub person_id: String,
+    pub trajectory_id: String,
+}
+
+/// Registers a person (by the nine digits `base`), starts an obliged trajectory in
+/// Antwerp and signs the contract, as an Atlas case worker.
+pub async fn register_start_sign(app: &TestApp, base: u64) -> Signed {
+    use proto::trajectories::v1 as pb;
+    let token = app.atlas();
+    let mut client = app.trajectories().await;
+    let person_id = client
+        .register_person(authed(
+            pb::RegisterPersonRequest {
+                national_number: national_number(base),
+                given_name: "Amina".into(),
+                family_name: "Haddad".into(),
+                mother_tongue: "ar".into(),
+                contact_language: "fr".into(),
+            },
+            &token,
+        ))
+        .await
+        .expect("register")
+        .into_inner()
+        .person_id;
+    let trajectory_id = client
+        .start_trajectory(authed(
+            pb::StartTrajectoryRequest {
+                person_id: person_id.clone(),
+                municipality_nis: "11002".into(),
+                status: pb::ObligationStatus::Obliged as i32,
+                exemption_reason: 0,
+                started_on: Some(date(2026, 1, 15)),
+            },
+            &token,
+        ))
+        .await
+        .expect("start")
+        .into_inner()
+        .trajectory
+        .expect("trajectory")
+        .trajectory_id;
+    client
+        .sign_contract(authed(sign_request(&trajectory_id), &token))
+        .await
+        .expect("sign");
+    Signed {
+        person_id,
+        trajectory_id,
+    }
+}
+
+/// A valid `SignContractRequest` for a trajectory started on 2026-01-15.
+pub fn sign_request(trajectory_id: &str) -> proto::trajectories::v1::SignContractRequest {
+    proto::trajectories::v1::SignContractRequest {
+        trajectory_id: trajectory_id.to_owned(),
+        signed_on: Some(date(2026, 1, 20)),
+        rights_and_duties_accepted: true,
+        nt2_deadline: Some(date(2026, 12, 31)),
+        mo_deadline: Some(date(2026, 9, 30)),
+        participation_deadline: Some(date(2026, 12, 31)),
+    }
+}
