@@ -79,7 +79,7 @@ async fn events_carry_cloudevents_headers_and_aggregate_keys() {
     use prost::Message as _;
     let contract =
         proto::trajectories::v1::ContractSigned::decode(messages[2].payload().unwrap()).unwrap();
-    assert_eq!(contract.fees_total.unwrap().cents, 180_00);
+    assert_eq!(contract.fees_total.unwrap().cents, 18_000);
     assert_eq!(contract.person_id, signed.person_id);
 }
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a failed unwrap in a test is a failed test, with its line
 //! The one integration-test binary: every module is a scenario on real parts
 //! (PostgreSQL, the broker process, real OIDC issuers, real gRPC servers).
 

@@ -215,7 +215,7 @@ async fn signing_charges_two_course_fees_and_fixes_the_vdab_deadline() {
         .trajectory
         .unwrap();
     let contract = t.contract.expect("signed contract");
-    assert_eq!(contract.fees_total.unwrap().cents, 180_00);
+    assert_eq!(contract.fees_total.unwrap().cents, 18_000);
     assert_eq!(contract.fees.len(), 2);
     assert!(
         contract
