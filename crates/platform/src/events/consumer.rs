@@ -79,6 +79,20 @@ enum Outcome {
     DeadLettered,
 }
 
+/// The consumer configuration of group `group`: manual commits, from the earliest offset
+/// for a new group, and a short fetch wait so that an event is seen soon after it lands.
+pub fn consumer_config(brokers: &str, group: &str) -> rdkafka::ClientConfig {
+    let mut config = client_config(brokers);
+    config
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "10000")
+        .set("enable.partition.eof", "false")
+        .set("fetch.wait.max.ms", "100");
+    config
+}
+
 /// Consumes `subscription` until `shutdown`, applying each event with `handler` against
 /// `db`. The message in flight when shutdown comes is finished first.
 pub async fn run<H: Handler>(
@@ -88,13 +102,7 @@ pub async fn run<H: Handler>(
     handler: Arc<H>,
     shutdown: CancellationToken,
 ) -> Result<(), PlatformError> {
-    let consumer: StreamConsumer = client_config(&brokers)
-        .set("group.id", &subscription.group)
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "10000")
-        .set("enable.partition.eof", "false")
-        .create()?;
+    let consumer: StreamConsumer = consumer_config(&brokers, &subscription.group).create()?;
     let topics: Vec<&str> = subscription.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
     let dlq = relay::producer(&brokers)?;
