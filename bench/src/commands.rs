@@ -11,14 +11,13 @@ use std::{
 };
 
 use futures::{StreamExt, stream};
-use testkit::{authed, date, national_number, postgres, sign_request, spawn_app};
-use proto::trajectories::v1 as pb;
 use rdkafka::{
     consumer::{Consumer, StreamConsumer},
     message::{Headers, Message},
 };
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use secrecy::ExposeSecret;
+use testkit::{authed, postgres, register_and_start, sign_request, spawn_app};
 
 /// Commands per concurrency level, and single-row inserts per level for the ceiling.
 const COMMANDS: usize = 600;
@@ -31,7 +30,9 @@ async fn main() {
 
     // The ceiling: single-row autocommit inserts into an empty table of the same server.
     let url = postgres::fresh_database().await;
-    let db = Database::connect(url.expose_secret()).await.expect("bench database");
+    let db = Database::connect(url.expose_secret())
+        .await
+        .expect("bench database");
     db.execute_unprepared("create table row_ceiling (id uuid primary key, payload bytea not null)")
         .await
         .expect("create table");
@@ -68,37 +69,9 @@ async fn main() {
             let mut client = client.clone();
             let token = token.clone();
             async move {
-                let person = client
-                    .register_person(authed(
-                        pb::RegisterPersonRequest {
-                            national_number: national_number(100_000_000 + i as u64),
-                            given_name: "Bench".into(),
-                            family_name: "Mark".into(),
-                            mother_tongue: "nl".into(),
-                            contact_language: String::new(),
-                        },
-                        &token,
-                    ))
+                register_and_start(&mut client, &token, 100_000_000 + i as u64, "11002")
                     .await
-                    .expect("register")
-                    .into_inner();
-                client
-                    .start_trajectory(authed(
-                        pb::StartTrajectoryRequest {
-                            person_id: person.person_id,
-                            municipality_nis: "11002".into(),
-                            status: pb::ObligationStatus::Obliged as i32,
-                            exemption_reason: 0,
-                            started_on: Some(date(2026, 1, 15)),
-                        },
-                        &token,
-                    ))
-                    .await
-                    .expect("start")
-                    .into_inner()
-                    .trajectory
-                    .expect("trajectory")
-                    .trajectory_id
+                    .1
             }
         })
         .buffer_unordered(32)
@@ -113,7 +86,10 @@ async fn main() {
                 let mut client = client.clone();
                 let token = token.clone();
                 async move {
-                    client.sign_contract(authed(sign_request(&id), &token)).await.expect("sign");
+                    client
+                        .sign_contract(authed(sign_request(&id), &token))
+                        .await
+                        .expect("sign");
                 }
             })
             .await;
@@ -127,20 +103,44 @@ async fn main() {
     listener.abort();
     let mut lat = latencies.lock().expect("lock").clone();
     lat.sort();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or_default()
+    };
 
-    println!("inburgering bench: commands and events on one PostgreSQL ({} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+    println!(
+        "inburgering bench: commands and events on one PostgreSQL ({} build)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
     println!("{:<48} {:>12} {:>12}", "", "8 clients", "32 clients");
-    println!("{:<48} {:>12.0} {:>12.0}", "single-row inserts/s (ceiling)", ceiling[0], ceiling[1]);
-    println!("{:<48} {:>12.0} {:>12.0}", "SignContract commands/s via gRPC", signing[0], signing[1]);
-    println!("{:<48} {:>12.3} {:>12.3}", "ratio commands / ceiling", signing[0] / ceiling[0], signing[1] / ceiling[1]);
+    println!(
+        "{:<48} {:>12.0} {:>12.0}",
+        "single-row inserts/s (ceiling)", ceiling[0], ceiling[1]
+    );
+    println!(
+        "{:<48} {:>12.0} {:>12.0}",
+        "SignContract commands/s via gRPC", signing[0], signing[1]
+    );
+    println!(
+        "{:<48} {:>12.3} {:>12.3}",
+        "ratio commands / ceiling",
+        signing[0] / ceiling[0],
+        signing[1] / ceiling[1]
+    );
     println!(
         "commit → consumer latency over {} ContractSigned events: p50 {:.1} ms, p99 {:.1} ms",
         lat.len(),
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3
     );
-    println!("(a SignContract is a read plus one transaction of four writes: contract, two fees, outbox row)");
+    println!(
+        "(a SignContract is a read plus one transaction of four writes: contract, two fees, outbox row)"
+    );
     app.stop().await;
 }
 
@@ -150,9 +150,13 @@ async fn listen(brokers: String, latencies: Arc<Mutex<Vec<Duration>>>) {
     let consumer: StreamConsumer = platform::events::consumer::consumer_config(&brokers, &group)
         .create()
         .expect("bench consumer");
-    consumer.subscribe(&["trajectories.events.v1"]).expect("subscribe");
+    consumer
+        .subscribe(&["trajectories.events.v1"])
+        .expect("subscribe");
     loop {
-        let Ok(message) = consumer.recv().await else { continue };
+        let Ok(message) = consumer.recv().await else {
+            continue;
+        };
         let received = chrono::Utc::now();
         let mut is_contract = false;
         let mut time = None;
@@ -160,14 +164,21 @@ async fn listen(brokers: String, latencies: Arc<Mutex<Vec<Duration>>>) {
             for h in headers.iter() {
                 let value = h.value.map(|v| String::from_utf8_lossy(v).into_owned());
                 match h.key {
-                    "ce_type" => is_contract = value.as_deref() == Some("inburgering.trajectories.v1.ContractSigned"),
-                    "ce_time" => time = value.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok()),
+                    "ce_type" => {
+                        is_contract =
+                            value.as_deref() == Some("inburgering.trajectories.v1.ContractSigned")
+                    }
+                    "ce_time" => {
+                        time = value.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+                    }
                     _ => {}
                 }
             }
         }
         if let (true, Some(time)) = (is_contract, time) {
-            let elapsed = (received - time.with_timezone(&chrono::Utc)).to_std().unwrap_or_default();
+            let elapsed = (received - time.with_timezone(&chrono::Utc))
+                .to_std()
+                .unwrap_or_default();
             latencies.lock().expect("lock").push(elapsed);
         }
     }

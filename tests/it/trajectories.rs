@@ -3,8 +3,12 @@
 use inburgering_testkit::{
     authed, date, national_number, register_start_sign, sign_request, spawn_app,
 };
-use proto::{common::v1::Agency, trajectories::v1 as pb};
+use proto::{
+    common::v1::{Agency, PageRequest},
+    trajectories::v1::{self as pb, trajectory_service_client::TrajectoryServiceClient},
+};
 use tonic::Code;
+use tonic::transport::Channel;
 
 fn person(base: u64) -> pb::RegisterPersonRequest {
     pb::RegisterPersonRequest {
@@ -359,6 +363,24 @@ async fn atlas_case_worker_cannot_read_an_in_gent_trajectory_nor_learn_it_exists
     assert_eq!(own.trajectories.len(), 1);
 }
 
+async fn list(
+    client: &mut TrajectoryServiceClient<Channel>,
+    token: &str,
+    request: pb::ListTrajectoriesRequest,
+) -> Result<pb::ListTrajectoriesResponse, tonic::Status> {
+    client
+        .list_trajectories(authed(request, token))
+        .await
+        .map(|r| r.into_inner())
+}
+
+fn page(page_size: i32, page_token: &str) -> Option<PageRequest> {
+    Some(PageRequest {
+        page_size,
+        page_token: page_token.into(),
+    })
+}
+
 #[tokio::test]
 async fn listing_pages_with_a_cursor_and_filters() {
     let app = spawn_app().await;
@@ -388,23 +410,14 @@ async fn listing_pages_with_a_cursor_and_filters() {
     let mut page_token = String::new();
     let mut pages = 0;
     loop {
-        let page = client
-            .list_trajectories(authed(
-                pb::ListTrajectoriesRequest {
-                    page: Some(proto::common::v1::PageRequest {
-                        page_size: 2,
-                        page_token: page_token.clone(),
-                    }),
-                    ..Default::default()
-                },
-                &token,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
+        let request = pb::ListTrajectoriesRequest {
+            page: page(2, &page_token),
+            ..Default::default()
+        };
+        let response = list(&mut client, &token, request).await.unwrap();
         pages += 1;
-        seen.extend(page.trajectories.into_iter().map(|t| t.trajectory_id));
-        page_token = page.page.unwrap().next_page_token;
+        seen.extend(response.trajectories.into_iter().map(|t| t.trajectory_id));
+        page_token = response.page.unwrap().next_page_token;
         if page_token.is_empty() {
             break;
         }
@@ -412,88 +425,67 @@ async fn listing_pages_with_a_cursor_and_filters() {
     assert_eq!(pages, 3);
     assert_eq!(seen, started, "every trajectory once, oldest first");
 
-    let brussels = client
-        .list_trajectories(authed(
+    let filtered = [
+        (
             pb::ListTrajectoriesRequest {
                 agency: Agency::Bon as i32,
                 ..Default::default()
             },
-            &token,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(brussels.trajectories.len(), 2);
-    let leuven = client
-        .list_trajectories(authed(
+            2,
+        ),
+        (
             pb::ListTrajectoriesRequest {
                 municipality_nis: "24062".into(),
                 ..Default::default()
             },
-            &token,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(leuven.trajectories.len(), 3);
-    let voluntary = client
-        .list_trajectories(authed(
+            3,
+        ),
+        (
             pb::ListTrajectoriesRequest {
                 status: pb::ObligationStatus::Voluntary as i32,
                 ..Default::default()
             },
-            &token,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(voluntary.trajectories.len(), 1);
+            1,
+        ),
+    ];
+    for (request, expected) in filtered {
+        let response = list(&mut client, &token, request.clone()).await.unwrap();
+        assert_eq!(response.trajectories.len(), expected, "{request:?}");
+    }
 
-    let status = client
-        .list_trajectories(authed(
+    let refused = [
+        (
             pb::ListTrajectoriesRequest {
-                page: Some(proto::common::v1::PageRequest {
-                    page_size: 501,
-                    page_token: String::new(),
-                }),
+                page: page(501, ""),
                 ..Default::default()
             },
-            &token,
-        ))
-        .await
-        .unwrap_err();
-    assert!(
-        status.message().starts_with("page.page_size"),
-        "{}",
-        status.message()
-    );
-    let status = client
-        .list_trajectories(authed(
+            Code::InvalidArgument,
+            "page.page_size",
+        ),
+        (
             pb::ListTrajectoriesRequest {
-                page: Some(proto::common::v1::PageRequest {
-                    page_size: 2,
-                    page_token: "garbage".into(),
-                }),
+                page: page(2, "garbage"),
                 ..Default::default()
             },
-            &token,
-        ))
-        .await
-        .unwrap_err();
-    assert!(
-        status.message().starts_with("page.page_token"),
-        "{}",
-        status.message()
-    );
-    let status = client
-        .list_trajectories(authed(
+            Code::InvalidArgument,
+            "page.page_token",
+        ),
+        (
             pb::ListTrajectoriesRequest {
                 agency: Agency::Atlas as i32,
                 ..Default::default()
             },
-            &token,
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
+            Code::PermissionDenied,
+            "agency atlas",
+        ),
+    ];
+    for (request, code, message) in refused {
+        let status = list(&mut client, &token, request).await.unwrap_err();
+        assert_eq!(status.code(), code);
+        assert!(
+            status.message().starts_with(message),
+            "{}",
+            status.message()
+        );
+    }
 }

@@ -40,15 +40,14 @@ pub fn install() -> &'static Capture {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let spans = InMemorySpanExporter::default();
         let sink = logs.clone();
-        let filter = std::env::var("INBURGERING_TEST_LOG")
-            .unwrap_or_else(|_| "debug,h2=info,hyper=info,tower=info,sqlx=info,rdkafka=info".into());
-        let telemetry = platform::telemetry::init_with(
-            "inburgering-test",
-            &filter,
-            spans.clone(),
-            move || Sink(sink.clone()),
-        )
-        .expect("telemetry installs once per process");
+        let filter = std::env::var("INBURGERING_TEST_LOG").unwrap_or_else(|_| {
+            "debug,h2=info,hyper=info,tower=info,sqlx=info,rdkafka=info".into()
+        });
+        let telemetry =
+            platform::telemetry::init_with("inburgering-test", &filter, spans.clone(), move || {
+                Sink(sink.clone())
+            })
+            .expect("telemetry installs once per process");
         Capture {
             logs,
             spans,

@@ -197,12 +197,15 @@ pub struct Signed {
     pub trajectory_id: String,
 }
 
-/// Registers a person (by the nine digits `base`), starts an obliged trajectory in
-/// Antwerp and signs the contract, as an Atlas case worker.
-pub async fn register_start_sign(app: &TestApp, base: u64) -> Signed {
+/// Registers a person (by the nine digits `base`) and starts an obliged trajectory on
+/// 2026-01-15 in municipality `nis`; `(person_id, trajectory_id)`.
+pub async fn register_and_start(
+    client: &mut TrajectoryServiceClient<Channel>,
+    token: &str,
+    base: u64,
+    nis: &str,
+) -> (String, String) {
     use proto::trajectories::v1 as pb;
-    let token = app.atlas();
-    let mut client = app.trajectories().await;
     let person_id = client
         .register_person(authed(
             pb::RegisterPersonRequest {
@@ -212,7 +215,7 @@ pub async fn register_start_sign(app: &TestApp, base: u64) -> Signed {
                 mother_tongue: "ar".into(),
                 contact_language: "fr".into(),
             },
-            &token,
+            token,
         ))
         .await
         .expect("register")
@@ -222,12 +225,12 @@ pub async fn register_start_sign(app: &TestApp, base: u64) -> Signed {
         .start_trajectory(authed(
             pb::StartTrajectoryRequest {
                 person_id: person_id.clone(),
-                municipality_nis: "11002".into(),
+                municipality_nis: nis.into(),
                 status: pb::ObligationStatus::Obliged as i32,
                 exemption_reason: 0,
                 started_on: Some(date(2026, 1, 15)),
             },
-            &token,
+            token,
         ))
         .await
         .expect("start")
@@ -235,6 +238,15 @@ pub async fn register_start_sign(app: &TestApp, base: u64) -> Signed {
         .trajectory
         .expect("trajectory")
         .trajectory_id;
+    (person_id, trajectory_id)
+}
+
+/// Registers a person, starts an obliged trajectory in Antwerp and signs the contract,
+/// as an Atlas case worker.
+pub async fn register_start_sign(app: &TestApp, base: u64) -> Signed {
+    let token = app.atlas();
+    let mut client = app.trajectories().await;
+    let (person_id, trajectory_id) = register_and_start(&mut client, &token, base, "11002").await;
     client
         .sign_contract(authed(sign_request(&trajectory_id), &token))
         .await

@@ -10,7 +10,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::PlatformError;
+use crate::{
+    PlatformError,
+    events::store::{CreateEntities, OUTBOX_AND_INBOX},
+};
 
 /// Opens the service's pool and runs its migrations, so a started service always finds
 /// the schema it expects.
@@ -44,8 +47,13 @@ pub fn sqlite_url(data_dir: &std::path::Path, service: &str) -> SecretString {
     ))
 }
 
-/// The platform's own tables (outbox, inbox), to be listed first in every service's
-/// migrator.
-pub fn platform_migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(crate::events::store::CreateOutboxAndInbox)]
+/// A service's migrations: the platform's own tables (outbox, inbox) first, then the
+/// service's, in order.
+pub fn migrations(
+    service: impl IntoIterator<Item = CreateEntities>,
+) -> Vec<Box<dyn MigrationTrait>> {
+    std::iter::once(OUTBOX_AND_INBOX)
+        .chain(service)
+        .map(|m| Box::new(m) as Box<dyn MigrationTrait>)
+        .collect()
 }

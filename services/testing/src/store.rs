@@ -1,6 +1,6 @@
 //! The testing database.
 
-use platform::events::store::create_tables;
+use platform::events::store::CreateEntities;
 use sea_orm_migration::prelude::*;
 
 /// Who may book which test, projected from trajectory events.
@@ -32,23 +32,9 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut all = platform::db::platform_migrations();
-        all.push(Box::new(CreateTables));
-        all
-    }
-}
-
-struct CreateTables;
-
-impl MigrationName for CreateTables {
-    fn name(&self) -> &str {
-        "m0001_testing_candidate"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for CreateTables {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_tables(manager, &[&candidate::Entity]).await
+        platform::db::migrations([CreateEntities {
+            name: "m0001_testing_candidate",
+            entities: &[&candidate::Entity],
+        }])
     }
 }

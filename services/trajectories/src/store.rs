@@ -2,7 +2,7 @@
 //! state change together with its outbox events.
 
 use chrono::{NaiveDate, Utc};
-use platform::events::{Outbox, store::create_tables};
+use platform::events::{Outbox, store::CreateEntities};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
@@ -117,28 +117,10 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut all = platform::db::platform_migrations();
-        all.push(Box::new(CreateTables));
-        all
-    }
-}
-
-struct CreateTables;
-
-impl MigrationName for CreateTables {
-    fn name(&self) -> &str {
-        "m0001_trajectories_person_trajectory_fee"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for CreateTables {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_tables(
-            manager,
-            &[&person::Entity, &trajectory::Entity, &fee::Entity],
-        )
-        .await
+        platform::db::migrations([CreateEntities {
+            name: "m0001_trajectories_person_trajectory_fee",
+            entities: &[&person::Entity, &trajectory::Entity, &fee::Entity],
+        }])
     }
 }
 

@@ -102,7 +102,10 @@ pub async fn run<H: Handler>(
     handler: Arc<H>,
     shutdown: CancellationToken,
 ) -> Result<(), PlatformError> {
-    let consumer: StreamConsumer = consumer_config(&brokers, &subscription.group).create()?;
+    let consumer = Closing(Some(
+        consumer_config(&brokers, &subscription.group).create::<StreamConsumer>()?,
+    ));
+    let consumer = consumer.0.as_ref().expect("set just above");
     let topics: Vec<&str> = subscription.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
     let dlq = relay::producer(&brokers)?;
@@ -231,6 +234,29 @@ async fn apply_once<H: Handler>(
     handler.handle(&txn, envelope).await?;
     txn.commit().await?;
     Ok(true)
+}
+
+/// How long closing a consumer may hold up shutdown.
+const CLOSE_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Owns a consumer and closes it off the async runtime when dropped, waiting at most
+/// [`CLOSE_PATIENCE`]: librdkafka's close waits to leave the group, which never happens
+/// when the broker is gone (rust-rdkafka #509, #611), and shutdown must stay bounded.
+struct Closing(Option<StreamConsumer>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if let Some(consumer) = self.0.take() {
+            let (closed, wait) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                drop(consumer);
+                let _ = closed.send(());
+            });
+            if wait.recv_timeout(CLOSE_PATIENCE).is_err() {
+                tracing::warn!("Kafka consumer did not close in time; leaving it behind");
+            }
+        }
+    }
 }
 
 /// Sends the message, with why it failed, to `<topic>.dlq`; retries until the DLQ takes

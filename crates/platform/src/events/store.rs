@@ -55,34 +55,36 @@ pub mod inbox {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Creates the outbox and inbox tables.
-pub struct CreateOutboxAndInbox;
+/// The outbox and inbox tables, first in every service's migrations.
+pub const OUTBOX_AND_INBOX: CreateEntities = CreateEntities {
+    name: "m0000_platform_outbox_inbox",
+    entities: &[&outbox::Entity, &inbox::Entity],
+};
 
-impl MigrationName for CreateOutboxAndInbox {
+/// A migration that creates each entity's table and indexes as the entity declares them:
+/// the one way services turn their sea-orm entities into a migration.
+pub struct CreateEntities {
+    /// The migration's name, recorded in `seaql_migrations`; never change it once shipped.
+    pub name: &'static str,
+    pub entities: &'static [&'static dyn EntityCreate],
+}
+
+impl MigrationName for CreateEntities {
     fn name(&self) -> &str {
-        "m0000_platform_outbox_inbox"
+        self.name
     }
 }
 
 #[async_trait::async_trait]
-impl MigrationTrait for CreateOutboxAndInbox {
+impl MigrationTrait for CreateEntities {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_tables(manager, &[&outbox::Entity, &inbox::Entity]).await
+        let backend: DbBackend = manager.get_database_backend();
+        let schema = Schema::new(backend);
+        for entity in self.entities {
+            entity.create(manager, &schema).await?;
+        }
+        Ok(())
     }
-}
-
-/// Creates each entity's table and indexes as the entity declares them; the one way
-/// services turn their sea-orm entities into a migration.
-pub async fn create_tables(
-    manager: &SchemaManager<'_>,
-    entities: &[&dyn EntityCreate],
-) -> Result<(), DbErr> {
-    let backend: DbBackend = manager.get_database_backend();
-    let schema = Schema::new(backend);
-    for entity in entities {
-        entity.create(manager, &schema).await?;
-    }
-    Ok(())
 }
 
 /// An entity whose table a migration can create.
