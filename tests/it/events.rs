@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use inburgering_testkit::{
-    TestApp, authed, capture, eventually, kafka, national_number, register_start_sign, spawn_app,
+    TestApp, authed, capture, eventually, kafka, register_start_sign, spawn_app,
 };
 use opentelemetry::trace::TraceId;
 use proto::testing::v1 as tpb;
@@ -254,5 +254,24 @@ async fn one_trace_runs_from_the_grpc_call_through_the_broker_to_the_consumer() 
         in_trace.contains(&"trajectories.events.v1 process"),
         "{in_trace:?}"
     );
-    let _ = national_number(0);
+}
+
+#[tokio::test]
+async fn the_consumer_reports_its_lag_per_partition() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    signed_candidate(&app, &signed.person_id).await;
+    // librdkafka's statistics arrive every 5 s; once caught up the lag is 0.
+    let line = eventually("the consumer lag gauge", PATIENCE, || async {
+        platform::metrics::render()
+            .lines()
+            .find(|l| {
+                l.starts_with("messaging_consumer_lag{")
+                    && l.contains("messaging_consumer_group_name=\"testing.candidates\"")
+                    && l.contains("messaging_destination_name=\"trajectories.events.v1\"")
+            })
+            .map(str::to_owned)
+    })
+    .await;
+    assert!(line.ends_with(" 0"), "{line}");
 }

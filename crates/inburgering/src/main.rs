@@ -38,6 +38,11 @@ enum Command {
         /// The service to run.
         service: services::ServiceName,
     },
+    /// Run one service's database migrations and exit (the chart's migration Job).
+    Migrate {
+        /// The service whose database to migrate.
+        service: services::ServiceName,
+    },
     /// Print an access token from the dev issuer (the key under the data folder).
     Token {
         /// Organisation alias: agii, bon, atlas, in-gent, ggc, municipality-<nis>, …
@@ -72,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Dev(args) => dev::run(args).await,
         Command::Serve { service } => services::serve(service).await,
+        Command::Migrate { service } => services::migrate(service).await,
         Command::Token {
             org,
             roles,

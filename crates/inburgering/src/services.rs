@@ -65,6 +65,47 @@ pub async fn run(
     }
 }
 
+/// The configured database of `service`, or its SQLite file under the data folder.
+fn database_url(config: &Config, service: ServiceName) -> anyhow::Result<SecretString> {
+    match &config.database_url {
+        Some(url) => Ok(url.clone()),
+        None => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            Ok(platform::db::sqlite_url(&config.data_dir, service.as_str()))
+        }
+    }
+}
+
+/// `inburgering migrate <service>`: the schema, then exit.
+pub async fn migrate(service: ServiceName) -> anyhow::Result<()> {
+    let config = Config::load()?;
+    let telemetry = platform::telemetry::init(
+        &format!("inburgering-{}", service.as_str()),
+        &config.log,
+        config.otlp_endpoint.as_deref(),
+    )?;
+    let url = database_url(&config, service)?;
+    let max = config.database_max_connections;
+    let migrated = match service {
+        ServiceName::Trajectories => {
+            platform::db::connect_and_migrate::<
+                <trajectories::Trajectories as ServiceModule>::Migrator,
+            >(&url, max)
+            .await
+        }
+        ServiceName::Testing => {
+            platform::db::connect_and_migrate::<<testing::Testing as ServiceModule>::Migrator>(
+                &url, max,
+            )
+            .await
+        }
+    };
+    telemetry.shutdown();
+    migrated
+        .map(|_| ())
+        .with_context(|| format!("migrating {}", service.as_str()))
+}
+
 /// `inburgering serve <service>`: one service, configured from the environment.
 pub async fn serve(service: ServiceName) -> anyhow::Result<()> {
     let config = Arc::new(Config::load()?);
@@ -73,13 +114,7 @@ pub async fn serve(service: ServiceName) -> anyhow::Result<()> {
         &config.log,
         config.otlp_endpoint.as_deref(),
     )?;
-    let database_url = config
-        .database_url
-        .clone()
-        .unwrap_or_else(|| platform::db::sqlite_url(&config.data_dir, service.as_str()));
-    if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)?;
-    }
+    let database_url = database_url(&config, service)?;
     let verifier = Arc::new(Verifier::new(
         config.oidc_issuer.clone(),
         config.oidc_audience.clone(),

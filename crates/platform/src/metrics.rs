@@ -26,6 +26,7 @@ struct Metrics {
     outbox_backlog: Family<Labels, Gauge<i64, std::sync::atomic::AtomicI64>>,
     process_duration: Family<Labels, Histogram>,
     dead_lettered: Family<Labels, Counter>,
+    consumer_lag: Family<Labels, Gauge<i64, std::sync::atomic::AtomicI64>>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -84,8 +85,15 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Events sent to a dead-letter topic",
         dead_lettered.clone(),
     );
+    let consumer_lag = Family::<Labels, Gauge<i64, std::sync::atomic::AtomicI64>>::default();
+    registry.register(
+        "messaging_consumer_lag",
+        "Messages behind the partition's end after the last one a consumer group applied",
+        consumer_lag.clone(),
+    );
     Metrics {
         registry: Mutex::new(registry),
+        consumer_lag,
         rpc_duration,
         auth_refusals,
         outbox_published,
@@ -152,6 +160,18 @@ pub fn dead_lettered(topic: &str) {
         .dead_lettered
         .get_or_create(&vec![("messaging_destination_name", topic.to_owned())])
         .inc();
+}
+
+/// Sets how far a consumer group is behind on one partition.
+pub fn consumer_lag(topic: &str, group: &str, partition: i32, lag: i64) {
+    METRICS
+        .consumer_lag
+        .get_or_create(&vec![
+            ("messaging_destination_name", topic.to_owned()),
+            ("messaging_consumer_group_name", group.to_owned()),
+            ("messaging_destination_partition_id", partition.to_string()),
+        ])
+        .set(lag.max(0));
 }
 
 /// The Prometheus text exposition of every metric.

@@ -5,7 +5,8 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use rdkafka::{
-    consumer::{CommitMode, Consumer, StreamConsumer},
+    ClientContext, Statistics,
+    consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer},
     message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders},
     producer::{FutureProducer, FutureRecord},
 };
@@ -102,8 +103,14 @@ pub async fn run<H: Handler>(
     handler: Arc<H>,
     shutdown: CancellationToken,
 ) -> Result<(), PlatformError> {
+    let context = LagReporter {
+        group: subscription.group.clone(),
+    };
     let consumer = Closing(Some(
-        consumer_config(&brokers, &subscription.group).create::<StreamConsumer>()?,
+        consumer_config(&brokers, &subscription.group)
+            // librdkafka reports each partition's lag in its statistics.
+            .set("statistics.interval.ms", "5000")
+            .create_with_context::<_, StreamConsumer<LagReporter>>(context)?,
     ));
     let consumer = consumer.0.as_ref().expect("set just above");
     let topics: Vec<&str> = subscription.topics.iter().map(String::as_str).collect();
@@ -242,7 +249,27 @@ const CLOSE_PATIENCE: Duration = Duration::from_secs(5);
 /// Owns a consumer and closes it off the async runtime when dropped, waiting at most
 /// [`CLOSE_PATIENCE`]: librdkafka's close waits to leave the group, which never happens
 /// when the broker is gone (rust-rdkafka #509, #611), and shutdown must stay bounded.
-struct Closing(Option<StreamConsumer>);
+struct Closing(Option<StreamConsumer<LagReporter>>);
+
+/// Turns librdkafka's periodic statistics into the `messaging_consumer_lag` gauge.
+struct LagReporter {
+    group: String,
+}
+
+impl ClientContext for LagReporter {
+    fn stats(&self, statistics: Statistics) {
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in &t.partitions {
+                // Partition -1 is librdkafka's internal "unassigned" bucket; lag -1 unknown.
+                if *partition >= 0 && p.consumer_lag >= 0 {
+                    metrics::consumer_lag(topic, &self.group, *partition, p.consumer_lag);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for LagReporter {}
 
 impl Drop for Closing {
     fn drop(&mut self) {
