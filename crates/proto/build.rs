@@ -10,7 +10,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "inburgering/trajectories/v1/types.proto",
         "inburgering/trajectories/v1/service.proto",
         "inburgering/trajectories/v1/events.proto",
+        "inburgering/testing/v1/types.proto",
         "inburgering/testing/v1/service.proto",
+        "inburgering/testing/v1/events.proto",
     ];
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     // SAFETY: a build script is single-threaded; prost-build reads PROTOC to find protoc.

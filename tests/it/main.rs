@@ -5,4 +5,5 @@
 mod auth;
 mod events;
 mod privacy;
+mod testing;
 mod trajectories;

@@ -1,36 +1,72 @@
-//! gRPC handlers of the testing service.
+//! gRPC handlers of the testing service: proto ⇄ domain and the policy checks.
 
-use chrono::Datelike;
+use chrono::{Datelike, Utc};
 use platform::{
     Principal, Role,
     auth::{AuthError, agency_scope},
 };
 use proto::{common::v1 as common, testing::v1 as pb};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::EntityTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::{TestingError, store::candidate};
+use crate::{
+    TestingError,
+    bookings::{self, Bookings, SessionFilter},
+    domain::{BookingStatus, NewSession},
+    store::{booking, candidate},
+};
+
+const DEFAULT_PAGE: u64 = 50;
+const MAX_PAGE: i32 = 500;
 
 /// The `TestingService` implementation.
 #[derive(Debug, Clone)]
 pub struct TestingApi {
-    db: DatabaseConnection,
+    bookings: Bookings,
 }
 
 impl TestingApi {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(bookings: Bookings) -> Self {
+        Self { bookings }
+    }
+
+    /// The candidate, if the caller's agency handles them; otherwise "not known", so that
+    /// another agency's people stay invisible.
+    async fn candidate(
+        &self,
+        principal: &Principal,
+        person_id: Uuid,
+    ) -> Result<candidate::Model, TestingError> {
+        let scope = agency_scope(&principal.organisation);
+        candidate::Entity::find_by_id(person_id)
+            .one(self.bookings.db())
+            .await?
+            .filter(|c| scope.contains(&c.agency.as_str()))
+            .ok_or(TestingError::CandidateNotFound { person_id })
+    }
+
+    async fn open_booking(
+        &self,
+        principal: &Principal,
+        raw: &str,
+    ) -> Result<booking::Model, TestingError> {
+        let booking_id = convert::uuid("booking_id", raw)?;
+        let scope = agency_scope(&principal.organisation);
+        self.bookings
+            .booking(booking_id)
+            .await?
+            .filter(|b| scope.contains(&b.agency.as_str()))
+            .ok_or(TestingError::BookingNotFound { booking_id })
     }
 }
 
-fn agency(alias: &str) -> common::Agency {
-    match alias {
-        "agii" => common::Agency::Agii,
-        "bon" => common::Agency::Bon,
-        "atlas" => common::Agency::Atlas,
-        "in-gent" => common::Agency::InGent,
-        _ => common::Agency::Unspecified,
+/// Case workers and test administrators of an agency may read and book.
+fn staff(principal: &Principal) -> Result<(), AuthError> {
+    if principal.has(Role::CaseWorker) || principal.has(Role::TestAdmin) {
+        Ok(())
+    } else {
+        Err(AuthError::MissingRole(Role::TestAdmin))
     }
 }
 
@@ -42,27 +78,15 @@ impl pb::testing_service_server::TestingService for TestingApi {
         request: Request<pb::GetCandidateRequest>,
     ) -> Result<Response<pb::GetCandidateResponse>, Status> {
         let principal = Principal::of(&request)?;
-        if !(principal.has(Role::TestAdmin) || principal.has(Role::CaseWorker)) {
-            return Err(AuthError::MissingRole(Role::TestAdmin).into());
-        }
-        let raw = &request.get_ref().person_id;
-        let person_id = Uuid::parse_str(raw).map_err(|_| TestingError::InvalidArgument {
-            field: "person_id",
-            reason: format!("{raw:?} is not a UUID"),
-        })?;
-        let scope = agency_scope(&principal.organisation);
-        let row = candidate::Entity::find_by_id(person_id)
-            .one(&self.db)
-            .await
-            .map_err(TestingError::from)?
-            .filter(|c| scope.contains(&c.agency.as_str()))
-            .ok_or(TestingError::CandidateNotFound { person_id })?;
+        staff(principal)?;
+        let person_id = convert::uuid("person_id", &request.get_ref().person_id)?;
+        let row = self.candidate(principal, person_id).await?;
         let signed = row.contract_signed_on;
         Ok(Response::new(pb::GetCandidateResponse {
             candidate: Some(pb::Candidate {
                 person_id: row.person_id.to_string(),
                 trajectory_id: row.trajectory_id.to_string(),
-                agency: agency(&row.agency) as i32,
+                agency: convert::agency(&row.agency) as i32,
                 contract_signed_on: signed.map(|d| common::Date {
                     year: d.year(),
                     month: d.month() as i32,
@@ -73,5 +97,356 @@ impl pb::testing_service_server::TestingService for TestingApi {
                 events_applied: row.events_applied,
             }),
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn plan_session(
+        &self,
+        request: Request<pb::PlanSessionRequest>,
+    ) -> Result<Response<pb::PlanSessionResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        principal.require(Role::TestAdmin)?;
+        let req = request.get_ref();
+        let new = NewSession::parse(
+            convert::test_type_from(req.test_type)?,
+            &req.location,
+            convert::time_from("starts_at", req.starts_at.as_ref())?,
+            req.capacity,
+            Utc::now(),
+        )?;
+        let row = self
+            .bookings
+            .plan(new, &principal.organisation.alias)
+            .await?;
+        tracing::info!(session_id = %row.id, "session planned");
+        Ok(Response::new(pb::PlanSessionResponse {
+            session: Some(convert::session(&row)?),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_sessions(
+        &self,
+        request: Request<pb::ListSessionsRequest>,
+    ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        staff(principal)?;
+        let req = request.get_ref();
+        let page = req.page.clone().unwrap_or_default();
+        let limit = match page.page_size {
+            0 => DEFAULT_PAGE,
+            n if (1..=MAX_PAGE).contains(&n) => n as u64,
+            n => {
+                return Err(TestingError::invalid(
+                    "page.page_size",
+                    format!("{n} is not between 1 and {MAX_PAGE}"),
+                )
+                .into());
+            }
+        };
+        let after = if page.page_token.is_empty() {
+            None
+        } else {
+            Some(Uuid::parse_str(&page.page_token).map_err(|_| {
+                TestingError::invalid("page.page_token", "is not a token from a previous response")
+            })?)
+        };
+        let mut rows = self
+            .bookings
+            .sessions(SessionFilter {
+                test_type: convert::test_type_from(req.test_type)?,
+                location: Some(req.location.trim().to_owned()).filter(|l| !l.is_empty()),
+                from: convert::time_from("from", req.from.as_ref())?,
+                to: convert::time_from("to", req.to.as_ref())?,
+                only_with_free_seats: req.only_with_free_seats,
+                after,
+                limit: limit + 1,
+            })
+            .await?;
+        let next_page_token = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|s| s.id.to_string()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListSessionsResponse {
+            sessions: rows
+                .iter()
+                .map(convert::session)
+                .collect::<Result<_, _>>()?,
+            page: Some(common::PageResponse { next_page_token }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(session_id = %request.get_ref().session_id, person_id = %request.get_ref().person_id))]
+    async fn book_test(
+        &self,
+        request: Request<pb::BookTestRequest>,
+    ) -> Result<Response<pb::BookTestResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        staff(principal)?;
+        let req = request.get_ref();
+        let session_id = convert::uuid("session_id", &req.session_id)?;
+        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let who = self.candidate(principal, person_id).await?;
+        let row = self.bookings.book(session_id, &who, Utc::now()).await?;
+        tracing::info!(booking_id = %row.id, fee_cents = row.fee_cents, "test booked");
+        Ok(Response::new(pb::BookTestResponse {
+            booking: Some(convert::booking(&row)?),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(booking_id = %request.get_ref().booking_id))]
+    async fn cancel_booking(
+        &self,
+        request: Request<pb::CancelBookingRequest>,
+    ) -> Result<Response<pb::CancelBookingResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        staff(principal)?;
+        let open = self
+            .open_booking(principal, &request.get_ref().booking_id)
+            .await?;
+        let row = self.bookings.cancel(&open, Utc::now()).await?;
+        tracing::info!("booking cancelled");
+        Ok(Response::new(pb::CancelBookingResponse {
+            booking: Some(convert::booking(&row)?),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(booking_id = %request.get_ref().booking_id))]
+    async fn record_result(
+        &self,
+        request: Request<pb::RecordResultRequest>,
+    ) -> Result<Response<pb::RecordResultResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        principal.require(Role::TestAdmin)?;
+        let req = request.get_ref();
+        let outcome = match pb::Outcome::try_from(req.outcome) {
+            Ok(pb::Outcome::Passed) => BookingStatus::Passed,
+            Ok(pb::Outcome::Failed) => BookingStatus::Failed,
+            Ok(pb::Outcome::Absent) => BookingStatus::Absent,
+            _ => {
+                return Err(TestingError::invalid(
+                    "outcome",
+                    "is required: passed, failed or absent",
+                )
+                .into());
+            }
+        };
+        let level = req.level_reached.trim();
+        if level.chars().count() > 10 {
+            return Err(
+                TestingError::invalid("level_reached", "is longer than 10 characters").into(),
+            );
+        }
+        if outcome == BookingStatus::Absent && !level.is_empty() {
+            return Err(TestingError::invalid(
+                "level_reached",
+                "an absent candidate reached no level",
+            )
+            .into());
+        }
+        let open = self.open_booking(principal, &req.booking_id).await?;
+        let level = Some(level.to_owned()).filter(|l| !l.is_empty());
+        let row = self
+            .bookings
+            .record(&open, outcome, level, Utc::now())
+            .await?;
+        tracing::info!(outcome = outcome.as_str(), "result recorded");
+        Ok(Response::new(pb::RecordResultResponse {
+            booking: Some(convert::booking(&row)?),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_fees(
+        &self,
+        request: Request<pb::ListFeesRequest>,
+    ) -> Result<Response<pb::ListFeesResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        staff(principal)?;
+        let req = request.get_ref();
+        let scope = agency_scope(&principal.organisation);
+        let lines = match (req.person_id.is_empty(), convert::agency_name(req.agency)?) {
+            (false, None) => {
+                let person_id = convert::uuid("person_id", &req.person_id)?;
+                let who = self.candidate(principal, person_id).await?;
+                self.bookings.fees(Some(who.person_id), scope).await?
+            }
+            (true, Some(agency)) => {
+                if !scope.contains(&agency) {
+                    return Err(AuthError::Forbidden(format!(
+                        "agency {agency} is outside organisation {}",
+                        principal.organisation.alias
+                    ))
+                    .into());
+                }
+                self.bookings.fees(None, &[agency]).await?
+            }
+            _ => {
+                return Err(TestingError::invalid(
+                    "person_id",
+                    "give either a person_id or an agency",
+                )
+                .into());
+            }
+        };
+        Ok(Response::new(pb::ListFeesResponse {
+            total: Some(bookings::total(&lines)),
+            fees: lines.iter().map(convert::fee).collect(),
+        }))
+    }
+}
+
+/// Conversions between proto and stored values, each naming the field it checks.
+pub mod convert {
+    use chrono::{DateTime, Utc};
+    use proto::{common::v1 as common, testing::v1 as pb};
+    use uuid::Uuid;
+
+    use crate::{
+        TestingError,
+        domain::{BookingStatus, TestType},
+        store::{booking, fee, session},
+    };
+
+    pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, TestingError> {
+        if value.is_empty() {
+            return Err(TestingError::invalid(field, "is required"));
+        }
+        Uuid::parse_str(value)
+            .map_err(|_| TestingError::invalid(field, format!("{value:?} is not a UUID")))
+    }
+
+    pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+        prost_types::Timestamp {
+            seconds: t.timestamp(),
+            nanos: t.timestamp_subsec_nanos() as i32,
+        }
+    }
+
+    pub fn time_from(
+        field: &'static str,
+        t: Option<&prost_types::Timestamp>,
+    ) -> Result<Option<DateTime<Utc>>, TestingError> {
+        t.map(|t| {
+            u32::try_from(t.nanos)
+                .ok()
+                .and_then(|nanos| DateTime::from_timestamp(t.seconds, nanos))
+                .ok_or_else(|| TestingError::invalid(field, "is not a valid time"))
+        })
+        .transpose()
+    }
+
+    pub fn test_type_from(value: i32) -> Result<Option<TestType>, TestingError> {
+        match pb::TestType::try_from(value) {
+            Ok(pb::TestType::Unspecified) => Ok(None),
+            Ok(pb::TestType::Nt2A2) => Ok(Some(TestType::Nt2A2)),
+            Ok(pb::TestType::Nt2A2Adapted) => Ok(Some(TestType::Nt2A2Adapted)),
+            Ok(pb::TestType::Mo) => Ok(Some(TestType::Mo)),
+            Err(_) => Err(TestingError::invalid(
+                "test_type",
+                format!("{value} is not a test type"),
+            )),
+        }
+    }
+
+    fn test_type(t: TestType) -> pb::TestType {
+        match t {
+            TestType::Nt2A2 => pb::TestType::Nt2A2,
+            TestType::Nt2A2Adapted => pb::TestType::Nt2A2Adapted,
+            TestType::Mo => pb::TestType::Mo,
+        }
+    }
+
+    fn stored_test_type(s: &str) -> Result<pb::TestType, TestingError> {
+        TestType::from_stored(s)
+            .map(test_type)
+            .ok_or_else(|| TestingError::Corrupt(format!("unknown test type {s:?}")))
+    }
+
+    pub fn agency(alias: &str) -> common::Agency {
+        match alias {
+            "agii" => common::Agency::Agii,
+            "bon" => common::Agency::Bon,
+            "atlas" => common::Agency::Atlas,
+            "in-gent" => common::Agency::InGent,
+            _ => common::Agency::Unspecified,
+        }
+    }
+
+    /// The stored alias of a requested agency; `None` when unset.
+    pub fn agency_name(value: i32) -> Result<Option<&'static str>, TestingError> {
+        match common::Agency::try_from(value) {
+            Ok(common::Agency::Unspecified) => Ok(None),
+            Ok(common::Agency::Agii) => Ok(Some("agii")),
+            Ok(common::Agency::Bon) => Ok(Some("bon")),
+            Ok(common::Agency::Atlas) => Ok(Some("atlas")),
+            Ok(common::Agency::InGent) => Ok(Some("in-gent")),
+            Err(_) => Err(TestingError::invalid(
+                "agency",
+                format!("{value} is not an agency"),
+            )),
+        }
+    }
+
+    pub fn outcome(status: BookingStatus) -> pb::Outcome {
+        match status {
+            BookingStatus::Passed => pb::Outcome::Passed,
+            BookingStatus::Failed => pb::Outcome::Failed,
+            BookingStatus::Absent => pb::Outcome::Absent,
+            BookingStatus::Booked | BookingStatus::Cancelled => pb::Outcome::Unspecified,
+        }
+    }
+
+    fn status(s: BookingStatus) -> pb::BookingStatus {
+        match s {
+            BookingStatus::Booked => pb::BookingStatus::Booked,
+            BookingStatus::Cancelled => pb::BookingStatus::Cancelled,
+            BookingStatus::Passed => pb::BookingStatus::Passed,
+            BookingStatus::Failed => pb::BookingStatus::Failed,
+            BookingStatus::Absent => pb::BookingStatus::Absent,
+        }
+    }
+
+    pub fn session(s: &session::Model) -> Result<pb::Session, TestingError> {
+        Ok(pb::Session {
+            session_id: s.id.to_string(),
+            test_type: stored_test_type(&s.test_type)? as i32,
+            location: s.location.clone(),
+            starts_at: Some(timestamp(s.starts_at)),
+            capacity: s.capacity,
+            booked: s.booked,
+            free_seats: s.capacity - s.booked,
+        })
+    }
+
+    pub fn booking(b: &booking::Model) -> Result<pb::Booking, TestingError> {
+        let current = BookingStatus::from_stored(&b.status).ok_or_else(|| {
+            TestingError::Corrupt(format!("booking {} has status {:?}", b.id, b.status))
+        })?;
+        Ok(pb::Booking {
+            booking_id: b.id.to_string(),
+            session_id: b.session_id.to_string(),
+            person_id: b.person_id.to_string(),
+            test_type: stored_test_type(&b.test_type)? as i32,
+            status: status(current) as i32,
+            fee: Some(common::Money { cents: b.fee_cents }),
+            level_reached: b.level_reached.clone().unwrap_or_default(),
+        })
+    }
+
+    pub fn fee(f: &fee::Model) -> pb::FeeLine {
+        pb::FeeLine {
+            fee_id: f.id.to_string(),
+            person_id: f.person_id.to_string(),
+            booking_id: f.booking_id.to_string(),
+            agency: agency(&f.agency) as i32,
+            amount: Some(common::Money {
+                cents: f.amount_cents,
+            }),
+            reason: f.reason.clone().unwrap_or_default(),
+            charged_at: Some(timestamp(f.charged_at)),
+        }
     }
 }

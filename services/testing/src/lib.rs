@@ -1,12 +1,16 @@
 //! The testing service: NT2 A2, MO and B1 oral tests, sessions, bookings, fees, results.
 //!
-//! This first slice owns the projection of trajectory events that decides who may book
-//! which test, applied through the platform inbox so that each event counts once. It must
-//! never read the trajectories database: it learns only from `trajectories.events.v1`.
+//! It owns sessions at central locations, bookings (never more than seats), the fee
+//! ledger and results, and publishes them on `testing.events.v1`. Who may book what comes
+//! from its projection of trajectory events, applied through the platform inbox so each
+//! event counts once. It must never read the trajectories database.
 
 pub mod api;
+pub mod bookings;
+pub mod domain;
 mod error;
 pub mod projection;
+pub mod rules;
 pub mod store;
 
 pub use error::TestingError;
@@ -31,9 +35,8 @@ impl ServiceModule for Testing {
     type Migrator = store::Migrator;
 
     fn routes(ctx: &ServiceContext) -> Routes {
-        Routes::new(TestingServiceServer::new(api::TestingApi::new(
-            ctx.db.clone(),
-        )))
+        let bookings = bookings::Bookings::new(ctx.db.clone(), ctx.outbox.clone());
+        Routes::new(TestingServiceServer::new(api::TestingApi::new(bookings)))
     }
 
     fn consumers(ctx: &ServiceContext) -> Vec<ConsumerTask> {

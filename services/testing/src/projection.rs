@@ -47,6 +47,8 @@ impl Handler for Candidates {
                 status: Set(started.status().as_str_name().to_owned()),
                 contract_signed_on: Set(None),
                 events_applied: Set(1),
+                municipality_nis: Set(started.municipality_nis.clone()),
+                exempted: Set(started.exemption_reason != 0),
             };
             row.insert(txn).await?;
             tracing::info!(trajectory_id = %started.trajectory_id, "candidate projected");

@@ -1,6 +1,8 @@
-//! The testing database.
+//! The testing database: candidates (projected from trajectory events), sessions,
+//! bookings and the fee ledger.
 
-use platform::events::store::CreateEntities;
+use platform::events::store::{CreateEntities, EntityCreate};
+use sea_orm::Schema;
 use sea_orm_migration::prelude::*;
 
 /// Who may book which test, projected from trajectory events.
@@ -18,6 +20,91 @@ pub mod candidate {
         pub status: String,
         pub contract_signed_on: Option<Date>,
         pub events_applied: i32,
+        /// Residence decides the fee (Brussels residents pay nothing).
+        pub municipality_nis: String,
+        /// Exempted people pay nothing.
+        pub exempted: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Test sessions at central locations.
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "session")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(indexed)]
+        pub test_type: String,
+        pub location: String,
+        #[sea_orm(indexed)]
+        pub starts_at: DateTimeUtc,
+        pub capacity: i32,
+        /// Seats taken; only ever changed by a conditional update, so it never passes
+        /// `capacity`.
+        pub booked: i32,
+        pub planned_by: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Bookings of a seat by a person.
+pub mod booking {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "booking")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(indexed)]
+        pub session_id: Uuid,
+        #[sea_orm(indexed)]
+        pub person_id: Uuid,
+        pub trajectory_id: Uuid,
+        pub agency: String,
+        pub test_type: String,
+        pub status: String,
+        pub fee_cents: i64,
+        pub level_reached: Option<String>,
+        pub booked_at: DateTimeUtc,
+        pub result_recorded_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The fee ledger: every charge and refund, and who owes it.
+pub mod fee {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "fee")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(indexed)]
+        pub person_id: Uuid,
+        pub booking_id: Uuid,
+        #[sea_orm(indexed)]
+        pub agency: String,
+        pub amount_cents: i64,
+        pub reason: Option<String>,
+        pub charged_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -32,9 +119,74 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        platform::db::migrations([CreateEntities {
+        let mut all = platform::db::migrations([CreateEntities {
             name: "m0001_testing_candidate",
             entities: &[&candidate::Entity],
-        }])
+        }]);
+        all.push(Box::new(SessionsBookingsFees));
+        all
+    }
+}
+
+/// Sessions, bookings and fees; the candidate's residence and exemption for the fee rule.
+struct SessionsBookingsFees;
+
+impl MigrationName for SessionsBookingsFees {
+    fn name(&self) -> &str {
+        "m0002_testing_sessions_bookings_fees"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SessionsBookingsFees {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // A fresh database got these columns from the entity in m0001; an older one
+        // needs them added.
+        for (column, definition) in [
+            (
+                candidate::Column::MunicipalityNis,
+                ColumnDef::new(candidate::Column::MunicipalityNis)
+                    .string()
+                    .not_null()
+                    .default("")
+                    .to_owned(),
+            ),
+            (
+                candidate::Column::Exempted,
+                ColumnDef::new(candidate::Column::Exempted)
+                    .boolean()
+                    .not_null()
+                    .default(false)
+                    .to_owned(),
+            ),
+        ] {
+            if !manager.has_column("candidate", column.to_string()).await? {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(candidate::Entity)
+                            .add_column(definition)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
+        let schema = Schema::new(manager.get_database_backend());
+        for entity in [
+            &session::Entity as &dyn EntityCreate,
+            &booking::Entity,
+            &fee::Entity,
+        ] {
+            entity.create(manager, &schema).await?;
+        }
+        // One open booking per person and test type, also under concurrent requests.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "create unique index if not exists booking_one_open_per_type \
+                 on booking (person_id, test_type) where status = 'booked'",
+            )
+            .await?;
+        Ok(())
     }
 }
