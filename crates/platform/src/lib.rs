@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod metrics;
+pub mod paging;
 pub mod runtime;
 pub mod telemetry;
 

@@ -4,6 +4,7 @@ use chrono::{Datelike, Utc};
 use platform::{
     Principal, Role,
     auth::{AuthError, agency_scope},
+    paging::Page,
 };
 use proto::{common::v1 as common, testing::v1 as pb};
 use sea_orm::EntityTrait;
@@ -16,9 +17,6 @@ use crate::{
     domain::{BookingStatus, NewSession},
     store::{booking, candidate},
 };
-
-const DEFAULT_PAGE: u64 = 50;
-const MAX_PAGE: i32 = 500;
 
 /// The `TestingService` implementation.
 #[derive(Debug, Clone)]
@@ -133,24 +131,7 @@ impl pb::testing_service_server::TestingService for TestingApi {
         staff(principal)?;
         let req = request.get_ref();
         let page = req.page.clone().unwrap_or_default();
-        let limit = match page.page_size {
-            0 => DEFAULT_PAGE,
-            n if (1..=MAX_PAGE).contains(&n) => n as u64,
-            n => {
-                return Err(TestingError::invalid(
-                    "page.page_size",
-                    format!("{n} is not between 1 and {MAX_PAGE}"),
-                )
-                .into());
-            }
-        };
-        let after = if page.page_token.is_empty() {
-            None
-        } else {
-            Some(Uuid::parse_str(&page.page_token).map_err(|_| {
-                TestingError::invalid("page.page_token", "is not a token from a previous response")
-            })?)
-        };
+        let page = Page::parse(page.page_size, &page.page_token)?;
         let mut rows = self
             .bookings
             .sessions(SessionFilter {
@@ -159,16 +140,11 @@ impl pb::testing_service_server::TestingService for TestingApi {
                 from: convert::time_from("from", req.from.as_ref())?,
                 to: convert::time_from("to", req.to.as_ref())?,
                 only_with_free_seats: req.only_with_free_seats,
-                after,
-                limit: limit + 1,
+                after: page.after,
+                limit: page.fetch(),
             })
             .await?;
-        let next_page_token = if rows.len() as u64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|s| s.id.to_string()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = page.finish(&mut rows, |s| s.id);
         Ok(Response::new(pb::ListSessionsResponse {
             sessions: rows
                 .iter()

@@ -1,10 +1,9 @@
 //! gRPC handlers: proto ⇄ domain and nothing more.
 
 use chrono::Utc;
-use platform::Principal;
+use platform::{Principal, paging::Page};
 use proto::trajectories::v1::{self as pb, trajectory_service_server::TrajectoryService};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use crate::{
     TrajectoryError,
@@ -12,10 +11,6 @@ use crate::{
     policy,
     store::{ListFilter, NewPerson, Store},
 };
-
-/// Default and largest page sizes of listings.
-const DEFAULT_PAGE: u64 = 50;
-const MAX_PAGE: i32 = 500;
 
 /// The `TrajectoryService` implementation.
 #[derive(Debug, Clone)]
@@ -185,27 +180,7 @@ impl TrajectoryService for TrajectoryApi {
             agencies = vec![wanted];
         }
         let page = req.page.clone().unwrap_or_default();
-        let limit = match page.page_size {
-            0 => DEFAULT_PAGE,
-            n if (1..=MAX_PAGE).contains(&n) => n as u64,
-            n => {
-                return Err(TrajectoryError::invalid(
-                    "page.page_size",
-                    format!("{n} is not between 1 and {MAX_PAGE}"),
-                )
-                .into());
-            }
-        };
-        let after = if page.page_token.is_empty() {
-            None
-        } else {
-            Some(Uuid::parse_str(&page.page_token).map_err(|_| {
-                TrajectoryError::invalid(
-                    "page.page_token",
-                    "is not a token from a previous response",
-                )
-            })?)
-        };
+        let page = Page::parse(page.page_size, &page.page_token)?;
         let municipality = if req.municipality_nis.is_empty() {
             None
         } else {
@@ -218,16 +193,11 @@ impl TrajectoryService for TrajectoryApi {
                 agencies,
                 status: convert::status_from(req.status)?,
                 municipality,
-                after,
-                limit: limit + 1,
+                after: page.after,
+                limit: page.fetch(),
             })
             .await?;
-        let next_page_token = if rows.len() as u64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|t| t.id.to_string()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = page.finish(&mut rows, |t| t.id);
         Ok(Response::new(pb::ListTrajectoriesResponse {
             trajectories: rows.iter().map(convert::trajectory).collect(),
             page: Some(proto::common::v1::PageResponse { next_page_token }),

@@ -1,0 +1,119 @@
+//! Cursor paging, the same in every listing: a page size with a default and a maximum,
+//! an opaque token that is the last item's id, and one extra row fetched to know whether
+//! another page follows.
+
+use uuid::Uuid;
+
+use crate::error::{ServiceError, ServiceErrorCode};
+
+/// Items per page when the caller names no size.
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+/// The largest page a caller may ask for.
+pub const MAX_PAGE_SIZE: i32 = 500;
+
+/// A bad `page` field of a listing request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct PageError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl ServiceError for PageError {
+    fn error_code(&self) -> ServiceErrorCode {
+        ServiceErrorCode::InvalidArgument
+    }
+}
+
+impl From<PageError> for tonic::Status {
+    fn from(e: PageError) -> Self {
+        crate::error::into_status(e)
+    }
+}
+
+/// A checked page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Items to return.
+    pub size: u64,
+    /// Return items after this id.
+    pub after: Option<Uuid>,
+}
+
+impl Page {
+    /// Checks `page.page_size` and `page.page_token`.
+    pub fn parse(page_size: i32, page_token: &str) -> Result<Self, PageError> {
+        let size = match page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n if (1..=MAX_PAGE_SIZE).contains(&n) => n as u64,
+            n => {
+                return Err(PageError {
+                    field: "page.page_size",
+                    reason: format!("{n} is not between 1 and {MAX_PAGE_SIZE}"),
+                });
+            }
+        };
+        let after = if page_token.is_empty() {
+            None
+        } else {
+            Some(Uuid::parse_str(page_token).map_err(|_| PageError {
+                field: "page.page_token",
+                reason: "is not a token from a previous response".into(),
+            })?)
+        };
+        Ok(Self { size, after })
+    }
+
+    /// How many rows to fetch: one more than the page, to know whether another follows.
+    pub fn fetch(&self) -> u64 {
+        self.size + 1
+    }
+
+    /// Cuts `rows` (fetched with [`Page::fetch`]) to the page and returns the next page's
+    /// token, empty on the last page.
+    pub fn finish<T>(&self, rows: &mut Vec<T>, id: impl Fn(&T) -> Uuid) -> String {
+        if rows.len() as u64 > self.size {
+            rows.truncate(self.size as usize);
+            rows.last()
+                .map(|row| id(row).to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_checked_at_their_edges() {
+        assert_eq!(Page::parse(0, "").map(|p| p.size), Ok(DEFAULT_PAGE_SIZE));
+        assert_eq!(Page::parse(1, "").map(|p| p.size), Ok(1));
+        assert_eq!(Page::parse(500, "").map(|p| p.size), Ok(500));
+        assert_eq!(
+            Page::parse(501, "").map_err(|e| e.field),
+            Err("page.page_size")
+        );
+        assert_eq!(
+            Page::parse(-1, "").map_err(|e| e.field),
+            Err("page.page_size")
+        );
+        assert_eq!(
+            Page::parse(10, "x").map_err(|e| e.field),
+            Err("page.page_token")
+        );
+    }
+
+    #[test]
+    fn the_extra_row_makes_the_next_token() {
+        let page = Page::parse(2, "").expect("valid");
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        let mut rows = ids.clone();
+        assert_eq!(page.finish(&mut rows, |id| *id), ids[1].to_string());
+        assert_eq!(rows.len(), 2);
+        let mut last = ids[..2].to_vec();
+        assert_eq!(page.finish(&mut last, |id| *id), "");
+    }
+}
