@@ -3,6 +3,8 @@
 //! (PostgreSQL, the broker process, real OIDC issuers, real gRPC servers).
 
 mod auth;
+mod citizenship;
+mod deploy;
 mod events;
 mod privacy;
 mod testing;

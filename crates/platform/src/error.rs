@@ -21,6 +21,8 @@ pub enum ServiceErrorCode {
     Unauthenticated,
     /// A valid token that may not do this.
     PermissionDenied,
+    /// A concurrent change won; the caller may retry at once.
+    Aborted,
     /// A dependency (database, broker) failed; the caller may retry.
     Unavailable,
     /// A bug: an invariant did not hold.
@@ -36,6 +38,7 @@ impl ServiceErrorCode {
             Self::FailedPrecondition => Code::FailedPrecondition,
             Self::Unauthenticated => Code::Unauthenticated,
             Self::PermissionDenied => Code::PermissionDenied,
+            Self::Aborted => Code::Aborted,
             Self::Unavailable => Code::Unavailable,
             Self::Internal => Code::Internal,
         }

@@ -45,6 +45,7 @@ impl ServiceContext {
             group: group.to_owned(),
             topics: topics.iter().map(|t| (*t).to_owned()).collect(),
             max_attempts: self.config.consumer_max_attempts,
+            outbox: Some(self.outbox.clone()),
         };
         let db = self.db.clone();
         let brokers = self.config.kafka_brokers.clone();

@@ -7,7 +7,9 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     TrajectoryError,
-    domain::{ContractTerms, NationalNumber, Nis, Trajectory},
+    domain::{
+        ContractTerms, NationalNumber, Nis, ParticipationWaiver, Trajectory, TrajectoryEvent,
+    },
     policy,
     store::{ListFilter, NewPerson, Store},
 };
@@ -37,6 +39,22 @@ impl TrajectoryApi {
             Some(t) if scope.contains(&t.agency()) => Ok(t),
             _ => Err(TrajectoryError::TrajectoryNotFound { trajectory_id }),
         }
+    }
+}
+
+impl TrajectoryApi {
+    /// Loads a visible trajectory, applies `change`, and saves progress with its events.
+    async fn progress(
+        &self,
+        principal: &Principal,
+        id: &str,
+        change: impl FnOnce(&mut Trajectory) -> Result<Vec<TrajectoryEvent>, TrajectoryError>,
+    ) -> Result<Trajectory, TrajectoryError> {
+        let mut trajectory = self.visible(principal, "trajectory_id", id).await?;
+        let events = change(&mut trajectory)?;
+        self.store.save_progress(&trajectory, &events).await?;
+        tracing::info!(events = events.len(), "progress recorded");
+        Ok(trajectory)
     }
 }
 
@@ -160,6 +178,79 @@ impl TrajectoryService for TrajectoryApi {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn record_vdab_registration(
+        &self,
+        request: Request<pb::RecordVdabRegistrationRequest>,
+    ) -> Result<Response<pb::RecordVdabRegistrationResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let registered_on = convert::date_from("registered_on", req.registered_on.as_ref())?
+            .ok_or_else(|| TrajectoryError::invalid("registered_on", "is required"))?;
+        let trajectory = self
+            .progress(principal, &req.trajectory_id, |t| {
+                t.record_vdab_registration(registered_on, Utc::now().date_naive())
+            })
+            .await?;
+        Ok(Response::new(pb::RecordVdabRegistrationResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn log_participation(
+        &self,
+        request: Request<pb::LogParticipationRequest>,
+    ) -> Result<Response<pb::LogParticipationResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let done_on = convert::date_from("done_on", req.done_on.as_ref())?
+            .ok_or_else(|| TrajectoryError::invalid("done_on", "is required"))?;
+        let hours = u32::try_from(req.hours)
+            .map_err(|_| TrajectoryError::invalid("hours", format!("{} is negative", req.hours)))?;
+        let trajectory = self
+            .progress(principal, &req.trajectory_id, |t| {
+                t.log_participation(hours, done_on, Utc::now().date_naive())
+            })
+            .await?;
+        Ok(Response::new(pb::LogParticipationResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn waive_participation(
+        &self,
+        request: Request<pb::WaiveParticipationRequest>,
+    ) -> Result<Response<pb::WaiveParticipationResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let waiver = match pb::ParticipationWaiver::try_from(req.waiver) {
+            Ok(pb::ParticipationWaiver::Works) => ParticipationWaiver::Works,
+            Ok(pb::ParticipationWaiver::Studies) => ParticipationWaiver::Studies,
+            Ok(pb::ParticipationWaiver::Voluntary) => {
+                return Err(TrajectoryError::invalid(
+                    "waiver",
+                    "a voluntary trajectory is waived by its status, not by a waiver",
+                )
+                .into());
+            }
+            _ => {
+                return Err(
+                    TrajectoryError::invalid("waiver", "is required: works or studies").into(),
+                );
+            }
+        };
+        let trajectory = self
+            .progress(principal, &req.trajectory_id, |t| {
+                t.waive_participation(waiver, Utc::now().date_naive())
+            })
+            .await?;
+        Ok(Response::new(pb::WaiveParticipationResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
     #[tracing::instrument(skip_all)]
     async fn list_trajectories(
         &self,
@@ -214,7 +305,8 @@ pub mod convert {
     use crate::{
         TrajectoryError,
         domain::{
-            Agency, Component, Contract, ExemptionReason, FeeKind, ObligationStatus, Trajectory,
+            Agency, Component, Contract, ExemptionReason, FeeKind, ObligationStatus,
+            ParticipationWaiver, Trajectory,
         },
     };
 
@@ -364,7 +456,7 @@ pub mod convert {
         }
     }
 
-    fn component(c: Component) -> pb::Component {
+    pub fn component(c: Component) -> pb::Component {
         match c {
             Component::Nt2 => pb::Component::Nt2,
             Component::Mo => pb::Component::Mo,
@@ -415,6 +507,36 @@ pub mod convert {
                     cents: c.fees_total(),
                 }),
             }),
+            components: components(t),
+            participation_hours: t.progress.participation_hours as i32,
+            participation_waiver: match (t.status, t.progress.participation_waiver) {
+                (_, Some(ParticipationWaiver::Works)) => pb::ParticipationWaiver::Works,
+                (_, Some(ParticipationWaiver::Studies)) => pb::ParticipationWaiver::Studies,
+                (ObligationStatus::Voluntary, None) => pb::ParticipationWaiver::Voluntary,
+                _ => pb::ParticipationWaiver::Unspecified,
+            } as i32,
+            attest_issued_on: t.progress.attest_issued_on.map(date),
         }
+    }
+
+    fn components(t: &Trajectory) -> Vec<pb::ComponentProgress> {
+        let p = &t.progress;
+        [
+            (Component::Nt2, true, p.nt2_completed_on),
+            (Component::Mo, true, p.mo_completed_on),
+            (Component::EconomicSelfReliance, true, p.vdab_registered_on),
+            (
+                Component::Participation,
+                t.participation_required(),
+                p.participation_completed_on,
+            ),
+        ]
+        .into_iter()
+        .map(|(c, required, done)| pb::ComponentProgress {
+            component: component(c) as i32,
+            required,
+            completed_on: done.map(date),
+        })
+        .collect()
     }
 }

@@ -280,6 +280,40 @@ impl Contract {
     }
 }
 
+/// Why participation is not required of someone who is not voluntary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParticipationWaiver {
+    Works,
+    Studies,
+}
+
+impl ParticipationWaiver {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Works => "works",
+            Self::Studies => "studies",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        [Self::Works, Self::Studies]
+            .into_iter()
+            .find(|w| w.as_str() == s)
+    }
+}
+
+/// How far the components are, and the attest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub nt2_completed_on: Option<NaiveDate>,
+    pub mo_completed_on: Option<NaiveDate>,
+    pub vdab_registered_on: Option<NaiveDate>,
+    pub participation_hours: u32,
+    pub participation_completed_on: Option<NaiveDate>,
+    pub participation_waiver: Option<ParticipationWaiver>,
+    pub attest_issued_on: Option<NaiveDate>,
+}
+
 /// What the case worker fixes when the contract is signed.
 #[derive(Debug, Clone)]
 pub struct ContractTerms {
@@ -300,6 +334,9 @@ pub struct Trajectory {
     pub exemption: Option<ExemptionReason>,
     pub started_on: NaiveDate,
     pub contract: Option<Contract>,
+    pub progress: Progress,
+    /// Bumped by every saved change; a save from a stale read is refused.
+    pub version: i32,
 }
 
 /// What a state change caused, for the outbox.
@@ -307,6 +344,17 @@ pub struct Trajectory {
 pub enum TrajectoryEvent {
     Started,
     ContractSigned,
+    ComponentCompleted {
+        component: Component,
+        on: NaiveDate,
+    },
+    ObligationBreached {
+        component: Component,
+        deadline: NaiveDate,
+    },
+    AttestIssued {
+        on: NaiveDate,
+    },
 }
 
 impl Trajectory {
@@ -350,6 +398,8 @@ impl Trajectory {
             exemption,
             started_on,
             contract: None,
+            progress: Progress::default(),
+            version: 0,
         };
         Ok((trajectory, TrajectoryEvent::Started))
     }
@@ -442,6 +492,180 @@ impl Trajectory {
             ],
         });
         Ok(vec![TrajectoryEvent::ContractSigned])
+    }
+}
+
+impl Trajectory {
+    fn contract(&self) -> Result<&Contract, TrajectoryError> {
+        self.contract
+            .as_ref()
+            .ok_or(TrajectoryError::ContractNotSigned {
+                trajectory_id: self.id,
+            })
+    }
+
+    /// Whether participation is part of this person's trajectory.
+    pub fn participation_required(&self) -> bool {
+        rules::participation_required(
+            self.status == ObligationStatus::Voluntary,
+            self.progress.participation_waiver.is_some(),
+        )
+    }
+
+    /// A passed NT2 or MO test completes its component; a second pass changes nothing.
+    pub fn complete_test(
+        &mut self,
+        component: Component,
+        passed_on: NaiveDate,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.contract()?;
+        let slot = match component {
+            Component::Nt2 => &mut self.progress.nt2_completed_on,
+            Component::Mo => &mut self.progress.mo_completed_on,
+            other => {
+                return Err(TrajectoryError::Corrupt(format!(
+                    "{other:?} is not completed by a test"
+                )));
+            }
+        };
+        if slot.is_some() {
+            return Ok(Vec::new());
+        }
+        *slot = Some(passed_on);
+        let mut events = vec![TrajectoryEvent::ComponentCompleted {
+            component,
+            on: passed_on,
+        }];
+        events.extend(self.issue_attest_if_complete(passed_on));
+        Ok(events)
+    }
+
+    /// Records the VDAB registration; after the deadline an obliged person has breached
+    /// the obligation for economic self-reliance (DESIGN.md §3, within 2 months).
+    pub fn record_vdab_registration(
+        &mut self,
+        registered_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        let contract = self.contract()?;
+        let deadline = contract.vdab_deadline;
+        if registered_on < self.started_on {
+            return Err(TrajectoryError::invalid(
+                "registered_on",
+                format!(
+                    "lies before the start of the trajectory ({})",
+                    self.started_on
+                ),
+            ));
+        }
+        if registered_on > today {
+            return Err(TrajectoryError::invalid(
+                "registered_on",
+                "lies in the future",
+            ));
+        }
+        if self.progress.vdab_registered_on.is_some() {
+            return Err(TrajectoryError::AlreadyRecorded {
+                trajectory_id: self.id,
+                what: "the VDAB registration",
+            });
+        }
+        self.progress.vdab_registered_on = Some(registered_on);
+        let mut events = vec![TrajectoryEvent::ComponentCompleted {
+            component: Component::EconomicSelfReliance,
+            on: registered_on,
+        }];
+        if self.status == ObligationStatus::Obliged
+            && !rules::vdab_registration_on_time(self.started_on, registered_on)
+        {
+            events.push(TrajectoryEvent::ObligationBreached {
+                component: Component::EconomicSelfReliance,
+                deadline,
+            });
+        }
+        events.extend(self.issue_attest_if_complete(registered_on));
+        Ok(events)
+    }
+
+    /// Logs participation hours; 40 complete the component.
+    pub fn log_participation(
+        &mut self,
+        hours: u32,
+        done_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.contract()?;
+        if !(1..=rules::MAX_PARTICIPATION_HOURS_PER_ENTRY).contains(&hours) {
+            return Err(TrajectoryError::invalid(
+                "hours",
+                format!(
+                    "{hours} is not between 1 and {}",
+                    rules::MAX_PARTICIPATION_HOURS_PER_ENTRY
+                ),
+            ));
+        }
+        if done_on < self.started_on || done_on > today {
+            return Err(TrajectoryError::invalid(
+                "done_on",
+                "lies outside the trajectory (before its start or in the future)",
+            ));
+        }
+        if !self.participation_required() {
+            return Err(TrajectoryError::NotRequired {
+                trajectory_id: self.id,
+                what: "participation",
+            });
+        }
+        if self.progress.participation_completed_on.is_some() {
+            return Err(TrajectoryError::AlreadyRecorded {
+                trajectory_id: self.id,
+                what: "the completed participation",
+            });
+        }
+        self.progress.participation_hours += hours;
+        let mut events = Vec::new();
+        if self.progress.participation_hours >= rules::PARTICIPATION_HOURS {
+            self.progress.participation_completed_on = Some(done_on);
+            events.push(TrajectoryEvent::ComponentCompleted {
+                component: Component::Participation,
+                on: done_on,
+            });
+            events.extend(self.issue_attest_if_complete(done_on));
+        }
+        Ok(events)
+    }
+
+    /// Participation is not required of who works or studies.
+    pub fn waive_participation(
+        &mut self,
+        waiver: ParticipationWaiver,
+        today: NaiveDate,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.contract()?;
+        if self.progress.participation_completed_on.is_some() {
+            return Err(TrajectoryError::AlreadyRecorded {
+                trajectory_id: self.id,
+                what: "the completed participation",
+            });
+        }
+        self.progress.participation_waiver = Some(waiver);
+        Ok(self.issue_attest_if_complete(today).into_iter().collect())
+    }
+
+    /// The attest follows when NT2 and MO are passed, VDAB registration is done, and
+    /// participation is completed or not required (DESIGN.md §3).
+    fn issue_attest_if_complete(&mut self, on: NaiveDate) -> Option<TrajectoryEvent> {
+        let p = &self.progress;
+        let participation_done =
+            p.participation_completed_on.is_some() || !self.participation_required();
+        let complete = p.nt2_completed_on.is_some()
+            && p.mo_completed_on.is_some()
+            && p.vdab_registered_on.is_some();
+        if p.attest_issued_on.is_none() && complete && participation_done {
+            self.progress.attest_issued_on = Some(on);
+            return Some(TrajectoryEvent::AttestIssued { on });
+        }
+        None
     }
 }
 
@@ -696,6 +920,137 @@ mod tests {
                 .to_string()
                 .starts_with("exemption_reason")
         );
+    }
+
+    fn signed(status: ObligationStatus) -> Trajectory {
+        let mut t = Trajectory::start(
+            Uuid::now_v7(),
+            Nis::parse("11002").unwrap(),
+            status,
+            None,
+            d(2026, 1, 15),
+            d(2026, 11, 28),
+        )
+        .unwrap()
+        .0;
+        t.sign_contract(terms(d(2026, 1, 20))).unwrap();
+        t
+    }
+
+    const TODAY: (i32, u32, u32) = (2026, 11, 28);
+
+    fn today() -> NaiveDate {
+        d(TODAY.0, TODAY.1, TODAY.2)
+    }
+
+    #[test]
+    fn participation_completes_at_forty_hours_not_thirty_nine() {
+        let mut t = signed(ObligationStatus::Obliged);
+        assert!(
+            t.log_participation(39, d(2026, 5, 1), today())
+                .unwrap()
+                .is_empty()
+        );
+        let events = t.log_participation(1, d(2026, 5, 2), today()).unwrap();
+        assert_eq!(
+            events,
+            vec![TrajectoryEvent::ComponentCompleted {
+                component: Component::Participation,
+                on: d(2026, 5, 2)
+            }]
+        );
+        assert!(
+            t.log_participation(1, d(2026, 5, 3), today()).is_err(),
+            "complete is complete"
+        );
+    }
+
+    #[test]
+    fn a_vdab_registration_on_the_deadline_is_on_time_and_the_day_after_breaches() {
+        let mut on_time = signed(ObligationStatus::Obliged);
+        let events = on_time
+            .record_vdab_registration(d(2026, 3, 15), today())
+            .unwrap();
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, TrajectoryEvent::ObligationBreached { .. }))
+        );
+        let mut late = signed(ObligationStatus::Obliged);
+        let events = late
+            .record_vdab_registration(d(2026, 3, 16), today())
+            .unwrap();
+        assert!(events.contains(&TrajectoryEvent::ObligationBreached {
+            component: Component::EconomicSelfReliance,
+            deadline: d(2026, 3, 15)
+        }));
+        // An entitled person has no obligation to breach.
+        let mut entitled = signed(ObligationStatus::Entitled);
+        let events = entitled
+            .record_vdab_registration(d(2026, 3, 16), today())
+            .unwrap();
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, TrajectoryEvent::ObligationBreached { .. }))
+        );
+    }
+
+    #[test]
+    fn the_attest_follows_the_last_required_component_once() {
+        let mut t = signed(ObligationStatus::Obliged);
+        t.complete_test(Component::Nt2, d(2026, 6, 1)).unwrap();
+        t.complete_test(Component::Mo, d(2026, 6, 2)).unwrap();
+        t.record_vdab_registration(d(2026, 2, 1), today()).unwrap();
+        let events = t.log_participation(40, d(2026, 7, 1), today()).unwrap();
+        assert!(events.contains(&TrajectoryEvent::AttestIssued { on: d(2026, 7, 1) }));
+        assert!(
+            t.complete_test(Component::Nt2, d(2026, 8, 1))
+                .unwrap()
+                .is_empty(),
+            "a second pass changes nothing"
+        );
+    }
+
+    #[test]
+    fn voluntary_and_working_people_get_the_attest_without_participation() {
+        let mut v = signed(ObligationStatus::Voluntary);
+        v.complete_test(Component::Nt2, d(2026, 6, 1)).unwrap();
+        v.record_vdab_registration(d(2026, 2, 1), today()).unwrap();
+        let events = v.complete_test(Component::Mo, d(2026, 6, 2)).unwrap();
+        assert!(events.contains(&TrajectoryEvent::AttestIssued { on: d(2026, 6, 2) }));
+        assert!(
+            v.log_participation(5, d(2026, 6, 3), today()).is_err(),
+            "not required"
+        );
+
+        let mut w = signed(ObligationStatus::Obliged);
+        w.complete_test(Component::Nt2, d(2026, 6, 1)).unwrap();
+        w.complete_test(Component::Mo, d(2026, 6, 2)).unwrap();
+        w.record_vdab_registration(d(2026, 2, 1), today()).unwrap();
+        assert_eq!(
+            w.waive_participation(ParticipationWaiver::Works, d(2026, 6, 5))
+                .unwrap(),
+            vec![TrajectoryEvent::AttestIssued { on: d(2026, 6, 5) }]
+        );
+    }
+
+    #[test]
+    fn progress_needs_a_signed_contract() {
+        let mut t = Trajectory::start(
+            Uuid::now_v7(),
+            Nis::parse("11002").unwrap(),
+            ObligationStatus::Obliged,
+            None,
+            d(2026, 1, 15),
+            today(),
+        )
+        .unwrap()
+        .0;
+        assert!(matches!(
+            t.complete_test(Component::Nt2, d(2026, 6, 1)),
+            Err(TrajectoryError::ContractNotSigned { .. })
+        ));
     }
 
     proptest! {

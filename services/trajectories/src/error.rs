@@ -20,6 +20,20 @@ pub enum TrajectoryError {
     },
     #[error("the contract of trajectory {trajectory_id} is already signed")]
     ContractAlreadySigned { trajectory_id: Uuid },
+    #[error("trajectory {trajectory_id} has no signed contract yet")]
+    ContractNotSigned { trajectory_id: Uuid },
+    #[error("trajectory {trajectory_id}: {what} is already recorded")]
+    AlreadyRecorded {
+        trajectory_id: Uuid,
+        what: &'static str,
+    },
+    #[error("trajectory {trajectory_id}: {what} is not required")]
+    NotRequired {
+        trajectory_id: Uuid,
+        what: &'static str,
+    },
+    #[error("trajectory {trajectory_id} changed meanwhile; retry")]
+    Conflict { trajectory_id: Uuid },
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("database: {0}")]
@@ -46,7 +60,11 @@ impl ServiceError for TrajectoryError {
                 ServiceErrorCode::NotFound
             }
             Self::TrajectoryExists { .. } => ServiceErrorCode::AlreadyExists,
-            Self::ContractAlreadySigned { .. } => ServiceErrorCode::FailedPrecondition,
+            Self::ContractAlreadySigned { .. }
+            | Self::ContractNotSigned { .. }
+            | Self::AlreadyRecorded { .. }
+            | Self::NotRequired { .. } => ServiceErrorCode::FailedPrecondition,
+            Self::Conflict { .. } => ServiceErrorCode::Aborted,
             Self::Auth(e) => e.error_code(),
             Self::Database(_) => ServiceErrorCode::Unavailable,
             Self::Corrupt(_) => ServiceErrorCode::Internal,

@@ -1,13 +1,16 @@
 //! The events the trajectories service publishes on `trajectories.events.v1`. None carries
 //! a national number or a name.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use platform::events::Outbox;
 use proto::trajectories::v1 as pb;
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::{
+    TrajectoryError,
     api::convert,
-    domain::{Contract, Trajectory},
+    domain::{Component, Contract, Trajectory, TrajectoryEvent},
 };
 
 pub fn person_registered(
@@ -52,4 +55,80 @@ pub fn contract_signed(t: &Trajectory, contract: &Contract) -> pb::ContractSigne
             cents: contract.fees_total(),
         }),
     }
+}
+
+fn component_completed(
+    t: &Trajectory,
+    component: Component,
+    on: NaiveDate,
+) -> pb::ComponentCompleted {
+    pb::ComponentCompleted {
+        trajectory_id: t.id.to_string(),
+        person_id: t.person_id.to_string(),
+        component: convert::component(component) as i32,
+        completed_on: Some(convert::date(on)),
+        agency: convert::agency(t.agency()) as i32,
+    }
+}
+
+fn obligation_breached(
+    t: &Trajectory,
+    component: Component,
+    deadline: NaiveDate,
+) -> pb::ObligationBreached {
+    pb::ObligationBreached {
+        trajectory_id: t.id.to_string(),
+        person_id: t.person_id.to_string(),
+        component: convert::component(component) as i32,
+        deadline: Some(convert::date(deadline)),
+        agency: convert::agency(t.agency()) as i32,
+    }
+}
+
+fn attest_issued(t: &Trajectory, on: NaiveDate) -> pb::AttestIssued {
+    pb::AttestIssued {
+        trajectory_id: t.id.to_string(),
+        person_id: t.person_id.to_string(),
+        agency: convert::agency(t.agency()) as i32,
+        municipality_nis: t.municipality.to_string(),
+        status: convert::status(t.status) as i32,
+        issued_on: Some(convert::date(on)),
+    }
+}
+
+/// Stages each progress event of `t` in the caller's transaction, keyed by the
+/// trajectory id.
+pub async fn stage<C: ConnectionTrait>(
+    conn: &C,
+    outbox: &Outbox,
+    t: &Trajectory,
+    events: &[TrajectoryEvent],
+) -> Result<(), TrajectoryError> {
+    let key = t.id.to_string();
+    for event in events {
+        match *event {
+            TrajectoryEvent::ComponentCompleted { component, on } => {
+                outbox
+                    .stage(conn, &key, &component_completed(t, component, on))
+                    .await?
+            }
+            TrajectoryEvent::ObligationBreached {
+                component,
+                deadline,
+            } => {
+                outbox
+                    .stage(conn, &key, &obligation_breached(t, component, deadline))
+                    .await?
+            }
+            TrajectoryEvent::AttestIssued { on } => {
+                outbox.stage(conn, &key, &attest_issued(t, on)).await?
+            }
+            TrajectoryEvent::Started | TrajectoryEvent::ContractSigned => {
+                return Err(TrajectoryError::Corrupt(format!(
+                    "{event:?} is not a progress event"
+                )));
+            }
+        };
+    }
+    Ok(())
 }

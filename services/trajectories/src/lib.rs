@@ -10,12 +10,13 @@ pub mod domain;
 mod error;
 pub mod events;
 pub mod policy;
+pub mod results;
 pub mod rules;
 pub mod store;
 
 pub use error::TrajectoryError;
 
-use platform::runtime::{ServiceContext, ServiceModule};
+use platform::runtime::{ConsumerTask, ServiceContext, ServiceModule};
 use proto::trajectories::v1::trajectory_service_server::TrajectoryServiceServer;
 use tonic::service::Routes;
 
@@ -36,5 +37,12 @@ impl ServiceModule for Trajectories {
     fn routes(ctx: &ServiceContext) -> Routes {
         let api = api::TrajectoryApi::new(store::Store::new(ctx.db.clone(), ctx.outbox.clone()));
         Routes::new(TrajectoryServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES))
+    }
+
+    fn consumers(ctx: &ServiceContext) -> Vec<ConsumerTask> {
+        let handler = results::TestResults {
+            outbox: ctx.outbox.clone(),
+        };
+        vec![ctx.consumer(results::GROUP, &[results::TOPIC], handler)]
     }
 }

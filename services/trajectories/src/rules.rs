@@ -35,6 +35,24 @@ pub fn vdab_registration_deadline(started_on: NaiveDate) -> NaiveDate {
         .expect("a start date the domain accepted is far from the end of the calendar")
 }
 
+/// The registration is on time up to and including the deadline day.
+pub fn vdab_registration_on_time(started_on: NaiveDate, registered_on: NaiveDate) -> bool {
+    registered_on <= vdab_registration_deadline(started_on)
+}
+
+/// Participation and network: 40 hours of buddy project, kennismakingsstage or
+/// volunteering complete the component (DESIGN.md §3).
+pub const PARTICIPATION_HOURS: u32 = 40;
+
+/// Hours one log entry may carry: a plausibility bound (a week of full days).
+pub const MAX_PARTICIPATION_HOURS_PER_ENTRY: u32 = 40;
+
+/// Participation is optional for who works, studies, or follows the trajectory
+/// voluntarily (DESIGN.md §3).
+pub fn participation_required(voluntary: bool, waived_for_work_or_study: bool) -> bool {
+    !voluntary && !waived_for_work_or_study
+}
+
 /// Each course fee charged when the contract is signed: €90, twice (MO course, NT2
 /// course) (DESIGN.md §3, "2 × €90 when the contract is signed").
 pub const COURSE_FEE_CENTS: i64 = 90_00;
@@ -67,6 +85,24 @@ mod tests {
         assert_eq!(vdab_registration_deadline(d(2026, 1, 15)), d(2026, 3, 15));
         // End of month clamps, as calendar months do.
         assert_eq!(vdab_registration_deadline(d(2025, 12, 31)), d(2026, 2, 28));
+    }
+
+    #[test]
+    fn vdab_registration_is_on_time_on_the_deadline_day_and_late_the_day_after() {
+        let start = d(2026, 1, 15);
+        assert!(vdab_registration_on_time(start, d(2026, 3, 15)));
+        assert!(!vdab_registration_on_time(start, d(2026, 3, 16)));
+        // 2 months from 2026-01-01 is day 59: the 60th day is already late.
+        assert!(vdab_registration_on_time(d(2026, 1, 1), d(2026, 3, 1)));
+        assert!(!vdab_registration_on_time(d(2026, 1, 1), d(2026, 3, 2)));
+    }
+
+    #[test]
+    fn participation_is_required_unless_voluntary_working_or_studying() {
+        assert!(participation_required(false, false));
+        assert!(!participation_required(true, false));
+        assert!(!participation_required(false, true));
+        assert_eq!(PARTICIPATION_HOURS, 40);
     }
 
     #[test]

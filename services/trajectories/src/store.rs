@@ -4,8 +4,8 @@
 use chrono::{NaiveDate, Utc};
 use platform::events::{Outbox, store::CreateEntities};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
 };
 use sea_orm_migration::prelude::*;
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use crate::{
     TrajectoryError,
     domain::{
         Agency, Contract, ExemptionReason, Fee, FeeKind, NationalNumber, Nis, ObligationStatus,
-        Trajectory,
+        ParticipationWaiver, Progress, Trajectory, TrajectoryEvent,
     },
     events,
 };
@@ -80,6 +80,15 @@ pub mod trajectory {
         pub participation_deadline: Option<Date>,
         pub rights_and_duties_clause: bool,
         pub created_at: DateTimeUtc,
+        pub nt2_completed_on: Option<Date>,
+        pub mo_completed_on: Option<Date>,
+        pub vdab_registered_on: Option<Date>,
+        pub participation_hours: i32,
+        pub participation_completed_on: Option<Date>,
+        pub participation_waiver: Option<String>,
+        pub attest_issued_on: Option<Date>,
+        /// Bumped by every progress save: optimistic concurrency.
+        pub version: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -117,10 +126,68 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        platform::db::migrations([CreateEntities {
+        let mut all = platform::db::migrations([CreateEntities {
             name: "m0001_trajectories_person_trajectory_fee",
             entities: &[&person::Entity, &trajectory::Entity, &fee::Entity],
-        }])
+        }]);
+        all.push(Box::new(ComponentProgress));
+        all
+    }
+}
+
+/// Component progress and the attest on each trajectory.
+struct ComponentProgress;
+
+impl MigrationName for ComponentProgress {
+    fn name(&self) -> &str {
+        "m0002_trajectories_component_progress"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ComponentProgress {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use trajectory::Column as C;
+        // A fresh database got these columns from the entity in m0001; an older one
+        // needs them added.
+        let columns = [
+            ColumnDef::new(C::Nt2CompletedOn).date().null().to_owned(),
+            ColumnDef::new(C::MoCompletedOn).date().null().to_owned(),
+            ColumnDef::new(C::VdabRegisteredOn).date().null().to_owned(),
+            ColumnDef::new(C::ParticipationHours)
+                .integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+            ColumnDef::new(C::ParticipationCompletedOn)
+                .date()
+                .null()
+                .to_owned(),
+            ColumnDef::new(C::ParticipationWaiver)
+                .string()
+                .null()
+                .to_owned(),
+            ColumnDef::new(C::AttestIssuedOn).date().null().to_owned(),
+            ColumnDef::new(C::Version)
+                .integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+        ];
+        for mut column in columns {
+            let name = column.get_column_name();
+            if !manager.has_column("trajectory", &name).await? {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(trajectory::Entity)
+                            .add_column(&mut column)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -227,6 +294,14 @@ impl Store {
             participation_deadline: Set(None),
             rights_and_duties_clause: Set(false),
             created_at: Set(Utc::now()),
+            nt2_completed_on: Set(None),
+            mo_completed_on: Set(None),
+            vdab_registered_on: Set(None),
+            participation_hours: Set(0),
+            participation_completed_on: Set(None),
+            participation_waiver: Set(None),
+            attest_issued_on: Set(None),
+            version: Set(0),
         };
         let inserted = trajectory::Entity::insert(row)
             .on_conflict_do_nothing_on([trajectory::Column::PersonId])
@@ -261,15 +336,20 @@ impl Store {
 
     /// Loads a trajectory with its contract and fees.
     pub async fn load(&self, id: Uuid) -> Result<Option<Trajectory>, TrajectoryError> {
-        let Some(row) = trajectory::Entity::find_by_id(id).one(&self.db).await? else {
-            return Ok(None);
-        };
-        let fees = fee::Entity::find()
-            .filter(fee::Column::TrajectoryId.eq(id))
-            .order_by_asc(fee::Column::Kind)
-            .all(&self.db)
-            .await?;
-        to_domain(row, fees).map(Some)
+        load(&self.db, id).await
+    }
+
+    /// Saves progress and stages its events in one transaction.
+    pub async fn save_progress(
+        &self,
+        t: &Trajectory,
+        events: &[TrajectoryEvent],
+    ) -> Result<(), TrajectoryError> {
+        let txn = self.db.begin().await?;
+        save_progress(&txn, &self.outbox, t, events).await?;
+        txn.commit().await?;
+        self.outbox.committed();
+        Ok(())
     }
 
     /// Writes the signed contract, its fees and `ContractSigned` in one transaction. A
@@ -376,6 +456,63 @@ impl Store {
     }
 }
 
+/// Loads a trajectory with its contract and fees through `conn` (a pool or the
+/// consumer's transaction).
+pub async fn load<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<Trajectory>, TrajectoryError> {
+    let Some(row) = trajectory::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    let fees = fee::Entity::find()
+        .filter(fee::Column::TrajectoryId.eq(id))
+        .order_by_asc(fee::Column::Kind)
+        .all(conn)
+        .await?;
+    to_domain(row, fees).map(Some)
+}
+
+/// Writes the progress of `t` if nobody saved it since it was loaded, and stages
+/// `events`; the caller commits.
+pub async fn save_progress<C: ConnectionTrait>(
+    conn: &C,
+    outbox: &Outbox,
+    t: &Trajectory,
+    events: &[TrajectoryEvent],
+) -> Result<(), TrajectoryError> {
+    use trajectory::Column as C;
+    let p = &t.progress;
+    let updated = trajectory::Entity::update_many()
+        .col_expr(C::Nt2CompletedOn, Expr::value(p.nt2_completed_on))
+        .col_expr(C::MoCompletedOn, Expr::value(p.mo_completed_on))
+        .col_expr(C::VdabRegisteredOn, Expr::value(p.vdab_registered_on))
+        .col_expr(
+            C::ParticipationHours,
+            Expr::value(p.participation_hours as i32),
+        )
+        .col_expr(
+            C::ParticipationCompletedOn,
+            Expr::value(p.participation_completed_on),
+        )
+        .col_expr(
+            C::ParticipationWaiver,
+            Expr::value(p.participation_waiver.map(|w| w.as_str())),
+        )
+        .col_expr(C::AttestIssuedOn, Expr::value(p.attest_issued_on))
+        .col_expr(C::Version, Expr::value(t.version + 1))
+        .filter(C::Id.eq(t.id))
+        .filter(C::Version.eq(t.version))
+        .exec(conn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(TrajectoryError::Conflict {
+            trajectory_id: t.id,
+        });
+    }
+    events::stage(conn, outbox, t, events).await
+}
+
 fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory, TrajectoryError> {
     let corrupt = |what: &str| TrajectoryError::Corrupt(format!("trajectory {}: {what}", row.id));
     let municipality = Nis::parse(&row.municipality_nis).map_err(|_| corrupt("municipality"))?;
@@ -409,6 +546,11 @@ fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory
             })
         }
     };
+    let participation_waiver = row
+        .participation_waiver
+        .as_deref()
+        .map(|w| ParticipationWaiver::from_stored(w).ok_or_else(|| corrupt("participation waiver")))
+        .transpose()?;
     Ok(Trajectory {
         id: row.id,
         person_id: row.person_id,
@@ -417,5 +559,16 @@ fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory
         exemption,
         started_on: row.started_on,
         contract,
+        progress: Progress {
+            nt2_completed_on: row.nt2_completed_on,
+            mo_completed_on: row.mo_completed_on,
+            vdab_registered_on: row.vdab_registered_on,
+            participation_hours: <u32 as TryFrom<i32>>::try_from(row.participation_hours)
+                .map_err(|_| corrupt("participation hours"))?,
+            participation_completed_on: row.participation_completed_on,
+            participation_waiver,
+            attest_issued_on: row.attest_issued_on,
+        },
+        version: row.version,
     })
 }

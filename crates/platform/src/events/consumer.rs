@@ -72,6 +72,8 @@ pub struct Subscription {
     pub topics: Vec<String>,
     /// Attempts before a failing event is dead-lettered.
     pub max_attempts: u32,
+    /// The service's outbox, woken after each commit: a handler may stage events.
+    pub outbox: Option<super::Outbox>,
 }
 
 enum Outcome {
@@ -240,6 +242,9 @@ async fn apply_once<H: Handler>(
     }
     handler.handle(&txn, envelope).await?;
     txn.commit().await?;
+    if let Some(outbox) = &subscription.outbox {
+        outbox.committed();
+    }
     Ok(true)
 }
 

@@ -1,0 +1,81 @@
+//! Applies test results from `testing.events.v1`: a passed NT2 or MO test completes its
+//! component, and the attest follows when everything required is done.
+
+use chrono::DateTime;
+use platform::events::{
+    Envelope, Outbox,
+    consumer::{Handler, HandlerError},
+};
+use proto::testing::v1 as testing;
+use sea_orm::DatabaseTransaction;
+use uuid::Uuid;
+
+use crate::{TrajectoryError, domain::Component, store};
+
+/// The consumer group (and inbox name) of test results.
+pub const GROUP: &str = "trajectories.test-results";
+/// The topic it reads.
+pub const TOPIC: &str = "testing.events.v1";
+
+/// The handler of `TestResultRecorded`.
+#[derive(Debug)]
+pub struct TestResults {
+    pub outbox: Outbox,
+}
+
+fn handler_error(e: TrajectoryError) -> HandlerError {
+    match e {
+        TrajectoryError::Conflict { .. } | TrajectoryError::Database(_) => {
+            HandlerError::transient(e.to_string())
+        }
+        other => HandlerError::permanent(other.to_string()),
+    }
+}
+
+impl Handler for TestResults {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let Some(recorded) = event.decode::<testing::TestResultRecorded>()? else {
+            return Ok(());
+        };
+        if recorded.outcome() != testing::Outcome::Passed {
+            return Ok(());
+        }
+        let booking = recorded
+            .booking
+            .as_ref()
+            .ok_or_else(|| HandlerError::permanent("a result without its booking"))?;
+        let component = match booking.test_type() {
+            testing::TestType::Nt2A2 | testing::TestType::Nt2A2Adapted => Component::Nt2,
+            testing::TestType::Mo => Component::Mo,
+            testing::TestType::Unspecified => {
+                return Err(HandlerError::permanent("a result without a test type"));
+            }
+        };
+        let trajectory_id = Uuid::parse_str(&recorded.trajectory_id)
+            .map_err(|_| HandlerError::permanent("trajectory_id is not a UUID"))?;
+        // The test's day is the day the component was completed.
+        let passed_on = recorded
+            .session_starts_at
+            .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
+            .map(|t| t.date_naive())
+            .ok_or_else(|| HandlerError::permanent("session_starts_at is missing"))?;
+        let mut trajectory = store::load(txn, trajectory_id)
+            .await
+            .map_err(handler_error)?
+            .ok_or_else(|| {
+                HandlerError::permanent(format!("trajectory {trajectory_id} does not exist"))
+            })?;
+        let events = trajectory
+            .complete_test(component, passed_on)
+            .map_err(handler_error)?;
+        store::save_progress(txn, &self.outbox, &trajectory, &events)
+            .await
+            .map_err(handler_error)?;
+        tracing::info!(%trajectory_id, ?component, events = events.len(), "test result applied");
+        Ok(())
+    }
+}

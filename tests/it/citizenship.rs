@@ -1,0 +1,301 @@
+//! The citizenship path across services: contract → tests booked and passed in testing →
+//! components completed in trajectories from testing's events → VDAB → 40 hours → attest.
+
+use std::time::Duration;
+
+use inburgering_testkit::{
+    TestApp, authed, date, eventually, kafka, register_start_sign, spawn_app,
+};
+use proto::{testing::v1 as tpb, trajectories::v1 as pb};
+use tonic::Code;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+async fn trajectory(app: &TestApp, id: &str) -> pb::Trajectory {
+    app.trajectories()
+        .await
+        .get_trajectory(authed(
+            pb::GetTrajectoryRequest {
+                trajectory_id: id.into(),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .expect("get")
+        .into_inner()
+        .trajectory
+        .expect("trajectory")
+}
+
+fn completed(t: &pb::Trajectory, component: pb::Component) -> bool {
+    t.components
+        .iter()
+        .any(|c| c.component() == component && c.completed_on.is_some())
+}
+
+/// Books and passes one test for `person`, as the testing service's users do.
+async fn pass(app: &TestApp, person: &str, test_type: tpb::TestType) -> tpb::Booking {
+    let admin = app.token("atlas", &["test-admin"]);
+    let mut testing = app.testing().await;
+    eventually("testing to learn of the contract", PATIENCE, || {
+        let mut testing = testing.clone();
+        let token = admin.clone();
+        let person = person.to_owned();
+        async move {
+            testing
+                .get_candidate(authed(
+                    tpb::GetCandidateRequest { person_id: person },
+                    &token,
+                ))
+                .await
+                .ok()
+                .and_then(|r| r.into_inner().candidate)
+                .filter(|c| c.may_book_nt2)
+        }
+    })
+    .await;
+    let starts = chrono::Utc::now() + chrono::Duration::days(1);
+    let session = testing
+        .plan_session(authed(
+            tpb::PlanSessionRequest {
+                test_type: test_type as i32,
+                location: "Antwerpen".into(),
+                starts_at: Some(prost_types::Timestamp {
+                    seconds: starts.timestamp(),
+                    nanos: 0,
+                }),
+                capacity: 10,
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .session
+        .unwrap();
+    let booking = testing
+        .book_test(authed(
+            tpb::BookTestRequest {
+                session_id: session.session_id,
+                person_id: person.into(),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .booking
+        .unwrap();
+    assert_eq!(booking.fee.as_ref().unwrap().cents, 9_000);
+    testing
+        .record_result(authed(
+            tpb::RecordResultRequest {
+                booking_id: booking.booking_id.clone(),
+                outcome: tpb::Outcome::Passed as i32,
+                level_reached: "A2".into(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .booking
+        .unwrap()
+}
+
+#[tokio::test]
+async fn from_contract_to_attest_across_testing_and_trajectories() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    let t = trajectory(&app, &signed.trajectory_id).await;
+    assert_eq!(
+        t.contract.unwrap().fees_total.unwrap().cents,
+        18_000,
+        "2 × €90 at signing"
+    );
+
+    pass(&app, &signed.person_id, tpb::TestType::Nt2A2).await;
+    pass(&app, &signed.person_id, tpb::TestType::Mo).await;
+    eventually(
+        "trajectories to complete NT2 and MO from testing's events",
+        PATIENCE,
+        || async {
+            let t = trajectory(&app, &signed.trajectory_id).await;
+            (completed(&t, pb::Component::Nt2) && completed(&t, pb::Component::Mo)).then_some(())
+        },
+    )
+    .await;
+
+    let mut client = app.trajectories().await;
+    client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                registered_on: Some(date(2026, 3, 15)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+    let log = |hours: i32| {
+        authed(
+            pb::LogParticipationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                hours,
+                done_on: Some(date(2026, 6, 1)),
+            },
+            &app.atlas(),
+        )
+    };
+    let after_39 = client
+        .log_participation(log(39))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+    assert_eq!(after_39.participation_hours, 39);
+    assert!(
+        after_39.attest_issued_on.is_none(),
+        "39 hours are not enough"
+    );
+    let after_40 = client
+        .log_participation(log(1))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+    assert_eq!(
+        after_40.attest_issued_on,
+        Some(date(2026, 6, 1)),
+        "the 40th hour completes the last component"
+    );
+
+    let events = kafka::read(&app.broker.address(), "trajectories.events.v1", 9, PATIENCE).await;
+    let types: Vec<String> = events
+        .iter()
+        .filter_map(|m| kafka::header(m, "ce_type"))
+        .collect();
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| t.ends_with(".ComponentCompleted"))
+            .count(),
+        4,
+        "{types:?}"
+    );
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| t.ends_with(".AttestIssued"))
+            .count(),
+        1,
+        "{types:?}"
+    );
+    assert!(
+        !types.iter().any(|t| t.ends_with(".ObligationBreached")),
+        "registered on the deadline day"
+    );
+
+    // Testing's ledger shows both tests; the contract fees are trajectories'.
+    let fees = app
+        .testing()
+        .await
+        .list_fees(authed(
+            tpb::ListFeesRequest {
+                person_id: signed.person_id.clone(),
+                agency: 0,
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fees.total.unwrap().cents, 18_000);
+}
+
+#[tokio::test]
+async fn a_result_delivered_twice_completes_once_and_a_late_vdab_registration_breaches() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    pass(&app, &signed.person_id, tpb::TestType::Nt2A2).await;
+    eventually("NT2 completed", PATIENCE, || async {
+        completed(
+            &trajectory(&app, &signed.trajectory_id).await,
+            pb::Component::Nt2,
+        )
+        .then_some(())
+    })
+    .await;
+    let results = kafka::read(&app.broker.address(), "testing.events.v1", 4, PATIENCE).await;
+    let result = results
+        .iter()
+        .find(|m| {
+            kafka::header(m, "ce_type").as_deref()
+                == Some("inburgering.testing.v1.TestResultRecorded")
+        })
+        .expect("the result event");
+    kafka::redeliver(&app.broker.address(), result).await;
+
+    let mut client = app.trajectories().await;
+    let late = client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                registered_on: Some(date(2026, 3, 16)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+    assert!(completed(&late, pb::Component::EconomicSelfReliance));
+    let status = client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                registered_on: Some(date(2026, 3, 1)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+
+    // NT2 completed once (the duplicate skipped by the inbox), VDAB once, one breach.
+    let events = kafka::read(&app.broker.address(), "trajectories.events.v1", 6, PATIENCE).await;
+    let types: Vec<String> = events
+        .iter()
+        .filter_map(|m| kafka::header(m, "ce_type"))
+        .collect();
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| t.ends_with(".ComponentCompleted"))
+            .count(),
+        2,
+        "{types:?}"
+    );
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| t.ends_with(".ObligationBreached"))
+            .count(),
+        1,
+        "{types:?}"
+    );
+    eventually("the duplicate result to be skipped", PATIENCE, || async {
+        platform::metrics::render()
+            .lines()
+            .any(|l| {
+                l.starts_with("messaging_process_duration_seconds_count")
+                    && l.contains("trajectories.test-results")
+                    && l.contains("outcome=\"duplicate\"")
+            })
+            .then_some(())
+    })
+    .await;
+}
