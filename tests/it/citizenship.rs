@@ -103,6 +103,30 @@ async fn pass(app: &TestApp, person: &str, test_type: tpb::TestType) -> tpb::Boo
         .unwrap()
 }
 
+/// Asks, as a social protection body, about the person of `register_start_sign(…, 850_730_033)`.
+async fn obligation(app: &TestApp) -> pb::Answer {
+    let mut client = pb::obligation_check_service_client::ObligationCheckServiceClient::connect(
+        format!("http://{}", app.trajectories_addr),
+    )
+    .await
+    .unwrap();
+    client
+        .check_obligation(authed(
+            pb::CheckObligationRequest {
+                national_number: inburgering_testkit::national_number(850_730_033),
+                benefit: pb::Benefit::CarePremiumReduction as i32,
+                purpose: "zorgpremie 2026".into(),
+                uninterrupted_residence_years: 5,
+                total_residence_years: 5,
+            },
+            &app.token("vlaamse-sociale-bescherming", &["obligation-check"]),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .answer()
+}
+
 #[tokio::test]
 async fn from_contract_to_attest_across_testing_and_trajectories() {
     let app = spawn_app().await;
@@ -159,6 +183,7 @@ async fn from_contract_to_attest_across_testing_and_trajectories() {
         after_39.attest_issued_on.is_none(),
         "39 hours are not enough"
     );
+    assert_eq!(obligation(&app).await, pb::Answer::No, "no attest yet");
     let after_40 = client
         .log_participation(log(1))
         .await
@@ -170,6 +195,11 @@ async fn from_contract_to_attest_across_testing_and_trajectories() {
         after_40.attest_issued_on,
         Some(date(2026, 6, 1)),
         "the 40th hour completes the last component"
+    );
+    assert_eq!(
+        obligation(&app).await,
+        pb::Answer::Yes,
+        "the attest and 5 years of residence"
     );
 
     let events = kafka::read(&app.broker.address(), "trajectories.events.v1", 9, PATIENCE).await;

@@ -6,6 +6,7 @@ mod auth;
 mod citizenship;
 mod deploy;
 mod events;
+mod obligation;
 mod privacy;
 mod testing;
 mod trajectories;

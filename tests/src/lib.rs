@@ -46,6 +46,9 @@ pub struct TestApp {
     pub dev_issuer: Arc<DevIssuer>,
     pub trajectories_addr: SocketAddr,
     pub testing_addr: SocketAddr,
+    /// The trajectories database, for tests of what must be recorded but is served by no
+    /// API (the audit of obligation checks).
+    pub trajectories_db: secrecy::SecretString,
     shutdown: CancellationToken,
     tasks: JoinSet<Result<(), platform::PlatformError>>,
 }
@@ -81,15 +84,17 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
     let verifier = Arc::new(Verifier::new(issuer_url, config.oidc_audience.clone()));
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
-    let trajectories_addr =
+    let (trajectories_addr, trajectories_db) =
         start::<trajectories::Trajectories>(&config, &verifier, &shutdown, &mut tasks).await;
-    let testing_addr = start::<testing::Testing>(&config, &verifier, &shutdown, &mut tasks).await;
+    let (testing_addr, _) =
+        start::<testing::Testing>(&config, &verifier, &shutdown, &mut tasks).await;
     TestApp {
         broker,
         config,
         dev_issuer,
         trajectories_addr,
         testing_addr,
+        trajectories_db,
         shutdown,
         tasks,
     }
@@ -100,7 +105,7 @@ async fn start<M: ServiceModule>(
     verifier: &Arc<Verifier>,
     shutdown: &CancellationToken,
     tasks: &mut JoinSet<Result<(), platform::PlatformError>>,
-) -> SocketAddr {
+) -> (SocketAddr, secrecy::SecretString) {
     let url = postgres::fresh_database().await;
     let prepared = runtime::prepare::<M>(config.clone(), &url)
         .await
@@ -114,7 +119,7 @@ async fn start<M: ServiceModule>(
             .serve::<M>(listener, verifier, proto::FILE_DESCRIPTOR_SET, stop)
             .await
     });
-    addr
+    (addr, url)
 }
 
 impl TestApp {

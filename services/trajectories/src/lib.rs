@@ -9,6 +9,7 @@ pub mod api;
 pub mod domain;
 mod error;
 pub mod events;
+pub mod obligation;
 pub mod policy;
 pub mod results;
 pub mod rules;
@@ -17,7 +18,10 @@ pub mod store;
 pub use error::TrajectoryError;
 
 use platform::runtime::{ConsumerTask, ServiceContext, ServiceModule};
-use proto::trajectories::v1::trajectory_service_server::TrajectoryServiceServer;
+use proto::trajectories::v1::{
+    obligation_check_service_server::ObligationCheckServiceServer,
+    trajectory_service_server::TrajectoryServiceServer,
+};
 use tonic::service::Routes;
 
 /// Largest request the service decodes; its messages are small.
@@ -36,7 +40,12 @@ impl ServiceModule for Trajectories {
 
     fn routes(ctx: &ServiceContext) -> Routes {
         let api = api::TrajectoryApi::new(store::Store::new(ctx.db.clone(), ctx.outbox.clone()));
+        let check = obligation::ObligationCheckApi::new(ctx.db.clone());
         Routes::new(TrajectoryServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES))
+            .add_service(
+                ObligationCheckServiceServer::new(check)
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
     }
 
     fn consumers(ctx: &ServiceContext) -> Vec<ConsumerTask> {

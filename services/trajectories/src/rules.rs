@@ -53,6 +53,24 @@ pub fn participation_required(voluntary: bool, waived_for_work_or_study: bool) -
     !voluntary && !waived_for_work_or_study
 }
 
+/// Care-premium reduction and priority in residential elderly care: 5 years of
+/// uninterrupted legal residence plus the integration obligation (DESIGN.md §3).
+pub const CARE_PREMIUM_UNINTERRUPTED_YEARS: u32 = 5;
+/// Care budgets: 10 years of legal residence, 5 of them uninterrupted, plus the
+/// integration obligation (DESIGN.md §3).
+pub const CARE_BUDGET_TOTAL_YEARS: u32 = 10;
+pub const CARE_BUDGET_UNINTERRUPTED_YEARS: u32 = 5;
+
+/// Whether the residence a benefit requires is there.
+pub fn residence_suffices(care_budget: bool, uninterrupted_years: u32, total_years: u32) -> bool {
+    if care_budget {
+        total_years >= CARE_BUDGET_TOTAL_YEARS
+            && uninterrupted_years >= CARE_BUDGET_UNINTERRUPTED_YEARS
+    } else {
+        uninterrupted_years >= CARE_PREMIUM_UNINTERRUPTED_YEARS
+    }
+}
+
 /// Each course fee charged when the contract is signed: €90, twice (MO course, NT2
 /// course) (DESIGN.md §3, "2 × €90 when the contract is signed").
 pub const COURSE_FEE_CENTS: i64 = 90_00;
@@ -103,6 +121,15 @@ mod tests {
         assert!(!participation_required(true, false));
         assert!(!participation_required(false, true));
         assert_eq!(PARTICIPATION_HOURS, 40);
+    }
+
+    #[test]
+    fn residence_rules_hold_at_their_edges() {
+        assert!(!residence_suffices(false, 4, 20));
+        assert!(residence_suffices(false, 5, 5));
+        assert!(!residence_suffices(true, 5, 9));
+        assert!(residence_suffices(true, 5, 10));
+        assert!(!residence_suffices(true, 4, 10));
     }
 
     #[test]

@@ -120,6 +120,34 @@ pub mod fee {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// Every obligation check by another public body: who asked, why, and the yes/no.
+pub mod obligation_check {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "obligation_check")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(indexed)]
+        pub checked_at: DateTimeUtc,
+        /// The token's subject (a service account of the asking body).
+        pub caller: String,
+        #[sea_orm(indexed)]
+        pub organisation: String,
+        pub purpose: String,
+        pub benefit: String,
+        /// The person checked, when known; never the national number.
+        pub person_id: Option<Uuid>,
+        pub answer: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// The service's schema: the platform's outbox and inbox, then its own tables.
 #[derive(Debug)]
 pub struct Migrator;
@@ -131,6 +159,10 @@ impl MigratorTrait for Migrator {
             entities: &[&person::Entity, &trajectory::Entity, &fee::Entity],
         }]);
         all.push(Box::new(ComponentProgress));
+        all.push(Box::new(CreateEntities {
+            name: "m0003_trajectories_obligation_check_audit",
+            entities: &[&obligation_check::Entity],
+        }));
         all
     }
 }
