@@ -34,7 +34,7 @@ fn completed(t: &pb::Trajectory, component: pb::Component) -> bool {
 }
 
 /// Books and passes one test for `person`, as the testing service's users do.
-async fn pass(app: &TestApp, person: &str, test_type: tpb::TestType) -> tpb::Booking {
+pub(crate) async fn pass(app: &TestApp, person: &str, test_type: tpb::TestType) -> tpb::Booking {
     let admin = app.token("atlas", &["test-admin"]);
     let mut testing = app.testing().await;
     eventually("testing to learn of the contract", PATIENCE, || {

@@ -9,4 +9,5 @@ mod events;
 mod obligation;
 mod privacy;
 mod testing;
+mod traces;
 mod trajectories;

@@ -36,6 +36,12 @@ impl Write for Sink {
 
 /// Installs the capture once per process (nextest runs each test in its own).
 pub fn install() -> &'static Capture {
+    install_exporting_to(None)
+}
+
+/// Installs the capture, also exporting every span over OTLP/gRPC to `otlp_endpoint`, as
+/// a deployed service does. Call it before [`crate::spawn_app`].
+pub fn install_exporting_to(otlp_endpoint: Option<&str>) -> &'static Capture {
     CAPTURE.get_or_init(|| {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let spans = InMemorySpanExporter::default();
@@ -43,11 +49,14 @@ pub fn install() -> &'static Capture {
         let filter = std::env::var("INBURGERING_TEST_LOG").unwrap_or_else(|_| {
             "debug,h2=info,hyper=info,tower=info,sqlx=info,rdkafka=info".into()
         });
-        let telemetry =
-            platform::telemetry::init_with("inburgering-test", &filter, spans.clone(), move || {
-                Sink(sink.clone())
-            })
-            .expect("telemetry installs once per process");
+        let telemetry = platform::telemetry::init_with(
+            "inburgering-test",
+            &filter,
+            spans.clone(),
+            move || Sink(sink.clone()),
+            otlp_endpoint,
+        )
+        .expect("telemetry installs once per process");
         Capture {
             logs,
             spans,
@@ -60,6 +69,11 @@ impl Capture {
     /// Every log line so far (JSON, one object per line).
     pub fn logs(&self) -> String {
         String::from_utf8_lossy(&self.logs.lock().expect("log buffer lock")).into_owned()
+    }
+
+    /// Exports what the OTLP exporter still buffers.
+    pub fn flush(&self) {
+        let _ = self.telemetry.provider().force_flush();
     }
 
     /// Every finished span so far.

@@ -9,6 +9,7 @@ pub mod broker;
 pub mod capture;
 pub mod kafka;
 pub mod oidc;
+pub mod otlp;
 pub mod postgres;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};

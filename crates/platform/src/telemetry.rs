@@ -57,36 +57,44 @@ pub fn init(
     log_filter: &str,
     otlp_endpoint: Option<&str>,
 ) -> Result<Telemetry, PlatformError> {
-    let mut builder = SdkTracerProvider::builder();
-    if let Some(endpoint) = otlp_endpoint {
-        use opentelemetry_otlp::WithExportConfig;
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint)
-            .build()
-            .map_err(|e| PlatformError::Telemetry(e.to_string()))?;
-        builder = builder.with_batch_exporter(exporter);
-    }
+    let builder = with_otlp(SdkTracerProvider::builder(), otlp_endpoint)?;
     install(service_name, log_filter, builder, std::io::stdout)
 }
 
-/// Like [`init`], with a caller's exporter and log writer (tests capture both).
+/// Like [`init`], with a caller's exporter and log writer besides the OTLP export (tests
+/// capture all three).
 pub fn init_with<E, W>(
     service_name: &str,
     log_filter: &str,
     exporter: E,
     writer: W,
+    otlp_endpoint: Option<&str>,
 ) -> Result<Telemetry, PlatformError>
 where
     E: SpanExporter + 'static,
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    install(
-        service_name,
-        log_filter,
+    let builder = with_otlp(
         SdkTracerProvider::builder().with_simple_exporter(exporter),
-        writer,
-    )
+        otlp_endpoint,
+    )?;
+    install(service_name, log_filter, builder, writer)
+}
+
+fn with_otlp(
+    builder: opentelemetry_sdk::trace::TracerProviderBuilder,
+    otlp_endpoint: Option<&str>,
+) -> Result<opentelemetry_sdk::trace::TracerProviderBuilder, PlatformError> {
+    let Some(endpoint) = otlp_endpoint else {
+        return Ok(builder);
+    };
+    use opentelemetry_otlp::WithExportConfig;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|e| PlatformError::Telemetry(e.to_string()))?;
+    Ok(builder.with_batch_exporter(exporter))
 }
 
 fn install<W>(
