@@ -489,3 +489,146 @@ async fn listing_pages_with_a_cursor_and_filters() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_suspended_trajectory_waits_a_stopped_one_ends_and_dvz_gets_the_record() {
+    let app = spawn_app().await;
+    let signed = inburgering_testkit::register_start_sign(&app, 850_730_033).await;
+    let mut client = app.trajectories().await;
+    let id = signed.trajectory_id.clone();
+    client
+        .suspend_trajectory(authed(
+            pb::SuspendTrajectoryRequest {
+                trajectory_id: id.clone(),
+                reason: "verblijf in het buitenland".into(),
+                suspended_on: Some(date(2026, 4, 1)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+    let log = |hours| {
+        authed(
+            pb::LogParticipationRequest {
+                trajectory_id: id.clone(),
+                hours,
+                done_on: Some(date(2026, 5, 2)),
+            },
+            &app.atlas(),
+        )
+    };
+    let status = client.log_participation(log(8)).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert!(
+        status.message().contains("suspended"),
+        "{}",
+        status.message()
+    );
+    client
+        .resume_trajectory(authed(
+            pb::ResumeTrajectoryRequest {
+                trajectory_id: id.clone(),
+                resumed_on: Some(date(2026, 5, 1)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+    client.log_participation(log(8)).await.unwrap();
+    client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: id.clone(),
+                registered_on: Some(date(2026, 2, 2)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+
+    let advice = client
+        .get_dvz_advice(authed(
+            pb::GetDvzAdviceRequest {
+                person_id: signed.person_id.clone(),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .advice
+        .unwrap();
+    assert_eq!(advice.trajectory_id, id);
+    assert_eq!(advice.contract_signed_on, Some(date(2026, 1, 20)));
+    let vdab = advice
+        .components
+        .iter()
+        .find(|c| c.component() == pb::Component::EconomicSelfReliance)
+        .unwrap();
+    assert_eq!(vdab.completed_on, Some(date(2026, 2, 2)));
+    assert!(advice.attest_issued_on.is_none());
+    let other = client
+        .get_dvz_advice(authed(
+            pb::GetDvzAdviceRequest {
+                person_id: signed.person_id.clone(),
+            },
+            &app.token("in-gent", &["case-worker"]),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(other.code(), Code::NotFound);
+
+    let stopped = client
+        .stop_trajectory(authed(
+            pb::StopTrajectoryRequest {
+                trajectory_id: id.clone(),
+                reason: "verhuisd naar Namen".into(),
+                stopped_on: Some(date(2026, 6, 1)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+    assert_eq!(stopped.state(), pb::TrajectoryState::Stopped);
+    assert_eq!(stopped.state_since, Some(date(2026, 6, 1)));
+    assert_eq!(
+        client.log_participation(log(8)).await.unwrap_err().code(),
+        Code::FailedPrecondition
+    );
+    let events = inburgering_testkit::kafka::read(
+        &app.broker.address(),
+        "trajectories.events.v1",
+        7,
+        std::time::Duration::from_secs(30),
+    )
+    .await;
+    let types: Vec<String> = events
+        .iter()
+        .filter_map(|m| inburgering_testkit::kafka::header(m, "ce_type"))
+        .collect();
+    for expected in [
+        "TrajectorySuspended",
+        "TrajectoryResumed",
+        "TrajectoryStopped",
+    ] {
+        assert!(
+            types.iter().any(|t| t.ends_with(expected)),
+            "{expected} in {types:?}"
+        );
+    }
+    let stop = events
+        .iter()
+        .find(|m| {
+            inburgering_testkit::kafka::header(m, "ce_type")
+                .is_some_and(|t| t.ends_with("TrajectoryStopped"))
+        })
+        .unwrap();
+    use rdkafka::Message;
+    assert!(
+        !String::from_utf8_lossy(stop.payload().unwrap()).contains("Namen"),
+        "the reason stays with the agency"
+    );
+}

@@ -251,6 +251,99 @@ impl TrajectoryService for TrajectoryApi {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn suspend_trajectory(
+        &self,
+        request: Request<pb::SuspendTrajectoryRequest>,
+    ) -> Result<Response<pb::SuspendTrajectoryResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let on = convert::date_from("suspended_on", req.suspended_on.as_ref())?
+            .ok_or_else(|| TrajectoryError::invalid("suspended_on", "is required"))?;
+        let trajectory = self
+            .progress(principal, &req.trajectory_id, |t| {
+                t.suspend(&req.reason, on, Utc::now().date_naive())
+            })
+            .await?;
+        Ok(Response::new(pb::SuspendTrajectoryResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn resume_trajectory(
+        &self,
+        request: Request<pb::ResumeTrajectoryRequest>,
+    ) -> Result<Response<pb::ResumeTrajectoryResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let on = convert::date_from("resumed_on", req.resumed_on.as_ref())?
+            .ok_or_else(|| TrajectoryError::invalid("resumed_on", "is required"))?;
+        let trajectory = self
+            .progress(principal, &req.trajectory_id, |t| {
+                t.resume(on, Utc::now().date_naive())
+            })
+            .await?;
+        Ok(Response::new(pb::ResumeTrajectoryResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn stop_trajectory(
+        &self,
+        request: Request<pb::StopTrajectoryRequest>,
+    ) -> Result<Response<pb::StopTrajectoryResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let on = convert::date_from("stopped_on", req.stopped_on.as_ref())?
+            .ok_or_else(|| TrajectoryError::invalid("stopped_on", "is required"))?;
+        let trajectory = self
+            .progress(principal, &req.trajectory_id, |t| {
+                t.stop(&req.reason, on, Utc::now().date_naive())
+            })
+            .await?;
+        Ok(Response::new(pb::StopTrajectoryResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(person_id = %request.get_ref().person_id))]
+    async fn get_dvz_advice(
+        &self,
+        request: Request<pb::GetDvzAdviceRequest>,
+    ) -> Result<Response<pb::GetDvzAdviceResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let person_id = convert::uuid("person_id", &request.get_ref().person_id)?;
+        let scope = policy::case_worker_scope(principal)?;
+        let not_found = || TrajectoryError::NoTrajectory { person_id };
+        let trajectory_id = self
+            .store
+            .trajectory_of(person_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let t = match self.store.load(trajectory_id).await? {
+            Some(t) if scope.contains(&t.agency()) => t,
+            _ => return Err(not_found().into()),
+        };
+        let view = convert::trajectory(&t);
+        tracing::info!("DVZ advice produced");
+        Ok(Response::new(pb::GetDvzAdviceResponse {
+            advice: Some(pb::DvzAdvice {
+                person_id: view.person_id,
+                trajectory_id: view.trajectory_id,
+                agency: view.agency,
+                status: view.status,
+                started_on: view.started_on,
+                contract_signed_on: view.contract.and_then(|c| c.signed_on),
+                components: view.components,
+                attest_issued_on: view.attest_issued_on,
+                state: view.state,
+                produced_on: Some(convert::date(Utc::now().date_naive())),
+            }),
+        }))
+    }
+
     #[tracing::instrument(skip_all)]
     async fn list_trajectories(
         &self,
@@ -306,7 +399,7 @@ pub mod convert {
         TrajectoryError,
         domain::{
             Agency, Component, Contract, ExemptionReason, FeeKind, ObligationStatus,
-            ParticipationWaiver, Trajectory,
+            ParticipationWaiver, State, Trajectory,
         },
     };
 
@@ -516,6 +609,19 @@ pub mod convert {
                 _ => pb::ParticipationWaiver::Unspecified,
             } as i32,
             attest_issued_on: t.progress.attest_issued_on.map(date),
+            state: match t.state {
+                State::Active => pb::TrajectoryState::Active,
+                State::Suspended { .. } => pb::TrajectoryState::Suspended,
+                State::Stopped { .. } => pb::TrajectoryState::Stopped,
+            } as i32,
+            state_reason: match &t.state {
+                State::Active => String::new(),
+                State::Suspended { reason, .. } | State::Stopped { reason, .. } => reason.clone(),
+            },
+            state_since: match &t.state {
+                State::Active => None,
+                State::Suspended { since, .. } | State::Stopped { since, .. } => Some(date(*since)),
+            },
         }
     }
 

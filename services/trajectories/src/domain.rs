@@ -302,6 +302,31 @@ impl ParticipationWaiver {
     }
 }
 
+/// Whether a trajectory runs, with why and since when it does not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum State {
+    #[default]
+    Active,
+    Suspended {
+        reason: String,
+        since: NaiveDate,
+    },
+    Stopped {
+        reason: String,
+        since: NaiveDate,
+    },
+}
+
+impl State {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            State::Active => "active",
+            State::Suspended { .. } => "suspended",
+            State::Stopped { .. } => "stopped",
+        }
+    }
+}
+
 /// How far the components are, and the attest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -335,6 +360,7 @@ pub struct Trajectory {
     pub started_on: NaiveDate,
     pub contract: Option<Contract>,
     pub progress: Progress,
+    pub state: State,
     /// Bumped by every saved change; a save from a stale read is refused.
     pub version: i32,
 }
@@ -353,6 +379,15 @@ pub enum TrajectoryEvent {
         deadline: NaiveDate,
     },
     AttestIssued {
+        on: NaiveDate,
+    },
+    Suspended {
+        on: NaiveDate,
+    },
+    Resumed {
+        on: NaiveDate,
+    },
+    Stopped {
         on: NaiveDate,
     },
 }
@@ -399,6 +434,7 @@ impl Trajectory {
             started_on,
             contract: None,
             progress: Progress::default(),
+            state: State::Active,
             version: 0,
         };
         Ok((trajectory, TrajectoryEvent::Started))
@@ -496,6 +532,101 @@ impl Trajectory {
 }
 
 impl Trajectory {
+    fn require_active(&self) -> Result<(), TrajectoryError> {
+        match self.state {
+            State::Active => Ok(()),
+            _ => Err(TrajectoryError::NotActive {
+                trajectory_id: self.id,
+                state: self.state.as_str(),
+            }),
+        }
+    }
+
+    fn state_change(
+        &self,
+        field: &'static str,
+        on: NaiveDate,
+        today: NaiveDate,
+        reason: Option<&str>,
+    ) -> Result<(), TrajectoryError> {
+        if on < self.started_on || on > today {
+            return Err(TrajectoryError::invalid(
+                field,
+                "lies outside the trajectory (before its start or in the future)",
+            ));
+        }
+        if let Some(reason) = reason {
+            let reason = reason.trim();
+            if reason.is_empty() || reason.chars().count() > 500 {
+                return Err(TrajectoryError::invalid(
+                    "reason",
+                    "is required, at most 500 characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Suspends a running trajectory.
+    pub fn suspend(
+        &mut self,
+        reason: &str,
+        on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.state_change("suspended_on", on, today, Some(reason))?;
+        self.require_active()?;
+        self.state = State::Suspended {
+            reason: reason.trim().to_owned(),
+            since: on,
+        };
+        Ok(vec![TrajectoryEvent::Suspended { on }])
+    }
+
+    /// Resumes a suspended trajectory.
+    pub fn resume(
+        &mut self,
+        on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.state_change("resumed_on", on, today, None)?;
+        match &self.state {
+            State::Suspended { since, .. } if on >= *since => {
+                self.state = State::Active;
+                Ok(vec![TrajectoryEvent::Resumed { on }])
+            }
+            State::Suspended { .. } => Err(TrajectoryError::invalid(
+                "resumed_on",
+                "lies before the suspension",
+            )),
+            other => Err(TrajectoryError::NotActive {
+                trajectory_id: self.id,
+                state: other.as_str(),
+            }),
+        }
+    }
+
+    /// Stops a trajectory for good; a stopped one takes no more progress.
+    pub fn stop(
+        &mut self,
+        reason: &str,
+        on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.state_change("stopped_on", on, today, Some(reason))?;
+        if let State::Stopped { .. } = self.state {
+            return Err(TrajectoryError::NotActive {
+                trajectory_id: self.id,
+                state: "stopped",
+            });
+        }
+        self.state = State::Stopped {
+            reason: reason.trim().to_owned(),
+            since: on,
+        };
+        Ok(vec![TrajectoryEvent::Stopped { on }])
+    }
+
     fn contract(&self) -> Result<&Contract, TrajectoryError> {
         self.contract
             .as_ref()
@@ -519,6 +650,10 @@ impl Trajectory {
         passed_on: NaiveDate,
     ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
         self.contract()?;
+        // A passed test is a fact also during a suspension; a stopped trajectory is closed.
+        if let State::Stopped { .. } = self.state {
+            return Ok(Vec::new());
+        }
         let slot = match component {
             Component::Nt2 => &mut self.progress.nt2_completed_on,
             Component::Mo => &mut self.progress.mo_completed_on,
@@ -547,6 +682,7 @@ impl Trajectory {
         registered_on: NaiveDate,
         today: NaiveDate,
     ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.require_active()?;
         let contract = self.contract()?;
         let deadline = contract.vdab_deadline;
         if registered_on < self.started_on {
@@ -594,6 +730,7 @@ impl Trajectory {
         done_on: NaiveDate,
         today: NaiveDate,
     ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.require_active()?;
         self.contract()?;
         if !(1..=rules::MAX_PARTICIPATION_HOURS_PER_ENTRY).contains(&hours) {
             return Err(TrajectoryError::invalid(
@@ -641,6 +778,7 @@ impl Trajectory {
         waiver: ParticipationWaiver,
         today: NaiveDate,
     ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.require_active()?;
         self.contract()?;
         if self.progress.participation_completed_on.is_some() {
             return Err(TrajectoryError::AlreadyRecorded {
@@ -1032,6 +1170,37 @@ mod tests {
             w.waive_participation(ParticipationWaiver::Works, d(2026, 6, 5))
                 .unwrap(),
             vec![TrajectoryEvent::AttestIssued { on: d(2026, 6, 5) }]
+        );
+    }
+
+    #[test]
+    fn a_suspended_trajectory_takes_no_progress_until_resumed_and_a_stopped_one_never() {
+        let mut t = signed(ObligationStatus::Obliged);
+        t.suspend("ziekte", d(2026, 4, 1), today()).unwrap();
+        assert!(matches!(
+            t.log_participation(5, d(2026, 4, 2), today()),
+            Err(TrajectoryError::NotActive { .. })
+        ));
+        assert!(
+            t.resume(d(2026, 3, 31), today()).is_err(),
+            "not before the suspension"
+        );
+        t.resume(d(2026, 5, 1), today()).unwrap();
+        t.log_participation(5, d(2026, 5, 2), today()).unwrap();
+        t.stop("verhuisd naar Wallonië", d(2026, 6, 1), today())
+            .unwrap();
+        assert!(t.resume(d(2026, 6, 2), today()).is_err());
+        assert!(
+            t.complete_test(Component::Mo, d(2026, 6, 3))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(t.stop("again", d(2026, 6, 4), today()).is_err());
+        assert!(
+            t.suspend("", d(2026, 6, 4), today())
+                .unwrap_err()
+                .to_string()
+                .starts_with("reason")
         );
     }
 

@@ -11,6 +11,8 @@ pub enum TrajectoryError {
     InvalidArgument { field: &'static str, reason: String },
     #[error("person {person_id} is not registered")]
     PersonNotFound { person_id: Uuid },
+    #[error("person {person_id} has no trajectory with this agency")]
+    NoTrajectory { person_id: Uuid },
     #[error("trajectory {trajectory_id} does not exist")]
     TrajectoryNotFound { trajectory_id: Uuid },
     #[error("person {person_id} already has trajectory {trajectory_id}")]
@@ -31,6 +33,11 @@ pub enum TrajectoryError {
     NotRequired {
         trajectory_id: Uuid,
         what: &'static str,
+    },
+    #[error("trajectory {trajectory_id} is {state}")]
+    NotActive {
+        trajectory_id: Uuid,
+        state: &'static str,
     },
     #[error("trajectory {trajectory_id} changed meanwhile; retry")]
     Conflict { trajectory_id: Uuid },
@@ -56,14 +63,15 @@ impl ServiceError for TrajectoryError {
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             Self::InvalidArgument { .. } => ServiceErrorCode::InvalidArgument,
-            Self::PersonNotFound { .. } | Self::TrajectoryNotFound { .. } => {
-                ServiceErrorCode::NotFound
-            }
+            Self::PersonNotFound { .. }
+            | Self::TrajectoryNotFound { .. }
+            | Self::NoTrajectory { .. } => ServiceErrorCode::NotFound,
             Self::TrajectoryExists { .. } => ServiceErrorCode::AlreadyExists,
             Self::ContractAlreadySigned { .. }
             | Self::ContractNotSigned { .. }
             | Self::AlreadyRecorded { .. }
-            | Self::NotRequired { .. } => ServiceErrorCode::FailedPrecondition,
+            | Self::NotRequired { .. }
+            | Self::NotActive { .. } => ServiceErrorCode::FailedPrecondition,
             Self::Conflict { .. } => ServiceErrorCode::Aborted,
             Self::Auth(e) => e.error_code(),
             Self::Database(_) => ServiceErrorCode::Unavailable,

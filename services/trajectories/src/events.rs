@@ -123,6 +123,33 @@ pub async fn stage<C: ConnectionTrait>(
             TrajectoryEvent::AttestIssued { on } => {
                 outbox.stage(conn, &key, &attest_issued(t, on)).await?
             }
+            TrajectoryEvent::Suspended { on } => {
+                let event = pb::TrajectorySuspended {
+                    trajectory_id: key.clone(),
+                    person_id: t.person_id.to_string(),
+                    agency: convert::agency(t.agency()) as i32,
+                    suspended_on: Some(convert::date(on)),
+                };
+                outbox.stage(conn, &key, &event).await?
+            }
+            TrajectoryEvent::Resumed { on } => {
+                let event = pb::TrajectoryResumed {
+                    trajectory_id: key.clone(),
+                    person_id: t.person_id.to_string(),
+                    agency: convert::agency(t.agency()) as i32,
+                    resumed_on: Some(convert::date(on)),
+                };
+                outbox.stage(conn, &key, &event).await?
+            }
+            TrajectoryEvent::Stopped { on } => {
+                let event = pb::TrajectoryStopped {
+                    trajectory_id: key.clone(),
+                    person_id: t.person_id.to_string(),
+                    agency: convert::agency(t.agency()) as i32,
+                    stopped_on: Some(convert::date(on)),
+                };
+                outbox.stage(conn, &key, &event).await?
+            }
             TrajectoryEvent::Started | TrajectoryEvent::ContractSigned => {
                 return Err(TrajectoryError::Corrupt(format!(
                     "{event:?} is not a progress event"

@@ -14,7 +14,7 @@ use crate::{
     TrajectoryError,
     domain::{
         Agency, Contract, ExemptionReason, Fee, FeeKind, NationalNumber, Nis, ObligationStatus,
-        ParticipationWaiver, Progress, Trajectory, TrajectoryEvent,
+        ParticipationWaiver, Progress, State, Trajectory, TrajectoryEvent,
     },
     events,
 };
@@ -89,6 +89,10 @@ pub mod trajectory {
         pub attest_issued_on: Option<Date>,
         /// Bumped by every progress save: optimistic concurrency.
         pub version: i32,
+        /// active, suspended or stopped.
+        pub state: String,
+        pub state_reason: Option<String>,
+        pub state_since: Option<Date>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -158,55 +162,39 @@ impl MigratorTrait for Migrator {
             name: "m0001_trajectories_person_trajectory_fee",
             entities: &[&person::Entity, &trajectory::Entity, &fee::Entity],
         }]);
-        all.push(Box::new(ComponentProgress));
+        all.push(Box::new(AddTrajectoryColumns {
+            name: "m0002_trajectories_component_progress",
+            columns: progress_columns,
+        }));
         all.push(Box::new(CreateEntities {
             name: "m0003_trajectories_obligation_check_audit",
             entities: &[&obligation_check::Entity],
+        }));
+        all.push(Box::new(AddTrajectoryColumns {
+            name: "m0004_trajectories_state",
+            columns: state_columns,
         }));
         all
     }
 }
 
-/// Component progress and the attest on each trajectory.
-struct ComponentProgress;
+/// Columns added to the trajectory table after m0001. A fresh database got them from the
+/// entity in m0001; an older one needs them added.
+struct AddTrajectoryColumns {
+    name: &'static str,
+    columns: fn() -> Vec<ColumnDef>,
+}
 
-impl MigrationName for ComponentProgress {
+impl MigrationName for AddTrajectoryColumns {
     fn name(&self) -> &str {
-        "m0002_trajectories_component_progress"
+        self.name
     }
 }
 
 #[async_trait::async_trait]
-impl MigrationTrait for ComponentProgress {
+impl MigrationTrait for AddTrajectoryColumns {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        use trajectory::Column as C;
-        // A fresh database got these columns from the entity in m0001; an older one
-        // needs them added.
-        let columns = [
-            ColumnDef::new(C::Nt2CompletedOn).date().null().to_owned(),
-            ColumnDef::new(C::MoCompletedOn).date().null().to_owned(),
-            ColumnDef::new(C::VdabRegisteredOn).date().null().to_owned(),
-            ColumnDef::new(C::ParticipationHours)
-                .integer()
-                .not_null()
-                .default(0)
-                .to_owned(),
-            ColumnDef::new(C::ParticipationCompletedOn)
-                .date()
-                .null()
-                .to_owned(),
-            ColumnDef::new(C::ParticipationWaiver)
-                .string()
-                .null()
-                .to_owned(),
-            ColumnDef::new(C::AttestIssuedOn).date().null().to_owned(),
-            ColumnDef::new(C::Version)
-                .integer()
-                .not_null()
-                .default(0)
-                .to_owned(),
-        ];
-        for mut column in columns {
+        for mut column in (self.columns)() {
             let name = column.get_column_name();
             if !manager.has_column("trajectory", &name).await? {
                 manager
@@ -221,6 +209,47 @@ impl MigrationTrait for ComponentProgress {
         }
         Ok(())
     }
+}
+
+fn progress_columns() -> Vec<ColumnDef> {
+    use trajectory::Column as C;
+    vec![
+        ColumnDef::new(C::Nt2CompletedOn).date().null().to_owned(),
+        ColumnDef::new(C::MoCompletedOn).date().null().to_owned(),
+        ColumnDef::new(C::VdabRegisteredOn).date().null().to_owned(),
+        ColumnDef::new(C::ParticipationHours)
+            .integer()
+            .not_null()
+            .default(0)
+            .to_owned(),
+        ColumnDef::new(C::ParticipationCompletedOn)
+            .date()
+            .null()
+            .to_owned(),
+        ColumnDef::new(C::ParticipationWaiver)
+            .string()
+            .null()
+            .to_owned(),
+        ColumnDef::new(C::AttestIssuedOn).date().null().to_owned(),
+        ColumnDef::new(C::Version)
+            .integer()
+            .not_null()
+            .default(0)
+            .to_owned(),
+    ]
+}
+
+fn state_columns() -> Vec<ColumnDef> {
+    use trajectory::Column as C;
+    vec![
+        ColumnDef::new(C::State)
+            .string()
+            .not_null()
+            .default("active")
+            .to_owned(),
+        ColumnDef::new(C::StateReason).string().null().to_owned(),
+        ColumnDef::new(C::StateSince).date().null().to_owned(),
+    ]
 }
 
 /// A person's registration as the case worker gives it.
@@ -334,6 +363,9 @@ impl Store {
             participation_waiver: Set(None),
             attest_issued_on: Set(None),
             version: Set(0),
+            state: Set(t.state.as_str().to_owned()),
+            state_reason: Set(None),
+            state_since: Set(None),
         };
         let inserted = trajectory::Entity::insert(row)
             .on_conflict_do_nothing_on([trajectory::Column::PersonId])
@@ -533,6 +565,23 @@ pub async fn save_progress<C: ConnectionTrait>(
         )
         .col_expr(C::AttestIssuedOn, Expr::value(p.attest_issued_on))
         .col_expr(C::Version, Expr::value(t.version + 1))
+        .col_expr(C::State, Expr::value(t.state.as_str()))
+        .col_expr(
+            C::StateReason,
+            Expr::value(match &t.state {
+                State::Active => None,
+                State::Suspended { reason, .. } | State::Stopped { reason, .. } => {
+                    Some(reason.clone())
+                }
+            }),
+        )
+        .col_expr(
+            C::StateSince,
+            Expr::value(match &t.state {
+                State::Active => None,
+                State::Suspended { since, .. } | State::Stopped { since, .. } => Some(*since),
+            }),
+        )
         .filter(C::Id.eq(t.id))
         .filter(C::Version.eq(t.version))
         .exec(conn)
@@ -600,6 +649,12 @@ fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory
             participation_completed_on: row.participation_completed_on,
             participation_waiver,
             attest_issued_on: row.attest_issued_on,
+        },
+        state: match (row.state.as_str(), row.state_reason, row.state_since) {
+            ("active", _, _) => State::Active,
+            ("suspended", Some(reason), Some(since)) => State::Suspended { reason, since },
+            ("stopped", Some(reason), Some(since)) => State::Stopped { reason, since },
+            _ => return Err(corrupt("state")),
         },
         version: row.version,
     })
