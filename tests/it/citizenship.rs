@@ -202,6 +202,48 @@ async fn from_contract_to_attest_across_testing_and_trajectories() {
         "the attest and 5 years of residence"
     );
 
+    // Born 1985, obliged: the B1 follow-up runs 24 months from the attest.
+    assert_eq!(after_40.b1_due_by, Some(date(2028, 6, 1)));
+    let due = client
+        .list_b1_follow_up_due(authed(
+            pb::ListB1FollowUpDueRequest::default(),
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(due.trajectories.len(), 1);
+    let b1 = book_b1_when_listed(&app, &signed.person_id).await;
+    assert_eq!(b1.fee.as_ref().unwrap().cents, 9_000);
+    app.testing()
+        .await
+        .record_result(authed(
+            tpb::RecordResultRequest {
+                booking_id: b1.booking_id.clone(),
+                outcome: tpb::Outcome::Passed as i32,
+                level_reached: "B1".into(),
+            },
+            &app.token("atlas", &["test-admin"]),
+        ))
+        .await
+        .unwrap();
+    eventually("the B1 pass to close the follow-up", PATIENCE, || async {
+        trajectory(&app, &signed.trajectory_id)
+            .await
+            .b1_closed_on
+            .map(|_| ())
+    })
+    .await;
+    let due = client
+        .list_b1_follow_up_due(authed(
+            pb::ListB1FollowUpDueRequest::default(),
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(due.trajectories.is_empty());
+
     let events = kafka::read(&app.broker.address(), "trajectories.events.v1", 9, PATIENCE).await;
     let types: Vec<String> = events
         .iter()
@@ -228,7 +270,7 @@ async fn from_contract_to_attest_across_testing_and_trajectories() {
         "registered on the deadline day"
     );
 
-    // Testing's ledger shows both tests; the contract fees are trajectories'.
+    // Testing's ledger shows the three tests; the contract fees are trajectories'.
     let fees = app
         .testing()
         .await
@@ -242,7 +284,51 @@ async fn from_contract_to_attest_across_testing_and_trajectories() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(fees.total.unwrap().cents, 18_000);
+    assert_eq!(fees.total.unwrap().cents, 27_000);
+}
+
+/// Books B1 oral once testing has learned of the follow-up (refused before).
+async fn book_b1_when_listed(app: &TestApp, person: &str) -> tpb::Booking {
+    let admin = app.token("atlas", &["test-admin"]);
+    let starts = chrono::Utc::now() + chrono::Duration::days(2);
+    let session = app
+        .testing()
+        .await
+        .plan_session(authed(
+            tpb::PlanSessionRequest {
+                test_type: tpb::TestType::B1Oral as i32,
+                location: "Antwerpen".into(),
+                starts_at: Some(prost_types::Timestamp {
+                    seconds: starts.timestamp(),
+                    nanos: 0,
+                }),
+                capacity: 10,
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .session
+        .unwrap();
+    eventually("testing to put the person on the B1 list", PATIENCE, || {
+        let session_id = session.session_id.clone();
+        async move {
+            app.testing()
+                .await
+                .book_test(authed(
+                    tpb::BookTestRequest {
+                        session_id,
+                        person_id: person.into(),
+                    },
+                    &app.atlas(),
+                ))
+                .await
+                .ok()
+                .and_then(|r| r.into_inner().booking)
+        }
+    })
+    .await
 }
 
 #[tokio::test]

@@ -320,6 +320,7 @@ pub mod convert {
             Ok(pb::TestType::Nt2A2) => Ok(Some(TestType::Nt2A2)),
             Ok(pb::TestType::Nt2A2Adapted) => Ok(Some(TestType::Nt2A2Adapted)),
             Ok(pb::TestType::Mo) => Ok(Some(TestType::Mo)),
+            Ok(pb::TestType::B1Oral) => Ok(Some(TestType::B1Oral)),
             Err(_) => Err(TestingError::invalid(
                 "test_type",
                 format!("{value} is not a test type"),
@@ -332,6 +333,7 @@ pub mod convert {
             TestType::Nt2A2 => pb::TestType::Nt2A2,
             TestType::Nt2A2Adapted => pb::TestType::Nt2A2Adapted,
             TestType::Mo => pb::TestType::Mo,
+            TestType::B1Oral => pb::TestType::B1Oral,
         }
     }
 

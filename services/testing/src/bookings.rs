@@ -143,10 +143,18 @@ impl Bookings {
         let test_type = TestType::from_stored(&seat.test_type).ok_or_else(|| {
             TestingError::Corrupt(format!("session {session_id} has an unknown test type"))
         })?;
-        if !crate::domain::may_book(who.contract_signed_on.is_some(), test_type) {
+        if !crate::domain::may_book(
+            who.contract_signed_on.is_some(),
+            who.b1_follow_up,
+            test_type,
+        ) {
+            let reason = match test_type {
+                TestType::B1Oral => "the person is not on the B1 follow-up list",
+                _ => "the integration contract is not signed",
+            };
             return Err(TestingError::NotEligible {
                 person_id: who.person_id,
-                reason: "the integration contract is not signed".into(),
+                reason: reason.into(),
             });
         }
         let taken = session::Entity::update_many()

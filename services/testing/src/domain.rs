@@ -12,6 +12,8 @@ pub enum TestType {
     /// The adapted level for illiterate and low-literate people.
     Nt2A2Adapted,
     Mo,
+    /// B1 oral (listening, speaking), for the B1 follow-up after the attest.
+    B1Oral,
 }
 
 impl TestType {
@@ -20,11 +22,12 @@ impl TestType {
             TestType::Nt2A2 => "nt2-a2",
             TestType::Nt2A2Adapted => "nt2-a2-adapted",
             TestType::Mo => "mo",
+            TestType::B1Oral => "b1-oral",
         }
     }
 
     pub fn from_stored(s: &str) -> Option<Self> {
-        [Self::Nt2A2, Self::Nt2A2Adapted, Self::Mo]
+        [Self::Nt2A2, Self::Nt2A2Adapted, Self::Mo, Self::B1Oral]
             .into_iter()
             .find(|t| t.as_str() == s)
     }
@@ -117,10 +120,12 @@ impl NewSession {
     }
 }
 
-/// What a candidate may book: NT2 and MO once the contract is signed (DESIGN.md §3).
-pub fn may_book(contract_signed: bool, test_type: TestType) -> bool {
+/// What a candidate may book: NT2 and MO once the contract is signed, B1 oral while
+/// on the B1 follow-up list (DESIGN.md §3).
+pub fn may_book(contract_signed: bool, b1_follow_up_open: bool, test_type: TestType) -> bool {
     match test_type {
         TestType::Nt2A2 | TestType::Nt2A2Adapted | TestType::Mo => contract_signed,
+        TestType::B1Oral => b1_follow_up_open,
     }
 }
 
@@ -153,8 +158,25 @@ mod tests {
     }
 
     #[test]
-    fn nt2_and_mo_need_a_signed_contract() {
-        assert!(may_book(true, TestType::Nt2A2Adapted));
-        assert!(!may_book(false, TestType::Mo));
+    fn every_test_type_survives_storage() {
+        for t in [
+            TestType::Nt2A2,
+            TestType::Nt2A2Adapted,
+            TestType::Mo,
+            TestType::B1Oral,
+        ] {
+            assert_eq!(TestType::from_stored(t.as_str()), Some(t));
+        }
+    }
+
+    #[test]
+    fn nt2_and_mo_need_a_signed_contract_and_b1_the_follow_up() {
+        assert!(may_book(true, false, TestType::Nt2A2Adapted));
+        assert!(!may_book(false, false, TestType::Mo));
+        assert!(
+            !may_book(true, false, TestType::B1Oral),
+            "B1 only on the follow-up list"
+        );
+        assert!(may_book(true, true, TestType::B1Oral));
     }
 }

@@ -33,6 +33,28 @@ fn agency(value: i32) -> Result<&'static str, HandlerError> {
     }
 }
 
+impl Candidates {
+    async fn follow_up(
+        &self,
+        txn: &DatabaseTransaction,
+        person_id: &str,
+        open: bool,
+    ) -> Result<(), HandlerError> {
+        let person_id = uuid("person_id", person_id)?;
+        let Some(existing) = candidate::Entity::find_by_id(person_id).one(txn).await? else {
+            return Err(HandlerError::transient(format!(
+                "no candidate {person_id} yet"
+            )));
+        };
+        let applied = existing.events_applied + 1;
+        let mut row = existing.into_active_model();
+        row.b1_follow_up = Set(open);
+        row.events_applied = Set(applied);
+        row.update(txn).await?;
+        Ok(())
+    }
+}
+
 impl Handler for Candidates {
     async fn handle(
         &self,
@@ -49,6 +71,7 @@ impl Handler for Candidates {
                 events_applied: Set(1),
                 municipality_nis: Set(started.municipality_nis.clone()),
                 exempted: Set(started.exemption_reason != 0),
+                b1_follow_up: Set(false),
             };
             row.insert(txn).await?;
             tracing::info!(trajectory_id = %started.trajectory_id, "candidate projected");
@@ -72,6 +95,12 @@ impl Handler for Candidates {
             row.events_applied = Set(applied);
             row.update(txn).await?;
             tracing::info!(trajectory_id = %signed.trajectory_id, "candidate may book NT2 and MO");
+        } else if let Some(due) = event.decode::<traj::B1FollowUpDue>()? {
+            self.follow_up(txn, &due.person_id, true).await?;
+            tracing::info!(trajectory_id = %due.trajectory_id, "candidate may book B1 oral");
+        } else if let Some(closed) = event.decode::<traj::B1FollowUpClosed>()? {
+            self.follow_up(txn, &closed.person_id, false).await?;
+            tracing::info!(trajectory_id = %closed.trajectory_id, "B1 follow-up closed");
         }
         Ok(())
     }

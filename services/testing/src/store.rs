@@ -24,6 +24,8 @@ pub mod candidate {
         pub municipality_nis: String,
         /// Exempted people pay nothing.
         pub exempted: bool,
+        /// On the B1 follow-up list: may book B1 oral.
+        pub b1_follow_up: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -124,6 +126,7 @@ impl MigratorTrait for Migrator {
             entities: &[&candidate::Entity],
         }]);
         all.push(Box::new(SessionsBookingsFees));
+        all.push(Box::new(B1FollowUp));
         all
     }
 }
@@ -187,6 +190,37 @@ impl MigrationTrait for SessionsBookingsFees {
                  on booking (person_id, test_type) where status = 'booked'",
             )
             .await?;
+        Ok(())
+    }
+}
+
+/// The candidate's place on the B1 follow-up list.
+struct B1FollowUp;
+
+impl MigrationName for B1FollowUp {
+    fn name(&self) -> &str {
+        "m0003_testing_b1_follow_up"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for B1FollowUp {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if !manager.has_column("candidate", "b1_follow_up").await? {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(candidate::Entity)
+                        .add_column(
+                            ColumnDef::new(candidate::Column::B1FollowUp)
+                                .boolean()
+                                .not_null()
+                                .default(false),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+        }
         Ok(())
     }
 }

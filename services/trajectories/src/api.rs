@@ -52,8 +52,8 @@ impl TrajectoryApi {
     ) -> Result<Trajectory, TrajectoryError> {
         let mut trajectory = self.visible(principal, "trajectory_id", id).await?;
         let events = change(&mut trajectory)?;
-        self.store.save_progress(&trajectory, &events).await?;
-        tracing::info!(events = events.len(), "progress recorded");
+        let saved = self.store.save_progress(&mut trajectory, events).await?;
+        tracing::info!(events = saved, "progress recorded");
         Ok(trajectory)
     }
 }
@@ -344,6 +344,52 @@ impl TrajectoryService for TrajectoryApi {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn record_activity(
+        &self,
+        request: Request<pb::RecordActivityRequest>,
+    ) -> Result<Response<pb::RecordActivityResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        if matches!(
+            pb::ActivityKind::try_from(req.kind),
+            Ok(pb::ActivityKind::Unspecified) | Err(_)
+        ) {
+            return Err(
+                TrajectoryError::invalid("kind", "is required: work, study or training").into(),
+            );
+        }
+        let from = convert::date_from("from", req.from.as_ref())?
+            .ok_or_else(|| TrajectoryError::invalid("from", "is required"))?;
+        let to = convert::date_from("to", req.to.as_ref())?
+            .ok_or_else(|| TrajectoryError::invalid("to", "is required"))?;
+        let trajectory = self
+            .progress(principal, &req.trajectory_id, |t| {
+                t.record_activity(from, to, Utc::now().date_naive())
+            })
+            .await?;
+        Ok(Response::new(pb::RecordActivityResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_b1_follow_up_due(
+        &self,
+        request: Request<pb::ListB1FollowUpDueRequest>,
+    ) -> Result<Response<pb::ListB1FollowUpDueResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let scope = policy::case_worker_scope(principal)?;
+        let page = request.get_ref().page.clone().unwrap_or_default();
+        let page = Page::parse(page.page_size, &page.page_token)?;
+        let mut rows = self.store.b1_due(&scope, page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut rows, |t| t.id);
+        Ok(Response::new(pb::ListB1FollowUpDueResponse {
+            trajectories: rows.iter().map(convert::trajectory).collect(),
+            page: Some(proto::common::v1::PageResponse { next_page_token }),
+        }))
+    }
+
     #[tracing::instrument(skip_all)]
     async fn list_trajectories(
         &self,
@@ -622,6 +668,8 @@ pub mod convert {
                 State::Active => None,
                 State::Suspended { since, .. } | State::Stopped { since, .. } => Some(date(*since)),
             },
+            b1_due_by: t.progress.b1_due_by.map(date),
+            b1_closed_on: t.progress.b1_closed_on.map(date),
         }
     }
 

@@ -50,6 +50,29 @@ impl NationalNumber {
         Ok(Self(digits))
     }
 
+    /// The birth date the number encodes: YYMMDD, the century from the check digits
+    /// (the `2` prefix means born from 2000), a bis number's month less 20 or 40. `None`
+    /// when the register does not know the date (month or day 00).
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        let d = &self.0;
+        let yy: i32 = d[0..2].parse().ok()?;
+        let mm: u32 = d[2..4].parse().ok()?;
+        let dd: u32 = d[4..6].parse().ok()?;
+        let base: u64 = d[..9].parse().ok()?;
+        let check: u64 = d[9..].parse().ok()?;
+        let century = if check == 97 - (2_000_000_000 + base) % 97 {
+            2000
+        } else {
+            1900
+        };
+        let month = match mm {
+            41..=52 => mm - 40,
+            21..=32 => mm - 20,
+            m => m,
+        };
+        NaiveDate::from_ymd_opt(century + yy, month, dd)
+    }
+
     /// The 11 digits, for storage only.
     pub fn digits(&self) -> &str {
         &self.0
@@ -337,6 +360,10 @@ pub struct Progress {
     pub participation_completed_on: Option<NaiveDate>,
     pub participation_waiver: Option<ParticipationWaiver>,
     pub attest_issued_on: Option<NaiveDate>,
+    /// Set when the B1 follow-up applies: the last day to pass B1 oral.
+    pub b1_due_by: Option<NaiveDate>,
+    /// When the follow-up closed (B1 passed, or 6 months of activity).
+    pub b1_closed_on: Option<NaiveDate>,
 }
 
 /// What the case worker fixes when the contract is signed.
@@ -388,6 +415,12 @@ pub enum TrajectoryEvent {
         on: NaiveDate,
     },
     Stopped {
+        on: NaiveDate,
+    },
+    B1FollowUpDue {
+        due_by: NaiveDate,
+    },
+    B1FollowUpClosed {
         on: NaiveDate,
     },
 }
@@ -788,6 +821,67 @@ impl Trajectory {
         }
         self.progress.participation_waiver = Some(waiver);
         Ok(self.issue_attest_if_complete(today).into_iter().collect())
+    }
+
+    /// After an attest: the B1 follow-up starts for an obliged person of working age
+    /// (DESIGN.md §3). `birth_date` is the person's, from the national number.
+    pub fn start_b1_follow_up(&mut self, birth_date: Option<NaiveDate>) -> Option<TrajectoryEvent> {
+        let attest_on = self.progress.attest_issued_on?;
+        if self.progress.b1_due_by.is_some() {
+            return None;
+        }
+        let age = rules::age_on(birth_date?, attest_on);
+        if !rules::b1_follow_up_applies(self.status == ObligationStatus::Obliged, age) {
+            return None;
+        }
+        let due_by = rules::b1_due_by(attest_on);
+        self.progress.b1_due_by = Some(due_by);
+        Some(TrajectoryEvent::B1FollowUpDue { due_by })
+    }
+
+    fn close_b1_follow_up(&mut self, on: NaiveDate) -> Vec<TrajectoryEvent> {
+        if self.progress.b1_due_by.is_none() || self.progress.b1_closed_on.is_some() {
+            return Vec::new();
+        }
+        self.progress.b1_closed_on = Some(on);
+        vec![TrajectoryEvent::B1FollowUpClosed { on }]
+    }
+
+    /// A passed B1 oral test closes the follow-up.
+    pub fn pass_b1(&mut self, passed_on: NaiveDate) -> Vec<TrajectoryEvent> {
+        self.close_b1_follow_up(passed_on)
+    }
+
+    /// An uninterrupted period of work, study or training; 6 months of it close the
+    /// follow-up.
+    pub fn record_activity(
+        &mut self,
+        from: NaiveDate,
+        to: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        if to < from {
+            return Err(TrajectoryError::invalid("to", "lies before from"));
+        }
+        if to > today {
+            return Err(TrajectoryError::invalid("to", "lies in the future"));
+        }
+        let Some(attest_on) = self.progress.attest_issued_on else {
+            return Err(TrajectoryError::NotRequired {
+                trajectory_id: self.id,
+                what: "an activity before the attest",
+            });
+        };
+        if from < attest_on {
+            return Err(TrajectoryError::invalid(
+                "from",
+                format!("lies before the attest ({attest_on}); only what follows it counts"),
+            ));
+        }
+        if !rules::activity_closes_follow_up(from, to) {
+            return Ok(Vec::new());
+        }
+        Ok(self.close_b1_follow_up(to))
     }
 
     /// The attest follows when NT2 and MO are passed, VDAB registration is done, and
@@ -1201,6 +1295,65 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("reason")
+        );
+    }
+
+    #[test]
+    fn birth_dates_come_from_the_number_with_the_century_of_its_check_digits() {
+        let old = NationalNumber::parse(&valid_number(850_730_033, false)).unwrap();
+        assert_eq!(old.birth_date(), Some(d(1985, 7, 30)));
+        let young = NationalNumber::parse(&valid_number(40_215_123, true)).unwrap();
+        assert_eq!(young.birth_date(), Some(d(2004, 2, 15)));
+        let bis = NationalNumber::parse(&valid_number(852_730_033, false)).unwrap();
+        assert_eq!(
+            bis.birth_date(),
+            Some(d(1985, 7, 30)),
+            "bis number: month + 20"
+        );
+        let unknown = NationalNumber::parse(&valid_number(850_000_033, false)).unwrap();
+        assert_eq!(unknown.birth_date(), None);
+    }
+
+    #[test]
+    fn the_b1_follow_up_starts_at_the_attest_and_six_months_of_work_close_it() {
+        let mut t = signed(ObligationStatus::Obliged);
+        t.complete_test(Component::Nt2, d(2026, 6, 1)).unwrap();
+        t.complete_test(Component::Mo, d(2026, 6, 2)).unwrap();
+        t.record_vdab_registration(d(2026, 2, 1), today()).unwrap();
+        t.waive_participation(ParticipationWaiver::Studies, d(2026, 6, 3))
+            .unwrap();
+        assert_eq!(
+            t.start_b1_follow_up(Some(d(1985, 7, 30))),
+            Some(TrajectoryEvent::B1FollowUpDue {
+                due_by: d(2028, 6, 3)
+            })
+        );
+        assert!(
+            t.record_activity(d(2026, 6, 3), d(2026, 11, 1), today())
+                .unwrap()
+                .is_empty(),
+            "5 months"
+        );
+        assert_eq!(
+            t.record_activity(d(2026, 6, 3), d(2026, 12, 2), d(2026, 12, 31))
+                .unwrap(),
+            vec![TrajectoryEvent::B1FollowUpClosed { on: d(2026, 12, 2) }]
+        );
+        assert!(t.pass_b1(d(2027, 1, 1)).is_empty(), "closed once");
+    }
+
+    #[test]
+    fn no_follow_up_for_people_older_than_65_at_the_attest() {
+        let mut t = signed(ObligationStatus::Obliged);
+        t.progress.attest_issued_on = Some(d(2026, 6, 3));
+        assert_eq!(
+            t.start_b1_follow_up(Some(d(1960, 6, 3))),
+            None,
+            "66 on the attest day"
+        );
+        assert!(
+            t.start_b1_follow_up(Some(d(1960, 6, 4))).is_some(),
+            "65 on the attest day"
         );
     }
 

@@ -150,6 +150,24 @@ pub async fn stage<C: ConnectionTrait>(
                 };
                 outbox.stage(conn, &key, &event).await?
             }
+            TrajectoryEvent::B1FollowUpDue { due_by } => {
+                let event = pb::B1FollowUpDue {
+                    trajectory_id: key.clone(),
+                    person_id: t.person_id.to_string(),
+                    agency: convert::agency(t.agency()) as i32,
+                    due_by: Some(convert::date(due_by)),
+                };
+                outbox.stage(conn, &key, &event).await?
+            }
+            TrajectoryEvent::B1FollowUpClosed { on } => {
+                let event = pb::B1FollowUpClosed {
+                    trajectory_id: key.clone(),
+                    person_id: t.person_id.to_string(),
+                    agency: convert::agency(t.agency()) as i32,
+                    closed_on: Some(convert::date(on)),
+                };
+                outbox.stage(conn, &key, &event).await?
+            }
             TrajectoryEvent::Started | TrajectoryEvent::ContractSigned => {
                 return Err(TrajectoryError::Corrupt(format!(
                     "{event:?} is not a progress event"

@@ -49,8 +49,10 @@ impl Handler for TestResults {
             .as_ref()
             .ok_or_else(|| HandlerError::permanent("a result without its booking"))?;
         let component = match booking.test_type() {
-            testing::TestType::Nt2A2 | testing::TestType::Nt2A2Adapted => Component::Nt2,
-            testing::TestType::Mo => Component::Mo,
+            testing::TestType::Nt2A2 | testing::TestType::Nt2A2Adapted => Some(Component::Nt2),
+            testing::TestType::Mo => Some(Component::Mo),
+            // B1 oral closes the B1 follow-up; it completes no component.
+            testing::TestType::B1Oral => None,
             testing::TestType::Unspecified => {
                 return Err(HandlerError::permanent("a result without a test type"));
             }
@@ -69,13 +71,16 @@ impl Handler for TestResults {
             .ok_or_else(|| {
                 HandlerError::permanent(format!("trajectory {trajectory_id} does not exist"))
             })?;
-        let events = trajectory
-            .complete_test(component, passed_on)
-            .map_err(handler_error)?;
-        store::save_progress(txn, &self.outbox, &trajectory, &events)
+        let events = match component {
+            Some(component) => trajectory
+                .complete_test(component, passed_on)
+                .map_err(handler_error)?,
+            None => trajectory.pass_b1(passed_on),
+        };
+        let saved = store::save_progress(txn, &self.outbox, &mut trajectory, events)
             .await
             .map_err(handler_error)?;
-        tracing::info!(%trajectory_id, ?component, events = events.len(), "test result applied");
+        tracing::info!(%trajectory_id, ?component, events = saved, "test result applied");
         Ok(())
     }
 }

@@ -71,6 +71,36 @@ pub fn residence_suffices(care_budget: bool, uninterrupted_years: u32, total_yea
     }
 }
 
+/// B1 follow-up: within 24 months after the attest (DESIGN.md §3).
+pub const B1_FOLLOW_UP_MONTHS: u32 = 24;
+/// … for obliged integrants of working age, 18 to 65 (DESIGN.md §3).
+pub const WORKING_AGE: std::ops::RangeInclusive<u32> = 18..=65;
+/// … who have not worked, studied or trained 6 months without interruption (DESIGN.md §3).
+pub const ACTIVITY_MONTHS: u32 = 6;
+
+/// Age in whole years on `on`.
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> u32 {
+    on.years_since(birth).unwrap_or(0)
+}
+
+/// Whether the B1 follow-up applies at the attest.
+pub fn b1_follow_up_applies(obliged: bool, age_at_attest: u32) -> bool {
+    obliged && WORKING_AGE.contains(&age_at_attest)
+}
+
+/// The last day of the B1 follow-up.
+pub fn b1_due_by(attest_on: NaiveDate) -> NaiveDate {
+    attest_on
+        .checked_add_months(Months::new(B1_FOLLOW_UP_MONTHS))
+        .expect("an attest date is far from the end of the calendar")
+}
+
+/// Whether a period `from..=to` is 6 months without interruption.
+pub fn activity_closes_follow_up(from: NaiveDate, to: NaiveDate) -> bool {
+    from.checked_add_months(Months::new(ACTIVITY_MONTHS))
+        .is_some_and(|six| to >= six.pred_opt().unwrap_or(six))
+}
+
 /// Each course fee charged when the contract is signed: €90, twice (MO course, NT2
 /// course) (DESIGN.md §3, "2 × €90 when the contract is signed").
 pub const COURSE_FEE_CENTS: i64 = 90_00;
@@ -130,6 +160,35 @@ mod tests {
         assert!(!residence_suffices(true, 5, 9));
         assert!(residence_suffices(true, 5, 10));
         assert!(!residence_suffices(true, 4, 10));
+    }
+
+    #[test]
+    fn the_b1_follow_up_applies_from_18_to_65_for_obliged_people() {
+        let birth = d(2000, 6, 15);
+        assert_eq!(age_on(birth, d(2018, 6, 14)), 17);
+        assert_eq!(age_on(birth, d(2018, 6, 15)), 18);
+        assert!(!b1_follow_up_applies(true, 17));
+        assert!(b1_follow_up_applies(true, 18));
+        assert!(b1_follow_up_applies(true, 65));
+        assert!(!b1_follow_up_applies(true, 66));
+        assert!(
+            !b1_follow_up_applies(false, 30),
+            "entitled and voluntary people are not followed up"
+        );
+    }
+
+    #[test]
+    fn the_follow_up_runs_24_months_and_six_months_of_work_close_it() {
+        assert_eq!(
+            b1_due_by(d(2026, 6, 1)),
+            d(2028, 6, 1),
+            "month 24 is still in, month 25 is not"
+        );
+        assert!(activity_closes_follow_up(d(2026, 1, 1), d(2026, 6, 30)));
+        assert!(
+            !activity_closes_follow_up(d(2026, 1, 1), d(2026, 6, 29)),
+            "6 months minus a day"
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub mod person {
         pub family_name: String,
         pub mother_tongue: String,
         pub contact_language: Option<String>,
+        /// From the national number; `None` when the register does not know it.
+        pub birth_date: Option<Date>,
         pub registered_at: DateTimeUtc,
         /// The organisation whose case worker registered the person.
         pub registered_by: String,
@@ -93,6 +95,8 @@ pub mod trajectory {
         pub state: String,
         pub state_reason: Option<String>,
         pub state_since: Option<Date>,
+        pub b1_due_by: Option<Date>,
+        pub b1_closed_on: Option<Date>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -174,6 +178,11 @@ impl MigratorTrait for Migrator {
             name: "m0004_trajectories_state",
             columns: state_columns,
         }));
+        all.push(Box::new(AddTrajectoryColumns {
+            name: "m0005_trajectories_b1_follow_up",
+            columns: b1_columns,
+        }));
+        all.push(Box::new(AddBirthDate));
         all
     }
 }
@@ -239,6 +248,40 @@ fn progress_columns() -> Vec<ColumnDef> {
     ]
 }
 
+fn b1_columns() -> Vec<ColumnDef> {
+    use trajectory::Column as C;
+    vec![
+        ColumnDef::new(C::B1DueBy).date().null().to_owned(),
+        ColumnDef::new(C::B1ClosedOn).date().null().to_owned(),
+    ]
+}
+
+/// The person's birth date, added after m0001 like the trajectory's columns.
+struct AddBirthDate;
+
+impl MigrationName for AddBirthDate {
+    fn name(&self) -> &str {
+        "m0006_trajectories_person_birth_date"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddBirthDate {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if !manager.has_column("person", "birth_date").await? {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(person::Entity)
+                        .add_column(ColumnDef::new(person::Column::BirthDate).date().null())
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 fn state_columns() -> Vec<ColumnDef> {
     use trajectory::Column as C;
     vec![
@@ -298,6 +341,7 @@ impl Store {
             family_name: Set(new.family_name),
             mother_tongue: Set(new.mother_tongue.clone()),
             contact_language: Set(new.contact_language.clone()),
+            birth_date: Set(new.national_number.birth_date()),
             registered_at: Set(now),
             registered_by: Set(new.registered_by),
         };
@@ -366,6 +410,8 @@ impl Store {
             state: Set(t.state.as_str().to_owned()),
             state_reason: Set(None),
             state_since: Set(None),
+            b1_due_by: Set(None),
+            b1_closed_on: Set(None),
         };
         let inserted = trajectory::Entity::insert(row)
             .on_conflict_do_nothing_on([trajectory::Column::PersonId])
@@ -406,14 +452,44 @@ impl Store {
     /// Saves progress and stages its events in one transaction.
     pub async fn save_progress(
         &self,
-        t: &Trajectory,
-        events: &[TrajectoryEvent],
-    ) -> Result<(), TrajectoryError> {
+        t: &mut Trajectory,
+        events: Vec<TrajectoryEvent>,
+    ) -> Result<usize, TrajectoryError> {
         let txn = self.db.begin().await?;
-        save_progress(&txn, &self.outbox, t, events).await?;
+        let saved = save_progress(&txn, &self.outbox, t, events).await?;
         txn.commit().await?;
         self.outbox.committed();
-        Ok(())
+        Ok(saved)
+    }
+
+    /// Open B1 follow-ups in `agencies`, oldest trajectory first.
+    pub async fn b1_due(
+        &self,
+        agencies: &[Agency],
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Trajectory>, TrajectoryError> {
+        let mut query = trajectory::Entity::find()
+            .filter(trajectory::Column::Agency.is_in(agencies.iter().map(|a| a.as_str())))
+            .filter(trajectory::Column::B1DueBy.is_not_null())
+            .filter(trajectory::Column::B1ClosedOn.is_null());
+        if let Some(after) = after {
+            query = query.filter(trajectory::Column::Id.gt(after));
+        }
+        let rows = query
+            .order_by_asc(trajectory::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let fees = fee::Entity::find()
+                .filter(fee::Column::TrajectoryId.eq(row.id))
+                .all(&self.db)
+                .await?;
+            out.push(to_domain(row, fees)?);
+        }
+        Ok(out)
     }
 
     /// Writes the signed contract, its fees and `ContractSigned` in one transaction. A
@@ -538,14 +614,28 @@ pub async fn load<C: ConnectionTrait>(
 }
 
 /// Writes the progress of `t` if nobody saved it since it was loaded, and stages
-/// `events`; the caller commits.
+/// `events` (the caller commits); returns how many events it staged. An attest among
+/// them starts the B1 follow-up, for which the person's birth date is read here.
 pub async fn save_progress<C: ConnectionTrait>(
     conn: &C,
     outbox: &Outbox,
-    t: &Trajectory,
-    events: &[TrajectoryEvent],
-) -> Result<(), TrajectoryError> {
+    t: &mut Trajectory,
+    mut events: Vec<TrajectoryEvent>,
+) -> Result<usize, TrajectoryError> {
     use trajectory::Column as C;
+    if events
+        .iter()
+        .any(|e| matches!(e, TrajectoryEvent::AttestIssued { .. }))
+    {
+        let birth_date = person::Entity::find_by_id(t.person_id)
+            .select_only()
+            .column(person::Column::BirthDate)
+            .into_tuple::<Option<chrono::NaiveDate>>()
+            .one(conn)
+            .await?
+            .flatten();
+        events.extend(t.start_b1_follow_up(birth_date));
+    }
     let p = &t.progress;
     let updated = trajectory::Entity::update_many()
         .col_expr(C::Nt2CompletedOn, Expr::value(p.nt2_completed_on))
@@ -565,6 +655,8 @@ pub async fn save_progress<C: ConnectionTrait>(
         )
         .col_expr(C::AttestIssuedOn, Expr::value(p.attest_issued_on))
         .col_expr(C::Version, Expr::value(t.version + 1))
+        .col_expr(C::B1DueBy, Expr::value(p.b1_due_by))
+        .col_expr(C::B1ClosedOn, Expr::value(p.b1_closed_on))
         .col_expr(C::State, Expr::value(t.state.as_str()))
         .col_expr(
             C::StateReason,
@@ -591,7 +683,9 @@ pub async fn save_progress<C: ConnectionTrait>(
             trajectory_id: t.id,
         });
     }
-    events::stage(conn, outbox, t, events).await
+    events::stage(conn, outbox, t, &events).await?;
+    t.version += 1;
+    Ok(events.len())
 }
 
 fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory, TrajectoryError> {
@@ -649,6 +743,8 @@ fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory
             participation_completed_on: row.participation_completed_on,
             participation_waiver,
             attest_issued_on: row.attest_issued_on,
+            b1_due_by: row.b1_due_by,
+            b1_closed_on: row.b1_closed_on,
         },
         state: match (row.state.as_str(), row.state_reason, row.state_since) {
             ("active", _, _) => State::Active,
