@@ -169,8 +169,8 @@ impl Bookings {
         if taken.rows_affected != 1 {
             return Err(TestingError::SessionFull { session_id });
         }
-        let exemption = who.municipality_nis.parse::<u32>().unwrap_or_default();
-        let (fee_cents, reason) = rules::booking_fee(exemption, who.exempted);
+        let nis = who.municipality_nis.parse::<u32>().unwrap_or_default();
+        let (fee_cents, reason) = rules::booking_fee(nis, who.exempted);
         let row = booking::ActiveModel {
             id: Set(Uuid::now_v7()),
             session_id: Set(session_id),

@@ -481,15 +481,7 @@ impl Store {
             .limit(limit)
             .all(&self.db)
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let fees = fee::Entity::find()
-                .filter(fee::Column::TrajectoryId.eq(row.id))
-                .all(&self.db)
-                .await?;
-            out.push(to_domain(row, fees)?);
-        }
-        Ok(out)
+        with_fees(&self.db, rows).await
     }
 
     /// Writes the signed contract, its fees and `ContractSigned` in one transaction. A
@@ -579,21 +571,29 @@ impl Store {
             .limit(filter.limit)
             .all(&self.db)
             .await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut fees = fee::Entity::find()
-            .filter(fee::Column::TrajectoryId.is_in(ids))
-            .order_by_asc(fee::Column::Kind)
-            .all(&self.db)
-            .await?;
-        rows.into_iter()
-            .map(|row| {
-                let (mine, rest): (Vec<_>, Vec<_>) =
-                    fees.drain(..).partition(|f| f.trajectory_id == row.id);
-                fees = rest;
-                to_domain(row, mine)
-            })
-            .collect()
+        with_fees(&self.db, rows).await
     }
+}
+
+/// Turns a page of rows into trajectories, reading all their fees in one query.
+async fn with_fees<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<trajectory::Model>,
+) -> Result<Vec<Trajectory>, TrajectoryError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut fees = fee::Entity::find()
+        .filter(fee::Column::TrajectoryId.is_in(ids))
+        .order_by_asc(fee::Column::Kind)
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                fees.drain(..).partition(|f| f.trajectory_id == row.id);
+            fees = rest;
+            to_domain(row, mine)
+        })
+        .collect()
 }
 
 /// Loads a trajectory with its contract and fees through `conn` (a pool or the

@@ -29,6 +29,8 @@ const BATCH: u64 = 256;
 const POLL: Duration = Duration::from_millis(500);
 /// Pause after a failed round (broker down), so the log is not flooded.
 const BACKOFF: Duration = Duration::from_secs(1);
+/// How often the backlog gauge is refreshed.
+const BACKLOG_INTERVAL: Duration = Duration::from_secs(5);
 /// Arbitrary but fixed: the advisory lock key of the outbox relay.
 const ADVISORY_LOCK_KEY: i64 = 0x1b0e_0b0c;
 
@@ -52,6 +54,7 @@ pub async fn run(
 ) -> Result<(), PlatformError> {
     let producer = producer(&brokers)?;
     let wakeups = outbox.wakeups();
+    let mut last_count: Option<std::time::Instant> = None;
     loop {
         let stopping = tokio::select! {
             _ = wakeups.notified() => false,
@@ -75,8 +78,12 @@ pub async fn run(
                 }
             }
         }
-        if let Ok(backlog) = backlog(&db).await {
-            metrics::outbox_backlog(outbox.topic(), backlog);
+        // The count is a query: at most one per interval, not one per commit.
+        if last_count.is_none_or(|at| at.elapsed() >= BACKLOG_INTERVAL) || stopping {
+            if let Ok(backlog) = backlog(&db).await {
+                metrics::outbox_backlog(outbox.topic(), backlog);
+            }
+            last_count = Some(std::time::Instant::now());
         }
         if stopping {
             tracing::info!(topic = outbox.topic(), "outbox relay stopped");
