@@ -3,6 +3,7 @@
 //! (PostgreSQL, the broker process, real OIDC issuers, real gRPC servers).
 
 mod auth;
+mod breaches;
 mod citizenship;
 mod deploy;
 mod events;

@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, Database};
 use secrecy::ExposeSecret;
 use tonic::Code;
 
-async fn check(
+pub(crate) async fn check(
     app: &TestApp,
     token: &str,
     base: u64,

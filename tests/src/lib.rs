@@ -23,7 +23,7 @@ use proto::{
     testing::v1::testing_service_client::TestingServiceClient,
     trajectories::v1::trajectory_service_client::TrajectoryServiceClient,
 };
-use tokio::{net::TcpListener, task::JoinSet};
+use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
 
@@ -50,8 +50,26 @@ pub struct TestApp {
     /// The trajectories database, for tests of what must be recorded but is served by no
     /// API (the audit of obligation checks).
     pub trajectories_db: secrecy::SecretString,
+    verifier: Arc<Verifier>,
+    trajectories: Running,
+    testing: Running,
+}
+
+/// One service of a test app: how to stop it and wait for it.
+struct Running {
     shutdown: CancellationToken,
-    tasks: JoinSet<Result<(), platform::PlatformError>>,
+    task: JoinHandle<Result<(), platform::PlatformError>>,
+}
+
+impl Running {
+    async fn stop(self, name: &str) {
+        self.shutdown.cancel();
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("{name} stopped with an error: {e}"),
+            Err(e) => panic!("{name} panicked: {e}"),
+        }
+    }
 }
 
 impl std::fmt::Debug for TestApp {
@@ -69,6 +87,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns trajectories and testing trusting `issuer`.
 pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
+    spawn_app_configured(issuer, |_| {}).await
+}
+
+/// Spawns trajectories and testing trusting `issuer`, with `adjust` applied to the test
+/// configuration. The deadline sweep is off unless `adjust` sets an interval: trajectories
+/// of the tests start in January 2026, and a sweep would report their deadlines.
+pub async fn spawn_app_configured(issuer: Issuer, adjust: impl FnOnce(&mut Config)) -> TestApp {
     capture::install();
     let broker = Broker::start().await;
     let (dev_issuer, issuer_url) = oidc::serve_dev_issuer().await;
@@ -76,19 +101,21 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
         Issuer::Dev => issuer_url,
         Issuer::OidcProvider => oidc::provider_issuer(),
     };
-    let config = Arc::new(Config {
+    let mut config = Config {
         kafka_brokers: broker.address(),
         oidc_issuer: issuer_url.clone(),
         consumer_max_attempts: 3,
+        breach_sweep_interval_secs: 0,
         ..Config::default()
-    });
+    };
+    adjust(&mut config);
+    let config = Arc::new(config);
     let verifier = Arc::new(Verifier::new(issuer_url, config.oidc_audience.clone()));
-    let shutdown = CancellationToken::new();
-    let mut tasks = JoinSet::new();
-    let (trajectories_addr, trajectories_db) =
-        start::<trajectories::Trajectories>(&config, &verifier, &shutdown, &mut tasks).await;
-    let (testing_addr, _) =
-        start::<testing::Testing>(&config, &verifier, &shutdown, &mut tasks).await;
+    let trajectories_db = postgres::fresh_database().await;
+    let (trajectories_addr, trajectories) =
+        start::<trajectories::Trajectories>(&config, &verifier, &trajectories_db).await;
+    let testing_db = postgres::fresh_database().await;
+    let (testing_addr, testing) = start::<testing::Testing>(&config, &verifier, &testing_db).await;
     TestApp {
         broker,
         config,
@@ -96,31 +123,32 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
         trajectories_addr,
         testing_addr,
         trajectories_db,
-        shutdown,
-        tasks,
+        verifier,
+        trajectories,
+        testing,
     }
 }
 
+/// Migrates `url` and serves `M` on a port of its own.
 async fn start<M: ServiceModule>(
     config: &Arc<Config>,
     verifier: &Arc<Verifier>,
-    shutdown: &CancellationToken,
-    tasks: &mut JoinSet<Result<(), platform::PlatformError>>,
-) -> (SocketAddr, secrecy::SecretString) {
-    let url = postgres::fresh_database().await;
-    let prepared = runtime::prepare::<M>(config.clone(), &url)
+    url: &secrecy::SecretString,
+) -> (SocketAddr, Running) {
+    let prepared = runtime::prepare::<M>(config.clone(), url)
         .await
         .unwrap_or_else(|e| panic!("preparing {}: {e}", M::NAME));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("bound address");
     let verifier = verifier.clone();
+    let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
-    tasks.spawn(async move {
+    let task = tokio::spawn(async move {
         prepared
             .serve::<M>(listener, verifier, proto::FILE_DESCRIPTOR_SET, stop)
             .await
     });
-    (addr, url)
+    (addr, Running { shutdown, task })
 }
 
 impl TestApp {
@@ -147,13 +175,32 @@ impl TestApp {
     }
 
     /// Stops the services gracefully (drain, relay flush) and waits for them.
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        while let Some(done) = self.tasks.join_next().await {
-            if let Ok(Err(e)) = done {
-                panic!("a service stopped with an error: {e}");
-            }
-        }
+    pub async fn stop(self) {
+        self.trajectories.stop("trajectories").await;
+        self.testing.stop("testing").await;
+    }
+
+    /// Stops trajectories and starts it again on the same database and broker (on a new
+    /// port; `trajectories()` connects to it):
+    /// `between` runs while it is down (e.g. to rewind its consumer group).
+    pub async fn restart_trajectories<F: Future<Output = ()>>(&mut self, between: F) {
+        let running = std::mem::replace(
+            &mut self.trajectories,
+            Running {
+                shutdown: CancellationToken::new(),
+                task: tokio::spawn(async { Ok(()) }),
+            },
+        );
+        running.stop("trajectories").await;
+        between.await;
+        let (addr, restarted) = start::<trajectories::Trajectories>(
+            &self.config,
+            &self.verifier,
+            &self.trajectories_db,
+        )
+        .await;
+        self.trajectories_addr = addr;
+        self.trajectories = restarted;
     }
 }
 

@@ -41,6 +41,10 @@ pub struct Config {
     pub consumer_max_attempts: u32,
     /// Upper bound on one gRPC request's processing time, in seconds.
     pub request_timeout_secs: u64,
+    /// Seconds between two runs of the trajectories' deadline sweep (ObligationBreached
+    /// for missed contract deadlines); 0 turns it off. Every replica sweeps; a breach is
+    /// published once.
+    pub breach_sweep_interval_secs: u64,
 }
 
 fn serialize_secret_opt<S: serde::Serializer>(
@@ -69,6 +73,7 @@ impl Default for Config {
             log: "info".into(),
             consumer_max_attempts: 5,
             request_timeout_secs: 30,
+            breach_sweep_interval_secs: 3600,
         }
     }
 }

@@ -27,6 +27,8 @@ struct Metrics {
     process_duration: Family<Labels, Histogram>,
     dead_lettered: Family<Labels, Counter>,
     consumer_lag: Family<Labels, Gauge<i64, std::sync::atomic::AtomicI64>>,
+    job_runs: Family<Labels, Counter>,
+    job_affected: Family<Labels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -91,8 +93,22 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Messages behind the partition's end after the last one a consumer group applied",
         consumer_lag.clone(),
     );
+    let job_runs = Family::<Labels, Counter>::default();
+    registry.register(
+        "scheduled_job_runs",
+        "Runs of a scheduled job, by outcome",
+        job_runs.clone(),
+    );
+    let job_affected = Family::<Labels, Counter>::default();
+    registry.register(
+        "scheduled_job_affected",
+        "Records a scheduled job acted on (e.g. breaches published)",
+        job_affected.clone(),
+    );
     Metrics {
         registry: Mutex::new(registry),
+        job_runs,
+        job_affected,
         consumer_lag,
         rpc_duration,
         auth_refusals,
@@ -172,6 +188,15 @@ pub fn consumer_lag(topic: &str, group: &str, partition: i32, lag: i64) {
             ("messaging_destination_partition_id", partition.to_string()),
         ])
         .set(lag.max(0));
+}
+
+/// Counts one run of scheduled job `job` and what it acted on.
+pub fn job_ran(job: &str, outcome: &str, affected: u64) {
+    let labels = vec![("job", job.to_owned())];
+    let mut with_outcome = labels.clone();
+    with_outcome.push(("outcome", outcome.to_owned()));
+    METRICS.job_runs.get_or_create(&with_outcome).inc();
+    METRICS.job_affected.get_or_create(&labels).inc_by(affected);
 }
 
 /// The Prometheus text exposition of every metric.

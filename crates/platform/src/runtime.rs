@@ -59,6 +59,43 @@ impl ServiceContext {
     }
 }
 
+/// A job a service runs on a schedule: at start, then every `every`, until shutdown.
+/// Each run is a root span `scheduled job` and counts in `scheduled_job_runs_total`; a
+/// failed run is logged and retried at the next tick, never fatal to the service.
+pub struct ScheduledJob {
+    pub name: &'static str,
+    pub every: Duration,
+    #[allow(clippy::type_complexity)]
+    pub run: Arc<dyn Fn() -> BoxFuture<'static, Result<u64, String>> + Send + Sync>,
+}
+
+impl ScheduledJob {
+    async fn run_until(self, stop: CancellationToken) -> Result<(), PlatformError> {
+        use tracing::Instrument;
+        loop {
+            let span = tracing::info_span!(parent: None, "scheduled job", job = self.name, affected = tracing::field::Empty);
+            let outcome = (self.run)().instrument(span.clone()).await;
+            match outcome {
+                Ok(affected) => {
+                    span.record("affected", affected);
+                    if affected > 0 {
+                        tracing::info!(parent: &span, job = self.name, affected, "scheduled job acted");
+                    }
+                    crate::metrics::job_ran(self.name, "ok", affected);
+                }
+                Err(error) => {
+                    tracing::warn!(parent: &span, job = self.name, %error, "scheduled job failed; retrying at the next run");
+                    crate::metrics::job_ran(self.name, "error", 0);
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.every) => {},
+                _ = stop.cancelled() => return Ok(()),
+            }
+        }
+    }
+}
+
 /// One service of the platform, as the binary and the test kit run it.
 pub trait ServiceModule: 'static {
     /// Short name: `trajectories`; names the SQLite file and the CloudEvents source.
@@ -75,6 +112,11 @@ pub trait ServiceModule: 'static {
 
     /// The consumers it runs in the background.
     fn consumers(_ctx: &ServiceContext) -> Vec<ConsumerTask> {
+        Vec::new()
+    }
+
+    /// The jobs it runs on a schedule.
+    fn scheduled(_ctx: &ServiceContext) -> Vec<ScheduledJob> {
         Vec::new()
     }
 }
@@ -142,6 +184,10 @@ impl Prepared {
                 }
                 (task.run)(stop).await
             });
+        }
+
+        for job in M::scheduled(&ctx) {
+            tasks.spawn(job.run_until(background.clone()));
         }
 
         let options = ServerOptions {

@@ -75,6 +75,9 @@ INBURGERING_LOG: {{ $c.log | quote }}
 INBURGERING_DATABASE_MAX_CONNECTIONS: {{ $c.databaseMaxConnections | quote }}
 INBURGERING_CONSUMER_MAX_ATTEMPTS: {{ $c.consumerMaxAttempts | quote }}
 INBURGERING_REQUEST_TIMEOUT_SECS: {{ $c.requestTimeoutSecs | quote }}
+{{- if hasKey $c "breachSweepIntervalSecs" }}
+INBURGERING_BREACH_SWEEP_INTERVAL_SECS: {{ $c.breachSweepIntervalSecs | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* The database URL from the service's existing Secret. (dict "svc" $svc) */}}

@@ -340,7 +340,27 @@ impl TrajectoryService for TrajectoryApi {
                 attest_issued_on: view.attest_issued_on,
                 state: view.state,
                 produced_on: Some(convert::date(Utc::now().date_naive())),
+                effort_declared_on: view.effort_declared_on,
             }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
+    async fn declare_effort(
+        &self,
+        request: Request<pb::DeclareEffortRequest>,
+    ) -> Result<Response<pb::DeclareEffortResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let on = convert::date_from("issued_on", req.issued_on.as_ref())?
+            .ok_or_else(|| TrajectoryError::invalid("issued_on", "is required"))?;
+        let trajectory = self
+            .progress(principal, &req.trajectory_id, |t| {
+                t.declare_effort(&req.grounds, on, Utc::now().date_naive())
+            })
+            .await?;
+        Ok(Response::new(pb::DeclareEffortResponse {
+            trajectory: Some(convert::trajectory(&trajectory)),
         }))
     }
 
@@ -670,6 +690,17 @@ pub mod convert {
             },
             b1_due_by: t.progress.b1_due_by.map(date),
             b1_closed_on: t.progress.b1_closed_on.map(date),
+            effort_declared_on: t
+                .progress
+                .effort_declaration
+                .as_ref()
+                .map(|e| date(e.issued_on)),
+            effort_grounds: t
+                .progress
+                .effort_declaration
+                .as_ref()
+                .map(|e| e.grounds.clone())
+                .unwrap_or_default(),
         }
     }
 

@@ -364,6 +364,17 @@ pub struct Progress {
     pub b1_due_by: Option<NaiveDate>,
     /// When the follow-up closed (B1 passed, or 6 months of activity).
     pub b1_closed_on: Option<NaiveDate>,
+    /// The "verklaring geleverde inspanningen": the case worker found the goals
+    /// unreachable despite the person's effort.
+    pub effort_declaration: Option<EffortDeclaration>,
+}
+
+/// A "verklaring geleverde inspanningen": issued on a date, with the case worker's grounds
+/// (kept with the agency, never published).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EffortDeclaration {
+    pub issued_on: NaiveDate,
+    pub grounds: String,
 }
 
 /// What the case worker fixes when the contract is signed.
@@ -422,6 +433,11 @@ pub enum TrajectoryEvent {
     },
     B1FollowUpClosed {
         on: NaiveDate,
+    },
+    /// A "verklaring geleverde inspanningen", naming the components left unreached.
+    EffortDeclared {
+        on: NaiveDate,
+        unreached: Vec<Component>,
     },
 }
 
@@ -580,7 +596,7 @@ impl Trajectory {
         field: &'static str,
         on: NaiveDate,
         today: NaiveDate,
-        reason: Option<&str>,
+        reason: Option<(&'static str, &str)>,
     ) -> Result<(), TrajectoryError> {
         if on < self.started_on || on > today {
             return Err(TrajectoryError::invalid(
@@ -588,11 +604,11 @@ impl Trajectory {
                 "lies outside the trajectory (before its start or in the future)",
             ));
         }
-        if let Some(reason) = reason {
+        if let Some((reason_field, reason)) = reason {
             let reason = reason.trim();
             if reason.is_empty() || reason.chars().count() > 500 {
                 return Err(TrajectoryError::invalid(
-                    "reason",
+                    reason_field,
                     "is required, at most 500 characters",
                 ));
             }
@@ -607,7 +623,7 @@ impl Trajectory {
         on: NaiveDate,
         today: NaiveDate,
     ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
-        self.state_change("suspended_on", on, today, Some(reason))?;
+        self.state_change("suspended_on", on, today, Some(("reason", reason)))?;
         self.require_active()?;
         self.state = State::Suspended {
             reason: reason.trim().to_owned(),
@@ -646,7 +662,7 @@ impl Trajectory {
         on: NaiveDate,
         today: NaiveDate,
     ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
-        self.state_change("stopped_on", on, today, Some(reason))?;
+        self.state_change("stopped_on", on, today, Some(("reason", reason)))?;
         if let State::Stopped { .. } = self.state {
             return Err(TrajectoryError::NotActive {
                 trajectory_id: self.id,
@@ -882,6 +898,108 @@ impl Trajectory {
             return Ok(Vec::new());
         }
         Ok(self.close_b1_follow_up(to))
+    }
+
+    /// The components this person has not completed, of those their trajectory requires.
+    pub fn open_components(&self) -> Vec<Component> {
+        let p = &self.progress;
+        let mut open = Vec::new();
+        if p.nt2_completed_on.is_none() {
+            open.push(Component::Nt2);
+        }
+        if p.mo_completed_on.is_none() {
+            open.push(Component::Mo);
+        }
+        if p.vdab_registered_on.is_none() {
+            open.push(Component::EconomicSelfReliance);
+        }
+        if p.participation_completed_on.is_none() && self.participation_required() {
+            open.push(Component::Participation);
+        }
+        open
+    }
+
+    /// Issues the "verklaring geleverde inspanningen": the case worker records that the
+    /// goals are unreachable despite the person's effort (DESIGN.md §3). It closes the
+    /// trajectory's obligation like the attest does, but only where a test goal (NT2 or MO)
+    /// is still open: VDAB registration and participation hours are within anyone's reach.
+    pub fn declare_effort(
+        &mut self,
+        grounds: &str,
+        on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+        self.state_change("issued_on", on, today, Some(("grounds", grounds)))?;
+        self.require_active()?;
+        let contract = self.contract()?;
+        if on < contract.signed_on {
+            return Err(TrajectoryError::invalid(
+                "issued_on",
+                format!(
+                    "lies before the contract was signed ({})",
+                    contract.signed_on
+                ),
+            ));
+        }
+        if self.progress.attest_issued_on.is_some() {
+            return Err(TrajectoryError::AlreadyRecorded {
+                trajectory_id: self.id,
+                what: "the attest",
+            });
+        }
+        if self.progress.effort_declaration.is_some() {
+            return Err(TrajectoryError::AlreadyRecorded {
+                trajectory_id: self.id,
+                what: "the declaration of effort",
+            });
+        }
+        let unreached = self.open_components();
+        if !unreached
+            .iter()
+            .any(|c| matches!(c, Component::Nt2 | Component::Mo))
+        {
+            return Err(TrajectoryError::NotRequired {
+                trajectory_id: self.id,
+                what: "a declaration of effort once NT2 and MO are passed",
+            });
+        }
+        self.progress.effort_declaration = Some(EffortDeclaration {
+            issued_on: on,
+            grounds: grounds.trim().to_owned(),
+        });
+        Ok(vec![TrajectoryEvent::EffortDeclared { on, unreached }])
+    }
+
+    /// The obligation is met: by the attest, by a declaration of effort, or because the
+    /// person is exempted (DESIGN.md §3).
+    pub fn obligation_met(&self) -> bool {
+        self.progress.attest_issued_on.is_some()
+            || self.progress.effort_declaration.is_some()
+            || self.exemption.is_some()
+    }
+
+    /// The deadlines an obliged person has missed by `today` and that nothing since made
+    /// good: each component still open whose contract deadline lies more than the grace
+    /// period before `today` (rules::breach_detectable). Nothing while the trajectory is
+    /// suspended or stopped, nor once the obligation is met.
+    pub fn missed_deadlines(&self, today: NaiveDate) -> Vec<(Component, NaiveDate)> {
+        let Some(contract) = &self.contract else {
+            return Vec::new();
+        };
+        if self.status != ObligationStatus::Obliged
+            || self.state != State::Active
+            || self.obligation_met()
+        {
+            return Vec::new();
+        }
+        let open = self.open_components();
+        contract
+            .deadlines()
+            .into_iter()
+            .filter(|(component, deadline)| {
+                open.contains(component) && rules::breach_detectable(*deadline, today)
+            })
+            .collect()
     }
 
     /// The attest follows when NT2 and MO are passed, VDAB registration is done, and
@@ -1373,6 +1491,91 @@ mod tests {
             t.complete_test(Component::Nt2, d(2026, 6, 1)),
             Err(TrajectoryError::ContractNotSigned { .. })
         ));
+    }
+
+    #[test]
+    fn a_declaration_of_effort_needs_an_open_test_goal_and_meets_the_obligation() {
+        let mut t = signed(ObligationStatus::Obliged);
+        t.complete_test(Component::Mo, d(2026, 5, 1)).unwrap();
+        assert!(
+            t.declare_effort("  ", d(2026, 6, 1), today())
+                .unwrap_err()
+                .to_string()
+                .starts_with("grounds")
+        );
+        assert!(
+            t.declare_effort("illiterate", d(2026, 1, 19), today())
+                .unwrap_err()
+                .to_string()
+                .starts_with("issued_on"),
+            "before the contract was signed"
+        );
+        assert!(!t.obligation_met());
+        let events = t
+            .declare_effort("four NT2 attempts, A1 not reached", d(2026, 6, 1), today())
+            .unwrap();
+        assert_eq!(
+            events,
+            vec![TrajectoryEvent::EffortDeclared {
+                on: d(2026, 6, 1),
+                unreached: vec![
+                    Component::Nt2,
+                    Component::EconomicSelfReliance,
+                    Component::Participation
+                ],
+            }]
+        );
+        assert!(t.obligation_met());
+        assert!(matches!(
+            t.declare_effort("again", d(2026, 6, 2), today()),
+            Err(TrajectoryError::AlreadyRecorded { .. })
+        ));
+
+        let mut passed = signed(ObligationStatus::Obliged);
+        passed.complete_test(Component::Nt2, d(2026, 5, 1)).unwrap();
+        passed.complete_test(Component::Mo, d(2026, 5, 2)).unwrap();
+        assert!(
+            matches!(
+                passed.declare_effort("no time", d(2026, 6, 1), today()),
+                Err(TrajectoryError::NotRequired { .. })
+            ),
+            "VDAB and participation are within reach"
+        );
+    }
+
+    #[test]
+    fn only_an_active_obliged_trajectory_with_open_components_misses_deadlines() {
+        let mut t = signed(ObligationStatus::Obliged);
+        // VDAB by 2026-03-15, MO by 2026-09-30, NT2 and participation by 2026-12-31.
+        assert_eq!(t.missed_deadlines(d(2026, 3, 29)), vec![]);
+        assert_eq!(
+            t.missed_deadlines(d(2026, 3, 30)),
+            vec![(Component::EconomicSelfReliance, d(2026, 3, 15))]
+        );
+        t.complete_test(Component::Mo, d(2026, 9, 1)).unwrap();
+        assert_eq!(
+            t.missed_deadlines(d(2027, 6, 1)),
+            vec![
+                (Component::Nt2, d(2026, 12, 31)),
+                (Component::EconomicSelfReliance, d(2026, 3, 15)),
+                (Component::Participation, d(2026, 12, 31)),
+            ]
+        );
+        assert_eq!(
+            signed(ObligationStatus::Entitled).missed_deadlines(d(2027, 6, 1)),
+            vec![],
+            "an entitled person has no obligation to breach"
+        );
+        t.suspend("illness", d(2026, 10, 1), today()).unwrap();
+        assert_eq!(t.missed_deadlines(d(2027, 6, 1)), vec![]);
+        t.resume(d(2026, 11, 1), today()).unwrap();
+        t.declare_effort("A1 not reached", d(2026, 11, 2), today())
+            .unwrap();
+        assert_eq!(
+            t.missed_deadlines(d(2027, 6, 1)),
+            vec![],
+            "the declaration meets the obligation"
+        );
     }
 
     proptest! {

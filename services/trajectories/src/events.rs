@@ -106,10 +106,10 @@ pub async fn stage<C: ConnectionTrait>(
 ) -> Result<(), TrajectoryError> {
     let key = t.id.to_string();
     for event in events {
-        match *event {
+        match event {
             TrajectoryEvent::ComponentCompleted { component, on } => {
                 outbox
-                    .stage(conn, &key, &component_completed(t, component, on))
+                    .stage(conn, &key, &component_completed(t, *component, *on))
                     .await?
             }
             TrajectoryEvent::ObligationBreached {
@@ -117,18 +117,18 @@ pub async fn stage<C: ConnectionTrait>(
                 deadline,
             } => {
                 outbox
-                    .stage(conn, &key, &obligation_breached(t, component, deadline))
+                    .stage(conn, &key, &obligation_breached(t, *component, *deadline))
                     .await?
             }
             TrajectoryEvent::AttestIssued { on } => {
-                outbox.stage(conn, &key, &attest_issued(t, on)).await?
+                outbox.stage(conn, &key, &attest_issued(t, *on)).await?
             }
             TrajectoryEvent::Suspended { on } => {
                 let event = pb::TrajectorySuspended {
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
                     agency: convert::agency(t.agency()) as i32,
-                    suspended_on: Some(convert::date(on)),
+                    suspended_on: Some(convert::date(*on)),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -137,7 +137,7 @@ pub async fn stage<C: ConnectionTrait>(
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
                     agency: convert::agency(t.agency()) as i32,
-                    resumed_on: Some(convert::date(on)),
+                    resumed_on: Some(convert::date(*on)),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -146,7 +146,7 @@ pub async fn stage<C: ConnectionTrait>(
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
                     agency: convert::agency(t.agency()) as i32,
-                    stopped_on: Some(convert::date(on)),
+                    stopped_on: Some(convert::date(*on)),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -155,7 +155,7 @@ pub async fn stage<C: ConnectionTrait>(
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
                     agency: convert::agency(t.agency()) as i32,
-                    due_by: Some(convert::date(due_by)),
+                    due_by: Some(convert::date(*due_by)),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -164,7 +164,20 @@ pub async fn stage<C: ConnectionTrait>(
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
                     agency: convert::agency(t.agency()) as i32,
-                    closed_on: Some(convert::date(on)),
+                    closed_on: Some(convert::date(*on)),
+                };
+                outbox.stage(conn, &key, &event).await?
+            }
+            TrajectoryEvent::EffortDeclared { on, unreached } => {
+                let event = pb::EffortDeclarationIssued {
+                    trajectory_id: key.clone(),
+                    person_id: t.person_id.to_string(),
+                    agency: convert::agency(t.agency()) as i32,
+                    issued_on: Some(convert::date(*on)),
+                    unreached_components: unreached
+                        .iter()
+                        .map(|c| convert::component(*c) as i32)
+                        .collect(),
                 };
                 outbox.stage(conn, &key, &event).await?
             }

@@ -14,10 +14,13 @@ pub mod policy;
 pub mod results;
 pub mod rules;
 pub mod store;
+pub mod sweep;
 
 pub use error::TrajectoryError;
 
-use platform::runtime::{ConsumerTask, ServiceContext, ServiceModule};
+use std::{sync::Arc, time::Duration};
+
+use platform::runtime::{ConsumerTask, ScheduledJob, ServiceContext, ServiceModule};
 use proto::trajectories::v1::{
     obligation_check_service_server::ObligationCheckServiceServer,
     trajectory_service_server::TrajectoryServiceServer,
@@ -53,5 +56,26 @@ impl ServiceModule for Trajectories {
             outbox: ctx.outbox.clone(),
         };
         vec![ctx.consumer(results::GROUP, &[results::TOPIC], handler)]
+    }
+
+    fn scheduled(ctx: &ServiceContext) -> Vec<ScheduledJob> {
+        if ctx.config.breach_sweep_interval_secs == 0 {
+            tracing::info!("the deadline sweep is off (breach_sweep_interval_secs = 0)");
+            return Vec::new();
+        }
+        let (db, outbox) = (ctx.db.clone(), ctx.outbox.clone());
+        vec![ScheduledJob {
+            name: sweep::JOB,
+            every: Duration::from_secs(ctx.config.breach_sweep_interval_secs),
+            run: Arc::new(move || {
+                let (db, outbox) = (db.clone(), outbox.clone());
+                Box::pin(async move {
+                    let today = chrono::Utc::now().date_naive();
+                    sweep::run_once(&db, &outbox, today)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            }),
+        }]
     }
 }

@@ -74,7 +74,13 @@ impl ObligationCheckApi {
             .one(&self.db)
             .await?;
         let standing = match trajectory {
-            Some(t) if t.attest_issued_on.is_some() || t.exemption_reason.is_some() => {
+            // The attest, a declaration of effort or an exemption meets the obligation
+            // (Trajectory::obligation_met, read here without loading the whole trajectory).
+            Some(t)
+                if t.attest_issued_on.is_some()
+                    || t.effort_declared_on.is_some()
+                    || t.exemption_reason.is_some() =>
+            {
                 Standing::Met
             }
             _ => Standing::NotMet,

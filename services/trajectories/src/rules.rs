@@ -40,6 +40,21 @@ pub fn vdab_registration_on_time(started_on: NaiveDate, registered_on: NaiveDate
     registered_on <= vdab_registration_deadline(started_on)
 }
 
+/// Days after a contract deadline before a missed component counts as a breach
+/// (ObligationBreached). Not a legal rule but an operational one: a case worker records a
+/// VDAB registration, and a test centre a result, some days after the fact; without this
+/// margin a person who met the deadline would be reported for the recording delay. Late
+/// records after a breach was published do not publish it again.
+pub const BREACH_GRACE_DAYS: u64 = 14;
+
+/// Whether a deadline missed by `today` may be reported as a breach: the grace period
+/// after the deadline day has passed.
+pub fn breach_detectable(deadline: NaiveDate, today: NaiveDate) -> bool {
+    deadline
+        .checked_add_days(chrono::Days::new(BREACH_GRACE_DAYS))
+        .is_some_and(|last_quiet_day| today > last_quiet_day)
+}
+
 /// Participation and network: 40 hours of buddy project, kennismakingsstage or
 /// volunteering complete the component (DESIGN.md §3).
 pub const PARTICIPATION_HOURS: u32 = 40;
@@ -143,6 +158,17 @@ mod tests {
         // 2 months from 2026-01-01 is day 59: the 60th day is already late.
         assert!(vdab_registration_on_time(d(2026, 1, 1), d(2026, 3, 1)));
         assert!(!vdab_registration_on_time(d(2026, 1, 1), d(2026, 3, 2)));
+    }
+
+    #[test]
+    fn a_missed_deadline_is_a_breach_only_after_the_grace_period() {
+        let deadline = d(2026, 3, 15);
+        assert!(!breach_detectable(deadline, deadline));
+        assert!(
+            !breach_detectable(deadline, d(2026, 3, 29)),
+            "day 14 after the deadline is still quiet"
+        );
+        assert!(breach_detectable(deadline, d(2026, 3, 30)), "day 15 is not");
     }
 
     #[test]

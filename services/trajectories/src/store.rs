@@ -13,8 +13,9 @@ use uuid::Uuid;
 use crate::{
     TrajectoryError,
     domain::{
-        Agency, Contract, ExemptionReason, Fee, FeeKind, NationalNumber, Nis, ObligationStatus,
-        ParticipationWaiver, Progress, State, Trajectory, TrajectoryEvent,
+        Agency, Component, Contract, EffortDeclaration, ExemptionReason, Fee, FeeKind,
+        NationalNumber, Nis, ObligationStatus, ParticipationWaiver, Progress, State, Trajectory,
+        TrajectoryEvent,
     },
     events,
 };
@@ -97,6 +98,9 @@ pub mod trajectory {
         pub state_since: Option<Date>,
         pub b1_due_by: Option<Date>,
         pub b1_closed_on: Option<Date>,
+        /// The declaration of effort ("verklaring geleverde inspanningen") and its grounds.
+        pub effort_declared_on: Option<Date>,
+        pub effort_grounds: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -120,6 +124,28 @@ pub mod fee {
         pub kind: String,
         pub amount_cents: i64,
         pub charged_on: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Each deadline breach published: at most one per trajectory and component, however
+/// often the sweep runs and whoever records the late fact.
+pub mod breach {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "breach")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub trajectory_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub component: String,
+        pub deadline: Date,
+        pub recorded_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -183,6 +209,14 @@ impl MigratorTrait for Migrator {
             columns: b1_columns,
         }));
         all.push(Box::new(AddBirthDate));
+        all.push(Box::new(AddTrajectoryColumns {
+            name: "m0007_trajectories_effort_declaration",
+            columns: effort_columns,
+        }));
+        all.push(Box::new(CreateEntities {
+            name: "m0008_trajectories_breach",
+            entities: &[&breach::Entity],
+        }));
         all
     }
 }
@@ -253,6 +287,14 @@ fn b1_columns() -> Vec<ColumnDef> {
     vec![
         ColumnDef::new(C::B1DueBy).date().null().to_owned(),
         ColumnDef::new(C::B1ClosedOn).date().null().to_owned(),
+    ]
+}
+
+fn effort_columns() -> Vec<ColumnDef> {
+    use trajectory::Column as C;
+    vec![
+        ColumnDef::new(C::EffortDeclaredOn).date().null().to_owned(),
+        ColumnDef::new(C::EffortGrounds).string().null().to_owned(),
     ]
 }
 
@@ -412,6 +454,8 @@ impl Store {
             state_since: Set(None),
             b1_due_by: Set(None),
             b1_closed_on: Set(None),
+            effort_declared_on: Set(None),
+            effort_grounds: Set(None),
         };
         let inserted = trajectory::Entity::insert(row)
             .on_conflict_do_nothing_on([trajectory::Column::PersonId])
@@ -657,6 +701,14 @@ pub async fn save_progress<C: ConnectionTrait>(
         .col_expr(C::Version, Expr::value(t.version + 1))
         .col_expr(C::B1DueBy, Expr::value(p.b1_due_by))
         .col_expr(C::B1ClosedOn, Expr::value(p.b1_closed_on))
+        .col_expr(
+            C::EffortDeclaredOn,
+            Expr::value(p.effort_declaration.as_ref().map(|e| e.issued_on)),
+        )
+        .col_expr(
+            C::EffortGrounds,
+            Expr::value(p.effort_declaration.as_ref().map(|e| e.grounds.clone())),
+        )
         .col_expr(C::State, Expr::value(t.state.as_str()))
         .col_expr(
             C::StateReason,
@@ -683,9 +735,53 @@ pub async fn save_progress<C: ConnectionTrait>(
             trajectory_id: t.id,
         });
     }
+    let events = record_breaches(conn, t.id, events).await?;
     events::stage(conn, outbox, t, &events).await?;
     t.version += 1;
     Ok(events.len())
+}
+
+/// Records each `ObligationBreached` among `events` in the breach table and keeps only
+/// those not recorded before: a breach is published once per trajectory and component,
+/// whether the sweep or a late record found it first.
+pub async fn record_breaches<C: ConnectionTrait>(
+    conn: &C,
+    trajectory_id: Uuid,
+    events: Vec<TrajectoryEvent>,
+) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
+    let mut kept = Vec::with_capacity(events.len());
+    for event in events {
+        if let TrajectoryEvent::ObligationBreached {
+            component,
+            deadline,
+        } = &event
+        {
+            let inserted = breach::Entity::insert(breach::ActiveModel {
+                trajectory_id: Set(trajectory_id),
+                component: Set(component_key(*component).to_owned()),
+                deadline: Set(*deadline),
+                recorded_at: Set(Utc::now()),
+            })
+            .on_conflict_do_nothing_on([breach::Column::TrajectoryId, breach::Column::Component])
+            .exec_without_returning(conn)
+            .await?;
+            if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+                continue;
+            }
+        }
+        kept.push(event);
+    }
+    Ok(kept)
+}
+
+/// How the breach table names a component.
+pub fn component_key(component: Component) -> &'static str {
+    match component {
+        Component::Nt2 => "nt2",
+        Component::Mo => "mo",
+        Component::EconomicSelfReliance => "economic-self-reliance",
+        Component::Participation => "participation",
+    }
 }
 
 fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory, TrajectoryError> {
@@ -745,6 +841,11 @@ fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory
             attest_issued_on: row.attest_issued_on,
             b1_due_by: row.b1_due_by,
             b1_closed_on: row.b1_closed_on,
+            effort_declaration: match (row.effort_declared_on, row.effort_grounds) {
+                (Some(issued_on), Some(grounds)) => Some(EffortDeclaration { issued_on, grounds }),
+                (None, None) => None,
+                _ => return Err(corrupt("declaration of effort")),
+            },
         },
         state: match (row.state.as_str(), row.state_reason, row.state_since) {
             ("active", _, _) => State::Active,

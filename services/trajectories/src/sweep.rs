@@ -1,0 +1,151 @@
+//! The deadline sweep: finds obliged people whose contract deadline passed (plus the grace
+//! period of `rules::BREACH_GRACE_DAYS`) with the component still open, and publishes
+//! `ObligationBreached` once per trajectory and component.
+//!
+//! It runs on a schedule in every replica. The breach table's primary key makes a breach
+//! publish once however many sweeps, replicas or late records find it; each trajectory is
+//! swept in a transaction of its own, so one bad row never blocks the others.
+
+use chrono::{Days, NaiveDate};
+use platform::events::Outbox;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use uuid::Uuid;
+
+use crate::{
+    TrajectoryError,
+    domain::{Component, ObligationStatus, TrajectoryEvent},
+    rules,
+    store::{self, breach, component_key, trajectory},
+};
+
+/// Trajectories read per query.
+const BATCH: u64 = 200;
+
+/// The job's name in logs, spans and metrics.
+pub const JOB: &str = "breach-sweep";
+
+/// One sweep as of `today`; returns how many breaches it published.
+pub async fn run_once(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    today: NaiveDate,
+) -> Result<u64, TrajectoryError> {
+    let mut published = 0;
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut query = trajectory::Entity::find()
+            .select_only()
+            .column(trajectory::Column::Id)
+            .filter(candidates(today));
+        if let Some(after) = after {
+            query = query.filter(trajectory::Column::Id.gt(after));
+        }
+        let ids: Vec<Uuid> = query
+            .order_by_asc(trajectory::Column::Id)
+            .limit(BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for id in &ids {
+            published += sweep_one(db, outbox, *id, today).await?;
+        }
+        if (ids.len() as u64) < BATCH {
+            return Ok(published);
+        }
+        after = ids.last().copied();
+    }
+}
+
+/// Publishes the breaches of one trajectory in one transaction.
+async fn sweep_one(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    id: Uuid,
+    today: NaiveDate,
+) -> Result<u64, TrajectoryError> {
+    let txn = db.begin().await?;
+    let Some(t) = store::load(&txn, id).await? else {
+        return Ok(0);
+    };
+    let missed: Vec<TrajectoryEvent> = t
+        .missed_deadlines(today)
+        .into_iter()
+        .map(
+            |(component, deadline)| TrajectoryEvent::ObligationBreached {
+                component,
+                deadline,
+            },
+        )
+        .collect();
+    let fresh = store::record_breaches(&txn, t.id, missed).await?;
+    if fresh.is_empty() {
+        return Ok(0);
+    }
+    crate::events::stage(&txn, outbox, &t, &fresh).await?;
+    txn.commit().await?;
+    outbox.committed();
+    tracing::info!(trajectory_id = %t.id, breaches = fresh.len(), "obligation breached");
+    Ok(fresh.len() as u64)
+}
+
+/// Active, obliged, not exempted trajectories without attest or declaration, with a
+/// signed contract and at least one open component past its deadline and grace period
+/// that has no breach yet. The domain decides again on the loaded trajectory; this only
+/// keeps the scan small.
+fn candidates(today: NaiveDate) -> Condition {
+    use trajectory::Column as C;
+    let cutoff = today
+        .checked_sub_days(Days::new(rules::BREACH_GRACE_DAYS))
+        .unwrap_or(today);
+    let missed = |done: C, deadline: C, component: Component| {
+        Condition::all()
+            .add(done.is_null())
+            .add(deadline.lt(cutoff))
+            .add(
+                Expr::exists(
+                    Query::select()
+                        .expr(Expr::val(1))
+                        .from(breach::Entity)
+                        .and_where(
+                            Expr::col((breach::Entity, breach::Column::TrajectoryId))
+                                .equals((trajectory::Entity, C::Id)),
+                        )
+                        .and_where(
+                            Expr::col((breach::Entity, breach::Column::Component))
+                                .eq(component_key(component)),
+                        )
+                        .to_owned(),
+                )
+                .not(),
+            )
+    };
+    Condition::all()
+        .add(C::State.eq("active"))
+        .add(C::Status.eq(ObligationStatus::Obliged.as_str()))
+        .add(C::ExemptionReason.is_null())
+        .add(C::ContractSignedOn.is_not_null())
+        .add(C::AttestIssuedOn.is_null())
+        .add(C::EffortDeclaredOn.is_null())
+        .add(
+            Condition::any()
+                .add(missed(C::Nt2CompletedOn, C::Nt2Deadline, Component::Nt2))
+                .add(missed(C::MoCompletedOn, C::MoDeadline, Component::Mo))
+                .add(missed(
+                    C::VdabRegisteredOn,
+                    C::VdabDeadline,
+                    Component::EconomicSelfReliance,
+                ))
+                .add(
+                    missed(
+                        C::ParticipationCompletedOn,
+                        C::ParticipationDeadline,
+                        Component::Participation,
+                    )
+                    .add(C::ParticipationWaiver.is_null()),
+                ),
+        )
+}

@@ -1,0 +1,334 @@
+//! Missed deadlines and the declaration of effort: the scheduled sweep publishes
+//! `ObligationBreached` once per component, a late record adds no second breach, and a
+//! "verklaring geleverde inspanningen" meets the obligation without an attest.
+
+use std::time::Duration;
+
+use chrono::Datelike;
+use inburgering_testkit::{
+    Issuer, TestApp, authed, date, eventually, kafka, register_and_start, register_start_sign,
+    sign_request, spawn_app, spawn_app_configured,
+};
+use prost::Message;
+use proto::{common::v1::Date, trajectories::v1 as pb};
+use rdkafka::message::{Message as _, OwnedMessage};
+use tonic::Code;
+
+use crate::obligation::check;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// `days` from today, as a contract deadline that has not passed.
+fn from_today(days: i64) -> Date {
+    let d = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
+    date(d.year(), d.month() as i32, d.day() as i32)
+}
+
+/// The breaches published so far, as (trajectory, component, deadline).
+async fn breaches(app: &TestApp, at_least: usize) -> Vec<(String, pb::Component, Date)> {
+    let messages: Vec<OwnedMessage> = kafka::read(
+        &app.broker.address(),
+        "trajectories.events.v1",
+        usize::MAX,
+        Duration::from_secs(3),
+    )
+    .await;
+    let found: Vec<_> = messages
+        .iter()
+        .filter(|m| {
+            kafka::header(m, "ce_type").as_deref()
+                == Some("inburgering.trajectories.v1.ObligationBreached")
+        })
+        .map(|m| {
+            let b = pb::ObligationBreached::decode(m.payload().unwrap()).unwrap();
+            assert_eq!(
+                m.key(),
+                Some(b.trajectory_id.as_bytes()),
+                "keyed by trajectory"
+            );
+            (b.trajectory_id.clone(), b.component(), b.deadline.unwrap())
+        })
+        .collect();
+    assert!(
+        found.len() >= at_least,
+        "expected at least {at_least} breaches, found {found:?}"
+    );
+    found
+}
+
+fn sweeps_done() -> u64 {
+    platform::metrics::render()
+        .lines()
+        .filter(|l| {
+            l.starts_with("scheduled_job_runs_total")
+                && l.contains("job=\"breach-sweep\"")
+                && l.contains("outcome=\"ok\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+#[tokio::test]
+async fn the_sweep_reports_each_missed_deadline_once_and_late_records_add_no_second_breach() {
+    let app = spawn_app_configured(Issuer::Dev, |c| c.breach_sweep_interval_secs = 1).await;
+    let token = app.atlas();
+    let mut client = app.trajectories().await;
+    let future_deadlines = |id: &str| pb::SignContractRequest {
+        nt2_deadline: Some(from_today(100)),
+        mo_deadline: Some(from_today(100)),
+        participation_deadline: Some(from_today(100)),
+        ..sign_request(id)
+    };
+
+    // Started 2026-01-15: VDAB by 2026-03-15, long past. Every other deadline is ahead.
+    let (_, late) = register_and_start(&mut client, &token, 850_730_033, "11002").await;
+    client
+        .sign_contract(authed(future_deadlines(&late), &token))
+        .await
+        .unwrap();
+    // Also past the MO deadline the case worker fixed.
+    let (_, two) = register_and_start(&mut client, &token, 850_730_034, "11002").await;
+    client
+        .sign_contract(authed(
+            pb::SignContractRequest {
+                mo_deadline: Some(date(2026, 2, 1)),
+                ..future_deadlines(&two)
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+    // Registered at VDAB on time: nothing to report.
+    let (_, on_time) = register_and_start(&mut client, &token, 850_730_035, "11002").await;
+    client
+        .sign_contract(authed(future_deadlines(&on_time), &token))
+        .await
+        .unwrap();
+    client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: on_time.clone(),
+                registered_on: Some(date(2026, 3, 15)),
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+    // Suspended: the deadlines wait.
+    let (_, suspended) = register_and_start(&mut client, &token, 850_730_036, "11002").await;
+    client
+        .sign_contract(authed(future_deadlines(&suspended), &token))
+        .await
+        .unwrap();
+    client
+        .suspend_trajectory(authed(
+            pb::SuspendTrajectoryRequest {
+                trajectory_id: suspended.clone(),
+                reason: "hospitalised".into(),
+                suspended_on: Some(date(2026, 2, 1)),
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+
+    let first = eventually("the sweep to report three breaches", PATIENCE, || async {
+        let found = breaches(&app, 0).await;
+        (found.len() >= 3).then_some(found)
+    })
+    .await;
+    let mut expected = vec![
+        (
+            late.clone(),
+            pb::Component::EconomicSelfReliance,
+            date(2026, 3, 15),
+        ),
+        (
+            two.clone(),
+            pb::Component::EconomicSelfReliance,
+            date(2026, 3, 15),
+        ),
+        (two.clone(), pb::Component::Mo, date(2026, 2, 1)),
+    ];
+    let mut sorted = first.clone();
+    sorted.sort_by_key(|(t, c, _)| (t.clone(), *c as i32));
+    expected.sort_by_key(|(t, c, _)| (t.clone(), *c as i32));
+    assert_eq!(sorted, expected);
+
+    // More sweeps, then the late registration itself: still one breach per component.
+    let seen = sweeps_done();
+    eventually("three more sweeps", PATIENCE, || async {
+        (sweeps_done() >= seen + 3).then_some(())
+    })
+    .await;
+    let registered = client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: late.clone(),
+                registered_on: Some(date(2026, 4, 2)),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+    assert!(
+        registered
+            .components
+            .iter()
+            .any(|c| c.component() == pb::Component::EconomicSelfReliance
+                && c.completed_on.is_some())
+    );
+    eventually("the late registration's event", PATIENCE, || async {
+        let messages = kafka::read(
+            &app.broker.address(),
+            "trajectories.events.v1",
+            usize::MAX,
+            Duration::from_secs(2),
+        )
+        .await;
+        messages
+            .iter()
+            .any(|m| {
+                m.key() == Some(late.as_bytes())
+                    && kafka::header(m, "ce_type").as_deref()
+                        == Some("inburgering.trajectories.v1.ComponentCompleted")
+            })
+            .then_some(())
+    })
+    .await;
+    assert_eq!(breaches(&app, 3).await.len(), 3, "no breach twice");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_declaration_of_effort_meets_the_obligation_without_an_attest() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    let mut client = app.trajectories().await;
+    let declare = |grounds: &str, issued_on: Date| pb::DeclareEffortRequest {
+        trajectory_id: signed.trajectory_id.clone(),
+        grounds: grounds.into(),
+        issued_on: Some(issued_on),
+    };
+
+    let refused = client
+        .declare_effort(authed(declare(" ", date(2026, 6, 1)), &app.atlas()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().starts_with("grounds"), "{refused:?}");
+    let refused = client
+        .declare_effort(authed(declare("low literacy", from_today(1)), &app.atlas()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().starts_with("issued_on"), "{refused:?}");
+    let elsewhere = client
+        .declare_effort(authed(
+            declare("low literacy", date(2026, 6, 1)),
+            &app.token("in-gent", &["case-worker"]),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        elsewhere.code(),
+        Code::NotFound,
+        "another agency's trajectory"
+    );
+
+    let vsb = app.token("vlaamse-sociale-bescherming", &["obligation-check"]);
+    let before = check(
+        &app,
+        &vsb,
+        850_730_033,
+        pb::Benefit::CarePremiumReduction,
+        5,
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(before, pb::Answer::No);
+
+    let declared = client
+        .declare_effort(authed(
+            declare(
+                "three NT2 attempts after 600 course hours; A1 reached",
+                date(2026, 6, 1),
+            ),
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .trajectory
+        .unwrap();
+    assert_eq!(declared.effort_declared_on, Some(date(2026, 6, 1)));
+    assert_eq!(declared.attest_issued_on, None);
+    assert_eq!(declared.b1_due_by, None, "no B1 follow-up without attest");
+    let again = client
+        .declare_effort(authed(declare("again", date(2026, 6, 2)), &app.atlas()))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+
+    let after = check(
+        &app,
+        &vsb,
+        850_730_033,
+        pb::Benefit::CarePremiumReduction,
+        5,
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(after, pb::Answer::Yes);
+    let advice = client
+        .get_dvz_advice(authed(
+            pb::GetDvzAdviceRequest {
+                person_id: signed.person_id.clone(),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .advice
+        .unwrap();
+    assert_eq!(advice.effort_declared_on, Some(date(2026, 6, 1)));
+
+    let event = eventually("EffortDeclarationIssued", PATIENCE, || async {
+        kafka::read(
+            &app.broker.address(),
+            "trajectories.events.v1",
+            usize::MAX,
+            Duration::from_secs(2),
+        )
+        .await
+        .into_iter()
+        .find(|m| {
+            kafka::header(m, "ce_type").as_deref()
+                == Some("inburgering.trajectories.v1.EffortDeclarationIssued")
+        })
+    })
+    .await;
+    let issued = pb::EffortDeclarationIssued::decode(event.payload().unwrap()).unwrap();
+    assert_eq!(issued.trajectory_id, signed.trajectory_id);
+    assert_eq!(
+        issued.unreached_components().collect::<Vec<_>>(),
+        vec![
+            pb::Component::Nt2,
+            pb::Component::Mo,
+            pb::Component::EconomicSelfReliance,
+            pb::Component::Participation
+        ]
+    );
+    let raw = String::from_utf8_lossy(event.payload().unwrap());
+    assert!(
+        !raw.contains("NT2 attempts"),
+        "the grounds stay with the agency"
+    );
+    app.stop().await;
+}
