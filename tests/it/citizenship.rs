@@ -6,7 +6,9 @@ use std::time::Duration;
 use inburgering_testkit::{
     TestApp, authed, date, eventually, kafka, register_start_sign, spawn_app,
 };
+use prost::Message as _;
 use proto::{testing::v1 as tpb, trajectories::v1 as pb};
+use rdkafka::Message as _;
 use tonic::Code;
 
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -414,4 +416,125 @@ async fn a_result_delivered_twice_completes_once_and_a_late_vdab_registration_br
             .then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_crash_between_the_attest_and_the_offset_commit_issues_no_second_attest() {
+    let mut app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    let mut client = app.trajectories().await;
+    client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                registered_on: Some(date(2026, 2, 1)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+    client
+        .waive_participation(authed(
+            pb::WaiveParticipationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                waiver: pb::ParticipationWaiver::Works as i32,
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+    pass(&app, &signed.person_id, tpb::TestType::Mo).await;
+    let nt2 = pass(&app, &signed.person_id, tpb::TestType::Nt2A2).await;
+    eventually("the attest", PATIENCE, || async {
+        trajectory(&app, &signed.trajectory_id)
+            .await
+            .attest_issued_on
+            .map(|_| ())
+    })
+    .await;
+
+    // The NT2 result that led to the attest, and where it sits on the topic.
+    let brokers = app.broker.address();
+    let results = kafka::read(&brokers, "testing.events.v1", 8, PATIENCE).await;
+    let result = results
+        .iter()
+        .find(|m| {
+            kafka::header(m, "ce_type").as_deref()
+                == Some("inburgering.testing.v1.TestResultRecorded")
+                && tpb::TestResultRecorded::decode(m.payload().unwrap())
+                    .unwrap()
+                    .booking
+                    .is_some_and(|b| b.booking_id == nt2.booking_id)
+        })
+        .expect("the NT2 result event");
+    let (partition, offset) = (result.partition(), result.offset());
+    let group = trajectories::results::GROUP;
+
+    // Down, the group's offset put back before the NT2 result — the state a crash after
+    // the attest's commit and before the offset commit leaves — and up again.
+    app.restart_trajectories(async {
+        eventually(
+            "the stopped group to accept the rewind",
+            PATIENCE,
+            || async {
+                kafka::rewind(&brokers, group, "testing.events.v1", partition, offset).ok()
+            },
+        )
+        .await;
+        assert_eq!(
+            kafka::committed(&brokers, group, "testing.events.v1", partition),
+            Some(offset)
+        );
+    })
+    .await;
+
+    eventually(
+        "the restarted consumer to pass the result again",
+        PATIENCE,
+        || async {
+            kafka::committed(&brokers, group, "testing.events.v1", partition)
+                .filter(|committed| *committed > offset)
+        },
+    )
+    .await;
+    eventually(
+        "the redelivery to be skipped by the inbox",
+        PATIENCE,
+        || async {
+            platform::metrics::render()
+                .lines()
+                .any(|l| {
+                    l.starts_with("messaging_process_duration_seconds_count")
+                        && l.contains(group)
+                        && l.contains("outcome=\"duplicate\"")
+                })
+                .then_some(())
+        },
+    )
+    .await;
+    let published = kafka::read(
+        &brokers,
+        "trajectories.events.v1",
+        usize::MAX,
+        Duration::from_secs(3),
+    )
+    .await;
+    let of_type = |suffix: &str| {
+        published
+            .iter()
+            .filter(|m| {
+                m.key() == Some(signed.trajectory_id.as_bytes())
+                    && kafka::header(m, "ce_type").is_some_and(|t| t.ends_with(suffix))
+            })
+            .count()
+    };
+    assert_eq!(of_type(".AttestIssued"), 1);
+    assert_eq!(
+        of_type(".ComponentCompleted"),
+        3,
+        "MO, VDAB and NT2, once each"
+    );
+    let t = trajectory(&app, &signed.trajectory_id).await;
+    assert!(t.attest_issued_on.is_some());
+    app.stop().await;
 }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use rdkafka::{
-    ClientConfig,
-    consumer::{Consumer, StreamConsumer},
+    ClientConfig, Offset, TopicPartitionList,
+    consumer::{CommitMode, Consumer, StreamConsumer},
     message::{Header, Headers, Message, OwnedHeaders, OwnedMessage},
     producer::{FutureProducer, FutureRecord},
 };
@@ -106,4 +106,43 @@ pub async fn redeliver(brokers: &str, message: &OwnedMessage) {
         message.payload().unwrap_or_default(),
     )
     .await;
+}
+
+fn group_consumer(brokers: &str, group: &str) -> rdkafka::consumer::BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("group consumer")
+}
+
+/// The offset `group` committed on one partition, if any.
+pub fn committed(brokers: &str, group: &str, topic: &str, partition: i32) -> Option<i64> {
+    let mut wanted = TopicPartitionList::new();
+    wanted.add_partition(topic, partition);
+    let offsets = group_consumer(brokers, group)
+        .committed_offsets(wanted, Duration::from_secs(10))
+        .ok()?;
+    match offsets.find_partition(topic, partition)?.offset() {
+        Offset::Offset(o) => Some(o),
+        _ => None,
+    }
+}
+
+/// Commits `offset` for `group` on one partition, as if the group's consumer had never
+/// committed past it: what a crash between a consumer's effect and its offset commit
+/// leaves behind. The group must have no running member.
+pub fn rewind(
+    brokers: &str,
+    group: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<(), rdkafka::error::KafkaError> {
+    let mut position = TopicPartitionList::new();
+    position
+        .add_partition_offset(topic, partition, Offset::Offset(offset))
+        .expect("a valid offset");
+    group_consumer(brokers, group).commit(&position, CommitMode::Sync)
 }
