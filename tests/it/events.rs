@@ -100,8 +100,8 @@ async fn commands_succeed_while_the_broker_is_down_and_their_events_arrive_once_
 
     let c = signed_candidate(&app, &during.person_id).await;
     assert_eq!(
-        c.events_applied, 2,
-        "TrajectoryStarted and ContractSigned, each applied once"
+        c.events_applied, 3,
+        "PersonRegistered, TrajectoryStarted and ContractSigned, each applied once"
     );
     assert_eq!(c.trajectory_id, during.trajectory_id);
     // Give a late duplicate the chance to show up, then check again.
@@ -111,7 +111,7 @@ async fn commands_succeed_while_the_broker_is_down_and_their_events_arrive_once_
             .await
             .unwrap()
             .events_applied,
-        2
+        3
     );
 }
 
@@ -123,7 +123,7 @@ async fn the_same_event_delivered_twice_is_applied_once() {
         signed_candidate(&app, &signed.person_id)
             .await
             .events_applied,
-        2
+        3
     );
 
     let messages = kafka::read(&app.broker.address(), TOPIC, 3, PATIENCE).await;
@@ -150,7 +150,7 @@ async fn the_same_event_delivered_twice_is_applied_once() {
             .await
             .unwrap()
             .events_applied,
-        2
+        3
     );
 }
 
@@ -226,7 +226,7 @@ async fn an_event_that_cannot_be_applied_is_retried_then_dead_lettered_with_its_
         signed_candidate(&app, &signed.person_id)
             .await
             .events_applied,
-        2
+        3
     );
 }
 

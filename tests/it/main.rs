@@ -7,6 +7,7 @@ mod breaches;
 mod citizenship;
 mod deploy;
 mod events;
+mod migrations;
 mod obligation;
 mod privacy;
 mod testing;

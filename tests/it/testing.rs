@@ -419,7 +419,15 @@ async fn a_result_is_recorded_once_by_a_test_admin_and_published() {
         Code::NotFound
     );
 
-    let events = kafka::read(&app.broker.address(), "testing.events.v1", 5, PATIENCE).await;
+    // Asks for one more than expected, to see that no second result was published; the
+    // wait for it is short because the four are there already.
+    let events = kafka::read(
+        &app.broker.address(),
+        "testing.events.v1",
+        5,
+        Duration::from_secs(5),
+    )
+    .await;
     let types: Vec<String> = events
         .iter()
         .filter_map(|m| kafka::header(m, "ce_type"))
@@ -468,4 +476,129 @@ async fn cancelling_releases_the_seat_and_refunds_the_fee() {
     assert_eq!(ledger.fees.len(), 2);
     assert_eq!(ledger.total.unwrap().cents, 0, "charged and refunded");
     assert_eq!(ledger.fees[1].reason, "cancelled");
+}
+
+#[tokio::test]
+async fn a_non_integrant_books_only_a_paid_language_level_test_and_gets_its_level() {
+    let app = spawn_app().await;
+    // Registered by Atlas, no trajectory: a non-integrant.
+    let person_id = app
+        .trajectories()
+        .await
+        .register_person(authed(
+            proto::trajectories::v1::RegisterPersonRequest {
+                national_number: inburgering_testkit::national_number(900_101_001),
+                given_name: "Lena".into(),
+                family_name: "Novak".into(),
+                mother_tongue: "pl".into(),
+                contact_language: "en".into(),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .person_id;
+    let known = eventually("testing to learn of the registration", PATIENCE, || async {
+        app.testing()
+            .await
+            .get_candidate(authed(
+                pb::GetCandidateRequest {
+                    person_id: person_id.clone(),
+                },
+                &app.atlas(),
+            ))
+            .await
+            .ok()
+            .and_then(|r| r.into_inner().candidate)
+    })
+    .await;
+    assert_eq!(known.trajectory_id, "");
+    assert_eq!(known.agency, Agency::Atlas as i32);
+    assert!(known.may_book_language_level);
+    assert!(!known.may_book_nt2 && !known.may_book_mo && !known.may_book_b1_oral);
+    let elsewhere = app
+        .testing()
+        .await
+        .get_candidate(authed(
+            pb::GetCandidateRequest {
+                person_id: person_id.clone(),
+            },
+            &app.token("in-gent", &["case-worker"]),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(elsewhere.code(), Code::NotFound);
+
+    let nt2 = plan(&app, pb::TestType::Nt2A2, 5, in_hours(24)).await;
+    let refused = book(&app, &nt2, &person_id, &app.atlas())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("no integration trajectory"),
+        "{refused:?}"
+    );
+    assert!(
+        fees_of(&app, &person_id).await.fees.is_empty(),
+        "nothing charged"
+    );
+
+    let level = plan(&app, pb::TestType::LanguageLevel, 5, in_hours(24)).await;
+    let booking = book(&app, &level, &person_id, &app.atlas()).await.unwrap();
+    assert_eq!(booking.test_type(), pb::TestType::LanguageLevel);
+    assert_eq!(booking.fee.unwrap().cents, 9_000, "non-integrants pay");
+
+    let result = |level: &str| pb::RecordResultRequest {
+        booking_id: booking.booking_id.clone(),
+        outcome: pb::Outcome::Passed as i32,
+        level_reached: level.into(),
+    };
+    let mut testing = app.testing().await;
+    let wrong = testing
+        .record_result(authed(result("B3"), &admin(&app)))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), Code::InvalidArgument);
+    assert!(wrong.message().starts_with("level_reached"), "{wrong:?}");
+    let certified = testing
+        .record_result(authed(result("B1"), &admin(&app)))
+        .await
+        .unwrap()
+        .into_inner()
+        .booking
+        .unwrap();
+    assert_eq!(certified.status(), pb::BookingStatus::Passed);
+    assert_eq!(certified.level_reached, "B1");
+    assert_eq!(fees_of(&app, &person_id).await.total.unwrap().cents, 9_000);
+
+    // Trajectories reads the result and leaves it alone: no trajectory, no dead letter.
+    let brokers = app.broker.address();
+    let published = kafka::read(&brokers, "testing.events.v1", 5, PATIENCE).await;
+    let recorded = published
+        .iter()
+        .find(|m| {
+            kafka::header(m, "ce_type").as_deref()
+                == Some("inburgering.testing.v1.TestResultRecorded")
+        })
+        .expect("the result event");
+    use rdkafka::Message as _;
+    let (partition, offset) = (recorded.partition(), recorded.offset());
+    eventually("trajectories to consume the result", PATIENCE, || async {
+        kafka::committed(
+            &brokers,
+            "trajectories.test-results",
+            "testing.events.v1",
+            partition,
+        )
+        .filter(|committed| *committed > offset)
+    })
+    .await;
+    assert!(
+        !platform::metrics::render()
+            .lines()
+            .any(|l| l.starts_with("messaging_dead_lettered_total")),
+        "nothing dead-lettered"
+    );
+    app.stop().await;
 }

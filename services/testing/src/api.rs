@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     TestingError,
     bookings::{self, Bookings, SessionFilter},
-    domain::{BookingStatus, NewSession},
+    domain::{BookingStatus, NewSession, TestType, may_book},
     store::{booking, candidate},
 };
 
@@ -83,16 +83,22 @@ impl pb::testing_service_server::TestingService for TestingApi {
         Ok(Response::new(pb::GetCandidateResponse {
             candidate: Some(pb::Candidate {
                 person_id: row.person_id.to_string(),
-                trajectory_id: row.trajectory_id.to_string(),
+                trajectory_id: row.trajectory_id.map(|t| t.to_string()).unwrap_or_default(),
                 agency: convert::agency(&row.agency) as i32,
                 contract_signed_on: signed.map(|d| common::Date {
                     year: d.year(),
                     month: d.month() as i32,
                     day: d.day() as i32,
                 }),
-                may_book_nt2: signed.is_some(),
-                may_book_mo: signed.is_some(),
+                may_book_nt2: may_book(signed.is_some(), row.b1_follow_up, TestType::Nt2A2),
+                may_book_mo: may_book(signed.is_some(), row.b1_follow_up, TestType::Mo),
                 events_applied: row.events_applied,
+                may_book_b1_oral: may_book(signed.is_some(), row.b1_follow_up, TestType::B1Oral),
+                may_book_language_level: may_book(
+                    signed.is_some(),
+                    row.b1_follow_up,
+                    TestType::LanguageLevel,
+                ),
             }),
         }))
     }
@@ -209,21 +215,11 @@ impl pb::testing_service_server::TestingService for TestingApi {
                 .into());
             }
         };
-        let level = req.level_reached.trim();
-        if level.chars().count() > 10 {
-            return Err(
-                TestingError::invalid("level_reached", "is longer than 10 characters").into(),
-            );
-        }
-        if outcome == BookingStatus::Absent && !level.is_empty() {
-            return Err(TestingError::invalid(
-                "level_reached",
-                "an absent candidate reached no level",
-            )
-            .into());
-        }
         let open = self.open_booking(principal, &req.booking_id).await?;
-        let level = Some(level.to_owned()).filter(|l| !l.is_empty());
+        let test_type = TestType::from_stored(&open.test_type).ok_or_else(|| {
+            TestingError::Corrupt(format!("booking {} has an unknown test type", open.id))
+        })?;
+        let level = crate::domain::level_reached(test_type, outcome, &req.level_reached)?;
         let row = self
             .bookings
             .record(&open, outcome, level, Utc::now())
@@ -321,6 +317,7 @@ pub mod convert {
             Ok(pb::TestType::Nt2A2Adapted) => Ok(Some(TestType::Nt2A2Adapted)),
             Ok(pb::TestType::Mo) => Ok(Some(TestType::Mo)),
             Ok(pb::TestType::B1Oral) => Ok(Some(TestType::B1Oral)),
+            Ok(pb::TestType::LanguageLevel) => Ok(Some(TestType::LanguageLevel)),
             Err(_) => Err(TestingError::invalid(
                 "test_type",
                 format!("{value} is not a test type"),
@@ -334,6 +331,7 @@ pub mod convert {
             TestType::Nt2A2Adapted => pb::TestType::Nt2A2Adapted,
             TestType::Mo => pb::TestType::Mo,
             TestType::B1Oral => pb::TestType::B1Oral,
+            TestType::LanguageLevel => pb::TestType::LanguageLevel,
         }
     }
 

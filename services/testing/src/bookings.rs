@@ -149,6 +149,10 @@ impl Bookings {
             test_type,
         ) {
             let reason = match test_type {
+                _ if who.trajectory_id.is_none() => {
+                    "the person has no integration trajectory; a non-integrant may book a \
+                     language-level test"
+                }
                 TestType::B1Oral => "the person is not on the B1 follow-up list",
                 _ => "the integration contract is not signed",
             };
@@ -170,7 +174,7 @@ impl Bookings {
             return Err(TestingError::SessionFull { session_id });
         }
         let nis = who.municipality_nis.parse::<u32>().unwrap_or_default();
-        let (fee_cents, reason) = rules::booking_fee(nis, who.exempted);
+        let (fee_cents, reason) = rules::booking_fee(test_type, nis, who.exempted);
         let row = booking::ActiveModel {
             id: Set(Uuid::now_v7()),
             session_id: Set(session_id),
@@ -196,7 +200,7 @@ impl Bookings {
         let line = charge(&txn, &row, fee_cents, reason, now).await?;
         let booked = pb::TestBooked {
             booking: Some(convert::booking(&row)?),
-            trajectory_id: who.trajectory_id.to_string(),
+            trajectory_id: who.trajectory_id.map(|t| t.to_string()).unwrap_or_default(),
             agency: convert::agency(&who.agency) as i32,
             session_starts_at: Some(convert::timestamp(seat.starts_at)),
         };
@@ -294,7 +298,7 @@ impl Bookings {
             .ok_or_else(|| TestingError::Corrupt("a booking's session vanished".into()))?;
         let event = pb::TestResultRecorded {
             booking: Some(convert::booking(&row)?),
-            trajectory_id: row.trajectory_id.to_string(),
+            trajectory_id: row.trajectory_id.map(|t| t.to_string()).unwrap_or_default(),
             outcome: convert::outcome(outcome) as i32,
             session_starts_at: Some(convert::timestamp(seat.starts_at)),
         };

@@ -14,6 +14,8 @@ pub enum TestType {
     Mo,
     /// B1 oral (listening, speaking), for the B1 follow-up after the attest.
     B1Oral,
+    /// A language-level test, open to everyone registered, non-integrants included.
+    LanguageLevel,
 }
 
 impl TestType {
@@ -23,13 +25,20 @@ impl TestType {
             TestType::Nt2A2Adapted => "nt2-a2-adapted",
             TestType::Mo => "mo",
             TestType::B1Oral => "b1-oral",
+            TestType::LanguageLevel => "language-level",
         }
     }
 
     pub fn from_stored(s: &str) -> Option<Self> {
-        [Self::Nt2A2, Self::Nt2A2Adapted, Self::Mo, Self::B1Oral]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            Self::Nt2A2,
+            Self::Nt2A2Adapted,
+            Self::Mo,
+            Self::B1Oral,
+            Self::LanguageLevel,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 }
 
@@ -121,12 +130,53 @@ impl NewSession {
 }
 
 /// What a candidate may book: NT2 and MO once the contract is signed, B1 oral while
-/// on the B1 follow-up list (DESIGN.md §3).
+/// on the B1 follow-up list, a language-level test always (DESIGN.md §2–3: language
+/// certificates for non-integrants).
 pub fn may_book(contract_signed: bool, b1_follow_up_open: bool, test_type: TestType) -> bool {
     match test_type {
         TestType::Nt2A2 | TestType::Nt2A2Adapted | TestType::Mo => contract_signed,
         TestType::B1Oral => b1_follow_up_open,
+        TestType::LanguageLevel => true,
     }
+}
+
+/// The levels of the Common European Framework of Reference a language-level test
+/// certifies.
+pub const CEFR_LEVELS: [&str; 6] = ["A1", "A2", "B1", "B2", "C1", "C2"];
+
+/// Checks the level a result records: at most 10 characters; none for an absence; for a
+/// passed language-level test a CEFR level, which is what its certificate states.
+pub fn level_reached(
+    test_type: TestType,
+    outcome: BookingStatus,
+    level: &str,
+) -> Result<Option<String>, TestingError> {
+    let level = level.trim();
+    if level.chars().count() > 10 {
+        return Err(TestingError::invalid(
+            "level_reached",
+            "is longer than 10 characters",
+        ));
+    }
+    if outcome == BookingStatus::Absent && !level.is_empty() {
+        return Err(TestingError::invalid(
+            "level_reached",
+            "an absent candidate reached no level",
+        ));
+    }
+    if test_type == TestType::LanguageLevel
+        && outcome == BookingStatus::Passed
+        && !CEFR_LEVELS.contains(&level)
+    {
+        return Err(TestingError::invalid(
+            "level_reached",
+            format!(
+                "a passed language-level test states a CEFR level ({}), not {level:?}",
+                CEFR_LEVELS.join(", ")
+            ),
+        ));
+    }
+    Ok(Some(level.to_owned()).filter(|l| !l.is_empty()))
 }
 
 #[cfg(test)]
@@ -164,6 +214,7 @@ mod tests {
             TestType::Nt2A2Adapted,
             TestType::Mo,
             TestType::B1Oral,
+            TestType::LanguageLevel,
         ] {
             assert_eq!(TestType::from_stored(t.as_str()), Some(t));
         }
@@ -178,5 +229,27 @@ mod tests {
             "B1 only on the follow-up list"
         );
         assert!(may_book(true, true, TestType::B1Oral));
+        assert!(
+            may_book(false, false, TestType::LanguageLevel),
+            "a non-integrant has neither contract nor follow-up"
+        );
+    }
+
+    #[test]
+    fn a_passed_language_level_test_states_a_cefr_level() {
+        let lvl = |outcome, level| level_reached(TestType::LanguageLevel, outcome, level);
+        assert_eq!(
+            lvl(BookingStatus::Passed, " B1 ").unwrap().as_deref(),
+            Some("B1")
+        );
+        assert!(lvl(BookingStatus::Passed, "").is_err());
+        assert!(lvl(BookingStatus::Passed, "B3").is_err());
+        assert_eq!(lvl(BookingStatus::Failed, "").unwrap(), None);
+        assert!(lvl(BookingStatus::Absent, "A1").is_err());
+        assert_eq!(
+            level_reached(TestType::Nt2A2, BookingStatus::Passed, "").unwrap(),
+            None,
+            "NT2's level is its test"
+        );
     }
 }

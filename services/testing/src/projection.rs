@@ -1,4 +1,9 @@
-//! The candidate projection: applies `TrajectoryStarted` and `ContractSigned`.
+//! The candidate projection: everyone trajectories registered (`PersonRegistered`), their
+//! trajectory (`TrajectoryStarted`), contract (`ContractSigned`) and B1 follow-up.
+//!
+//! `PersonRegistered` is keyed by the person and `TrajectoryStarted` by the trajectory, so
+//! on a topic with several partitions they may arrive in either order: both create the
+//! candidate when it is missing and fill in what they know when it is there.
 
 use platform::events::{
     Envelope,
@@ -61,19 +66,63 @@ impl Handler for Candidates {
         txn: &DatabaseTransaction,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
-            let row = candidate::ActiveModel {
-                person_id: Set(uuid("person_id", &started.person_id)?),
-                trajectory_id: Set(uuid("trajectory_id", &started.trajectory_id)?),
-                agency: Set(agency(started.agency)?.to_owned()),
-                status: Set(started.status().as_str_name().to_owned()),
-                contract_signed_on: Set(None),
-                events_applied: Set(1),
-                municipality_nis: Set(started.municipality_nis.clone()),
-                exempted: Set(started.exemption_reason != 0),
-                b1_follow_up: Set(false),
+        if let Some(registered) = event.decode::<traj::PersonRegistered>()? {
+            let person_id = uuid("person_id", &registered.person_id)?;
+            match candidate::Entity::find_by_id(person_id).one(txn).await? {
+                // The trajectory came first and set the competent agency; count the event.
+                Some(existing) => {
+                    let applied = existing.events_applied + 1;
+                    let mut row = existing.into_active_model();
+                    row.events_applied = Set(applied);
+                    row.update(txn).await?;
+                }
+                // Registered before registrations named their agency: testing learns of
+                // the person when their trajectory starts.
+                None if registered.agency == 0 => {
+                    tracing::warn!(%person_id, "a registration without agency; skipped");
+                    return Ok(());
+                }
+                None => {
+                    candidate::ActiveModel {
+                        person_id: Set(person_id),
+                        trajectory_id: Set(None),
+                        agency: Set(agency(registered.agency)?.to_owned()),
+                        status: Set("registered".to_owned()),
+                        contract_signed_on: Set(None),
+                        events_applied: Set(1),
+                        municipality_nis: Set(String::new()),
+                        exempted: Set(false),
+                        b1_follow_up: Set(false),
+                    }
+                    .insert(txn)
+                    .await?;
+                }
+            }
+            tracing::info!(%person_id, "candidate registered");
+        } else if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
+            let person_id = uuid("person_id", &started.person_id)?;
+            let existing = candidate::Entity::find_by_id(person_id).one(txn).await?;
+            let applied = existing.as_ref().map_or(0, |c| c.events_applied) + 1;
+            let mut row = match existing {
+                Some(existing) => existing.into_active_model(),
+                None => candidate::ActiveModel {
+                    person_id: Set(person_id),
+                    contract_signed_on: Set(None),
+                    b1_follow_up: Set(false),
+                    ..Default::default()
+                },
             };
-            row.insert(txn).await?;
+            row.trajectory_id = Set(Some(uuid("trajectory_id", &started.trajectory_id)?));
+            row.agency = Set(agency(started.agency)?.to_owned());
+            row.status = Set(started.status().as_str_name().to_owned());
+            row.municipality_nis = Set(started.municipality_nis.clone());
+            row.exempted = Set(started.exemption_reason != 0);
+            row.events_applied = Set(applied);
+            if applied == 1 {
+                row.insert(txn).await?;
+            } else {
+                row.update(txn).await?;
+            }
             tracing::info!(trajectory_id = %started.trajectory_id, "candidate projected");
         } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
             let person_id = uuid("person_id", &signed.person_id)?;

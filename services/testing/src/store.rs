@@ -2,10 +2,11 @@
 //! bookings and the fee ledger.
 
 use platform::events::store::{CreateEntities, EntityCreate};
-use sea_orm::Schema;
+use sea_orm::{ConnectionTrait, DbBackend, Schema, Statement};
 use sea_orm_migration::prelude::*;
 
-/// Who may book which test, projected from trajectory events.
+/// Who may book which test, projected from trajectory events: everyone registered, with
+/// their trajectory if they have one.
 pub mod candidate {
     use sea_orm::entity::prelude::*;
 
@@ -14,8 +15,10 @@ pub mod candidate {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub person_id: Uuid,
+        /// None for a non-integrant (registered, no trajectory).
         #[sea_orm(unique)]
-        pub trajectory_id: Uuid,
+        pub trajectory_id: Option<Uuid>,
+        /// The competent agency: the trajectory's, else the one that registered them.
         pub agency: String,
         pub status: String,
         pub contract_signed_on: Option<Date>,
@@ -74,7 +77,8 @@ pub mod booking {
         pub session_id: Uuid,
         #[sea_orm(indexed)]
         pub person_id: Uuid,
-        pub trajectory_id: Uuid,
+        /// None for a non-integrant's language-level test.
+        pub trajectory_id: Option<Uuid>,
         pub agency: String,
         pub test_type: String,
         pub status: String,
@@ -127,9 +131,14 @@ impl MigratorTrait for Migrator {
         }]);
         all.push(Box::new(SessionsBookingsFees));
         all.push(Box::new(B1FollowUp));
+        all.push(Box::new(NonIntegrants));
         all
     }
 }
+
+/// One open booking per person and test type, also under concurrent requests.
+const ONE_OPEN_BOOKING_PER_TYPE: &str = "create unique index if not exists \
+     booking_one_open_per_type on booking (person_id, test_type) where status = 'booked'";
 
 /// Sessions, bookings and fees; the candidate's residence and exemption for the fee rule.
 struct SessionsBookingsFees;
@@ -185,10 +194,7 @@ impl MigrationTrait for SessionsBookingsFees {
         // One open booking per person and test type, also under concurrent requests.
         manager
             .get_connection()
-            .execute_unprepared(
-                "create unique index if not exists booking_one_open_per_type \
-                 on booking (person_id, test_type) where status = 'booked'",
-            )
+            .execute_unprepared(ONE_OPEN_BOOKING_PER_TYPE)
             .await?;
         Ok(())
     }
@@ -223,4 +229,89 @@ impl MigrationTrait for B1FollowUp {
         }
         Ok(())
     }
+}
+
+/// Non-integrants: candidates and bookings without a trajectory. A fresh database got
+/// nullable `trajectory_id` columns from the entities in m0001/m0002; an older one has them
+/// NOT NULL. PostgreSQL drops the constraint; SQLite, which cannot alter a column, copies
+/// each table aside, recreates it from its entity and copies the rows back.
+struct NonIntegrants;
+
+impl MigrationName for NonIntegrants {
+    fn name(&self) -> &str {
+        "m0004_testing_non_integrants"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for NonIntegrants {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let backend = manager.get_database_backend();
+        let schema = Schema::new(backend);
+        let tables: [(&str, &dyn EntityCreate, Vec<String>); 2] = [
+            (
+                "candidate",
+                &candidate::Entity,
+                column_names::<candidate::Column>(),
+            ),
+            (
+                "booking",
+                &booking::Entity,
+                column_names::<booking::Column>(),
+            ),
+        ];
+        for (table, entity, columns) in tables {
+            match backend {
+                DbBackend::Postgres => {
+                    db.execute_unprepared(&format!(
+                        "alter table {table} alter column trajectory_id drop not null"
+                    ))
+                    .await?;
+                }
+                DbBackend::Sqlite => {
+                    let not_null = db
+                        .query_one_raw(Statement::from_string(
+                            backend,
+                            format!(
+                                "select \"notnull\" from pragma_table_info('{table}') \
+                                 where name = 'trajectory_id'"
+                            ),
+                        ))
+                        .await?
+                        .map(|row| row.try_get_by_index::<i32>(0))
+                        .transpose()?
+                        .unwrap_or(0);
+                    if not_null == 0 {
+                        continue;
+                    }
+                    let list = columns.join(", ");
+                    let aside = format!("{table}_m0004");
+                    db.execute_unprepared(&format!(
+                        "create table {aside} as select {list} from {table}"
+                    ))
+                    .await?;
+                    db.execute_unprepared(&format!("drop table {table}"))
+                        .await?;
+                    entity.create(manager, &schema).await?;
+                    db.execute_unprepared(&format!(
+                        "insert into {table} ({list}) select {list} from {aside}"
+                    ))
+                    .await?;
+                    db.execute_unprepared(&format!("drop table {aside}"))
+                        .await?;
+                }
+                other => {
+                    return Err(DbErr::Migration(format!("unsupported database {other:?}")));
+                }
+            }
+        }
+        // The partial index went with SQLite's old booking table.
+        db.execute_unprepared(ONE_OPEN_BOOKING_PER_TYPE).await?;
+        Ok(())
+    }
+}
+
+fn column_names<C: sea_orm::Iterable + sea_orm::IdenStatic>() -> Vec<String> {
+    C::iter().map(|c| format!("\"{}\"", c.as_str())).collect()
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     TrajectoryError,
     api::convert,
-    domain::{Component, Contract, Trajectory, TrajectoryEvent},
+    domain::{Agency, Component, Contract, Trajectory, TrajectoryEvent},
 };
 
 pub fn person_registered(
@@ -18,6 +18,7 @@ pub fn person_registered(
     at: DateTime<Utc>,
     mother_tongue: &str,
     contact_language: Option<&str>,
+    registered_by: Option<Agency>,
 ) -> pb::PersonRegistered {
     pb::PersonRegistered {
         person_id: person_id.to_string(),
@@ -27,6 +28,9 @@ pub fn person_registered(
         }),
         mother_tongue: mother_tongue.to_owned(),
         contact_language: contact_language.unwrap_or_default().to_owned(),
+        agency: registered_by
+            .map(convert::agency)
+            .unwrap_or(proto::common::v1::Agency::Unspecified) as i32,
     }
 }
 

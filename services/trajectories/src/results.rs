@@ -53,6 +53,8 @@ impl Handler for TestResults {
             testing::TestType::Mo => Some(Component::Mo),
             // B1 oral closes the B1 follow-up; it completes no component.
             testing::TestType::B1Oral => None,
+            // A language certificate, outside any trajectory.
+            testing::TestType::LanguageLevel => return Ok(()),
             testing::TestType::Unspecified => {
                 return Err(HandlerError::permanent("a result without a test type"));
             }

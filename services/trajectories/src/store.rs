@@ -385,7 +385,7 @@ impl Store {
             contact_language: Set(new.contact_language.clone()),
             birth_date: Set(new.national_number.birth_date()),
             registered_at: Set(now),
-            registered_by: Set(new.registered_by),
+            registered_by: Set(new.registered_by.clone()),
         };
         let inserted = person::Entity::insert(row)
             .on_conflict_do_nothing_on([person::Column::NationalNumber])
@@ -397,6 +397,7 @@ impl Store {
                 now,
                 &new.mother_tongue,
                 new.contact_language.as_deref(),
+                Agency::from_stored(&new.registered_by),
             );
             self.outbox.stage(&txn, &id.to_string(), &event).await?;
             txn.commit().await?;

@@ -1,0 +1,128 @@
+//! Schema changes on databases that already hold data: the testing service's m0004 makes
+//! `trajectory_id` optional (non-integrants) on a schema created before it, on SQLite (the
+//! embedded default, which cannot alter a column) and on PostgreSQL.
+
+use inburgering_testkit::postgres;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm_migration::MigratorTrait;
+use secrecy::ExposeSecret;
+use testing::store::Migrator;
+
+/// Migrations before m0004: the platform's m0000 and testing's m0001–m0003.
+const BEFORE_M0004: u32 = 4;
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
+/// What an older release left: rows whose trajectory_id column is NOT NULL.
+async fn old_schema_with_rows(db: &DatabaseConnection) {
+    Migrator::up(db, Some(BEFORE_M0004)).await.unwrap();
+    for table in ["candidate", "booking"] {
+        match db.get_database_backend() {
+            DbBackend::Sqlite => {
+                let ddl = db
+                    .query_one_raw(Statement::from_string(
+                        DbBackend::Sqlite,
+                        format!("select sql from sqlite_master where type = 'table' and name = '{table}'"),
+                    ))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .try_get_by_index::<String>(0)
+                    .unwrap();
+                let (head, tail) = ddl.split_once("\"trajectory_id\" ").unwrap();
+                let (column, rest) = tail.split_once(',').unwrap();
+                let old = format!("{head}\"trajectory_id\" {column} NOT NULL,{rest}");
+                db.execute_unprepared(&format!("drop table {table}"))
+                    .await
+                    .unwrap();
+                db.execute_unprepared(&old).await.unwrap();
+            }
+            _ => {
+                db.execute_unprepared(&format!(
+                    "alter table {table} alter column trajectory_id set not null"
+                ))
+                .await
+                .unwrap();
+            }
+        }
+    }
+    db.execute_unprepared(
+        "insert into candidate (person_id, trajectory_id, agency, status, contract_signed_on, \
+         events_applied, municipality_nis, exempted, b1_follow_up) values \
+         ('0190b3c4-0000-7000-8000-000000000001', '0190b3c4-0000-7000-8000-000000000002', \
+         'atlas', 'OBLIGATION_STATUS_OBLIGED', null, 2, '11002', false, false)",
+    )
+    .await
+    .unwrap();
+    let refused = db
+        .execute_unprepared(
+            "insert into candidate (person_id, trajectory_id, agency, status, events_applied, \
+             municipality_nis, exempted, b1_follow_up) values \
+             ('0190b3c4-0000-7000-8000-000000000003', null, 'atlas', 'registered', 1, '', \
+             false, false)",
+        )
+        .await;
+    assert!(refused.is_err(), "the old schema refuses a non-integrant");
+}
+
+async fn assert_relaxed_and_kept(db: &DatabaseConnection) {
+    Migrator::up(db, None).await.unwrap();
+    assert_eq!(
+        scalar(db, "select count(*) from candidate").await,
+        1,
+        "rows kept"
+    );
+    db.execute_unprepared(
+        "insert into candidate (person_id, trajectory_id, agency, status, events_applied, \
+         municipality_nis, exempted, b1_follow_up) values \
+         ('0190b3c4-0000-7000-8000-000000000003', null, 'atlas', 'registered', 1, '', \
+         false, false)",
+    )
+    .await
+    .unwrap();
+    let session = "0190b3c4-0000-7000-8000-0000000000aa";
+    let booking = |id: &str| {
+        format!(
+            "insert into booking (id, session_id, person_id, trajectory_id, agency, test_type, \
+             status, fee_cents, level_reached, booked_at, result_recorded_at) values \
+             ('{id}', '{session}', '0190b3c4-0000-7000-8000-000000000003', null, 'atlas', \
+             'language-level', 'booked', 9000, null, '2026-11-28T08:00:00Z', null)"
+        )
+    };
+    db.execute_unprepared(&booking("0190b3c4-0000-7000-8000-0000000000b1"))
+        .await
+        .unwrap();
+    assert!(
+        db.execute_unprepared(&booking("0190b3c4-0000-7000-8000-0000000000b2"))
+            .await
+            .is_err(),
+        "still one open booking per person and test type"
+    );
+}
+
+#[tokio::test]
+async fn m0004_lets_an_old_sqlite_database_hold_non_integrants_and_keeps_its_rows() {
+    let path = std::env::temp_dir().join(format!("m0004-{}.sqlite", uuid::Uuid::new_v4()));
+    let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    old_schema_with_rows(&db).await;
+    assert_relaxed_and_kept(&db).await;
+    db.close().await.unwrap();
+    std::fs::remove_file(path).ok();
+}
+
+#[tokio::test]
+async fn m0004_lets_an_old_postgresql_database_hold_non_integrants_and_keeps_its_rows() {
+    let url = postgres::fresh_database().await;
+    let db = Database::connect(url.expose_secret()).await.unwrap();
+    old_schema_with_rows(&db).await;
+    assert_relaxed_and_kept(&db).await;
+}
