@@ -6,15 +6,20 @@ use std::time::Duration;
 
 use chrono::Datelike;
 use inburgering_testkit::{
-    Issuer, TestApp, authed, date, eventually, kafka, register_and_start, register_start_sign,
-    sign_request, spawn_app, spawn_app_configured,
+    TestApp, authed, date, eventually, kafka, register_and_start, register_start_sign,
+    sign_request, spawn_app,
 };
 use prost::Message;
 use proto::{common::v1::Date, trajectories::v1 as pb};
 use rdkafka::message::{Message as _, OwnedMessage};
 use tonic::Code;
 
-use crate::obligation::check;
+use platform::events::Outbox;
+use sea_orm::Database;
+use secrecy::ExposeSecret;
+use trajectories::sweep;
+
+use crate::{citizenship::pass, obligation::check};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -70,7 +75,8 @@ fn sweeps_done() -> u64 {
 
 #[tokio::test]
 async fn the_sweep_reports_each_missed_deadline_once_and_late_records_add_no_second_breach() {
-    let app = spawn_app_configured(Issuer::Dev, |c| c.breach_sweep_interval_secs = 1).await;
+    // Set up with the sweep off, so that it sees each trajectory complete.
+    let mut app = spawn_app().await;
     let token = app.atlas();
     let mut client = app.trajectories().await;
     let future_deadlines = |id: &str| pb::SignContractRequest {
@@ -131,6 +137,13 @@ async fn the_sweep_reports_each_missed_deadline_once_and_late_records_add_no_sec
         ))
         .await
         .unwrap();
+
+    app.config = std::sync::Arc::new(platform::Config {
+        breach_sweep_interval_secs: 1,
+        ..(*app.config).clone()
+    });
+    app.restart_trajectories(async {}).await;
+    let mut client = app.trajectories().await;
 
     let first = eventually("the sweep to report three breaches", PATIENCE, || async {
         let found = breaches(&app, 0).await;
@@ -330,5 +343,88 @@ async fn a_declaration_of_effort_meets_the_obligation_without_an_attest() {
         !raw.contains("NT2 attempts"),
         "the grounds stay with the agency"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_b1_follow_up_still_open_after_month_24_is_reported_overdue_once() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    let mut client = app.trajectories().await;
+    client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                registered_on: Some(date(2026, 2, 1)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+    client
+        .waive_participation(authed(
+            pb::WaiveParticipationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                waiver: pb::ParticipationWaiver::Studies as i32,
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+    pass(&app, &signed.person_id, proto::testing::v1::TestType::Mo).await;
+    pass(&app, &signed.person_id, proto::testing::v1::TestType::Nt2A2).await;
+    let due_by = eventually("the B1 follow-up", PATIENCE, || async {
+        client
+            .clone()
+            .get_trajectory(authed(
+                pb::GetTrajectoryRequest {
+                    trajectory_id: signed.trajectory_id.clone(),
+                },
+                &app.atlas(),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .trajectory
+            .unwrap()
+            .b1_due_by
+    })
+    .await;
+
+    // The sweep as it will run two years on: the grace period after month 24, twice.
+    let db = Database::connect(app.trajectories_db.expose_secret())
+        .await
+        .unwrap();
+    let outbox = Outbox::new("trajectories", "trajectories.events.v1");
+    let due = chrono::NaiveDate::from_ymd_opt(due_by.year, due_by.month as u32, due_by.day as u32)
+        .unwrap();
+    let quiet = due + chrono::Days::new(14);
+    assert_eq!(sweep::run_once(&db, &outbox, quiet).await.unwrap(), 0);
+    let later = quiet + chrono::Days::new(1);
+    assert_eq!(sweep::run_once(&db, &outbox, later).await.unwrap(), 1);
+    assert_eq!(
+        sweep::run_once(&db, &outbox, later).await.unwrap(),
+        0,
+        "once"
+    );
+
+    let overdue = eventually("B1FollowUpOverdue on the topic", PATIENCE, || async {
+        kafka::read(
+            &app.broker.address(),
+            "trajectories.events.v1",
+            usize::MAX,
+            Duration::from_secs(2),
+        )
+        .await
+        .into_iter()
+        .find(|m| {
+            kafka::header(m, "ce_type").as_deref()
+                == Some("inburgering.trajectories.v1.B1FollowUpOverdue")
+        })
+    })
+    .await;
+    let event = pb::B1FollowUpOverdue::decode(overdue.payload().unwrap()).unwrap();
+    assert_eq!(event.trajectory_id, signed.trajectory_id);
+    assert_eq!(event.due_by, Some(due_by));
     app.stop().await;
 }

@@ -85,15 +85,10 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Issuer::Dev).await
 }
 
-/// Spawns trajectories and testing trusting `issuer`.
+/// Spawns trajectories and testing trusting `issuer`. The deadline sweep is off: the
+/// tests' trajectories start in January 2026 and a sweep would report their deadlines; a
+/// test of the sweep turns it on in `config` and restarts trajectories.
 pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
-    spawn_app_configured(issuer, |_| {}).await
-}
-
-/// Spawns trajectories and testing trusting `issuer`, with `adjust` applied to the test
-/// configuration. The deadline sweep is off unless `adjust` sets an interval: trajectories
-/// of the tests start in January 2026, and a sweep would report their deadlines.
-pub async fn spawn_app_configured(issuer: Issuer, adjust: impl FnOnce(&mut Config)) -> TestApp {
     capture::install();
     let broker = Broker::start().await;
     let (dev_issuer, issuer_url) = oidc::serve_dev_issuer().await;
@@ -101,14 +96,13 @@ pub async fn spawn_app_configured(issuer: Issuer, adjust: impl FnOnce(&mut Confi
         Issuer::Dev => issuer_url,
         Issuer::OidcProvider => oidc::provider_issuer(),
     };
-    let mut config = Config {
+    let config = Config {
         kafka_brokers: broker.address(),
         oidc_issuer: issuer_url.clone(),
         consumer_max_attempts: 3,
         breach_sweep_interval_secs: 0,
         ..Config::default()
     };
-    adjust(&mut config);
     let config = Arc::new(config);
     let verifier = Arc::new(Verifier::new(issuer_url, config.oidc_audience.clone()));
     let trajectories_db = postgres::fresh_database().await;

@@ -434,6 +434,10 @@ pub enum TrajectoryEvent {
     B1FollowUpClosed {
         on: NaiveDate,
     },
+    /// The B1 follow-up was not closed by its last day.
+    B1FollowUpOverdue {
+        due_by: NaiveDate,
+    },
     /// A "verklaring geleverde inspanningen", naming the components left unreached.
     EffortDeclared {
         on: NaiveDate,
@@ -855,12 +859,21 @@ impl Trajectory {
         Some(TrajectoryEvent::B1FollowUpDue { due_by })
     }
 
+    /// Closes the follow-up on `on`; after its last day (month 25 on) it is closed late,
+    /// which is also overdue (published once, whether the sweep saw it first or not).
     fn close_b1_follow_up(&mut self, on: NaiveDate) -> Vec<TrajectoryEvent> {
-        if self.progress.b1_due_by.is_none() || self.progress.b1_closed_on.is_some() {
+        let Some(due_by) = self.progress.b1_due_by else {
+            return Vec::new();
+        };
+        if self.progress.b1_closed_on.is_some() {
             return Vec::new();
         }
         self.progress.b1_closed_on = Some(on);
-        vec![TrajectoryEvent::B1FollowUpClosed { on }]
+        let mut events = vec![TrajectoryEvent::B1FollowUpClosed { on }];
+        if !rules::b1_in_time(due_by, on) {
+            events.push(TrajectoryEvent::B1FollowUpOverdue { due_by });
+        }
+        events
     }
 
     /// A passed B1 oral test closes the follow-up.
@@ -978,28 +991,39 @@ impl Trajectory {
             || self.exemption.is_some()
     }
 
-    /// The deadlines an obliged person has missed by `today` and that nothing since made
-    /// good: each component still open whose contract deadline lies more than the grace
-    /// period before `today` (rules::breach_detectable). Nothing while the trajectory is
-    /// suspended or stopped, nor once the obligation is met.
-    pub fn missed_deadlines(&self, today: NaiveDate) -> Vec<(Component, NaiveDate)> {
-        let Some(contract) = &self.contract else {
-            return Vec::new();
-        };
-        if self.status != ObligationStatus::Obliged
-            || self.state != State::Active
-            || self.obligation_met()
-        {
+    /// What an obliged person has missed by `today`, as the events that report it: each
+    /// component still open whose contract deadline lies more than the grace period
+    /// before `today` (rules::breach_detectable), none once the obligation is met; and
+    /// the B1 follow-up still open after its last day. Nothing while the trajectory is
+    /// suspended or stopped.
+    pub fn missed_deadlines(&self, today: NaiveDate) -> Vec<TrajectoryEvent> {
+        if self.status != ObligationStatus::Obliged || self.state != State::Active {
             return Vec::new();
         }
-        let open = self.open_components();
-        contract
-            .deadlines()
-            .into_iter()
-            .filter(|(component, deadline)| {
-                open.contains(component) && rules::breach_detectable(*deadline, today)
-            })
-            .collect()
+        let mut missed = Vec::new();
+        if let Some(contract) = self.contract.as_ref().filter(|_| !self.obligation_met()) {
+            let open = self.open_components();
+            missed.extend(
+                contract
+                    .deadlines()
+                    .into_iter()
+                    .filter(|(component, deadline)| {
+                        open.contains(component) && rules::breach_detectable(*deadline, today)
+                    })
+                    .map(
+                        |(component, deadline)| TrajectoryEvent::ObligationBreached {
+                            component,
+                            deadline,
+                        },
+                    ),
+            );
+        }
+        if let (Some(due_by), None) = (self.progress.b1_due_by, self.progress.b1_closed_on)
+            && rules::breach_detectable(due_by, today)
+        {
+            missed.push(TrajectoryEvent::B1FollowUpOverdue { due_by });
+        }
+        missed
     }
 
     /// The attest follows when NT2 and MO are passed, VDAB registration is done, and
@@ -1461,6 +1485,39 @@ mod tests {
     }
 
     #[test]
+    fn b1_passed_in_month_24_is_in_time_and_in_month_25_overdue() {
+        let attested = || {
+            let mut t = signed(ObligationStatus::Obliged);
+            t.progress.attest_issued_on = Some(d(2026, 6, 3));
+            t.start_b1_follow_up(Some(d(1985, 7, 30)));
+            t
+        };
+        assert_eq!(attested().progress.b1_due_by, Some(d(2028, 6, 3)));
+        assert_eq!(
+            attested().pass_b1(d(2028, 6, 3)),
+            vec![TrajectoryEvent::B1FollowUpClosed { on: d(2028, 6, 3) }]
+        );
+        assert_eq!(
+            attested().pass_b1(d(2028, 6, 4)),
+            vec![
+                TrajectoryEvent::B1FollowUpClosed { on: d(2028, 6, 4) },
+                TrajectoryEvent::B1FollowUpOverdue {
+                    due_by: d(2028, 6, 3)
+                }
+            ]
+        );
+        // Open past its last day: the sweep reports it after the grace period.
+        let open = attested();
+        assert_eq!(open.missed_deadlines(d(2028, 6, 17)), vec![]);
+        assert_eq!(
+            open.missed_deadlines(d(2028, 6, 18)),
+            vec![TrajectoryEvent::B1FollowUpOverdue {
+                due_by: d(2028, 6, 3)
+            }]
+        );
+    }
+
+    #[test]
     fn no_follow_up_for_people_older_than_65_at_the_attest() {
         let mut t = signed(ObligationStatus::Obliged);
         t.progress.attest_issued_on = Some(d(2026, 6, 3));
@@ -1547,18 +1604,22 @@ mod tests {
     fn only_an_active_obliged_trajectory_with_open_components_misses_deadlines() {
         let mut t = signed(ObligationStatus::Obliged);
         // VDAB by 2026-03-15, MO by 2026-09-30, NT2 and participation by 2026-12-31.
+        let breach = |component, deadline| TrajectoryEvent::ObligationBreached {
+            component,
+            deadline,
+        };
         assert_eq!(t.missed_deadlines(d(2026, 3, 29)), vec![]);
         assert_eq!(
             t.missed_deadlines(d(2026, 3, 30)),
-            vec![(Component::EconomicSelfReliance, d(2026, 3, 15))]
+            vec![breach(Component::EconomicSelfReliance, d(2026, 3, 15))]
         );
         t.complete_test(Component::Mo, d(2026, 9, 1)).unwrap();
         assert_eq!(
             t.missed_deadlines(d(2027, 6, 1)),
             vec![
-                (Component::Nt2, d(2026, 12, 31)),
-                (Component::EconomicSelfReliance, d(2026, 3, 15)),
-                (Component::Participation, d(2026, 12, 31)),
+                breach(Component::Nt2, d(2026, 12, 31)),
+                breach(Component::EconomicSelfReliance, d(2026, 3, 15)),
+                breach(Component::Participation, d(2026, 12, 31)),
             ]
         );
         assert_eq!(

@@ -172,6 +172,15 @@ pub async fn stage<C: ConnectionTrait>(
                 };
                 outbox.stage(conn, &key, &event).await?
             }
+            TrajectoryEvent::B1FollowUpOverdue { due_by } => {
+                let event = pb::B1FollowUpOverdue {
+                    trajectory_id: key.clone(),
+                    person_id: t.person_id.to_string(),
+                    agency: convert::agency(t.agency()) as i32,
+                    due_by: Some(convert::date(*due_by)),
+                };
+                outbox.stage(conn, &key, &event).await?
+            }
             TrajectoryEvent::EffortDeclared { on, unreached } => {
                 let event = pb::EffortDeclarationIssued {
                     trajectory_id: key.clone(),

@@ -110,6 +110,12 @@ pub fn b1_due_by(attest_on: NaiveDate) -> NaiveDate {
         .expect("an attest date is far from the end of the calendar")
 }
 
+/// Whether the follow-up closed on `on` was closed in time: up to and including its last
+/// day, the end of month 24.
+pub fn b1_in_time(due_by: NaiveDate, on: NaiveDate) -> bool {
+    on <= due_by
+}
+
 /// Whether a period `from..=to` is 6 months without interruption.
 pub fn activity_closes_follow_up(from: NaiveDate, to: NaiveDate) -> bool {
     from.checked_add_months(Months::new(ACTIVITY_MONTHS))
@@ -205,10 +211,11 @@ mod tests {
 
     #[test]
     fn the_follow_up_runs_24_months_and_six_months_of_work_close_it() {
-        assert_eq!(
-            b1_due_by(d(2026, 6, 1)),
-            d(2028, 6, 1),
-            "month 24 is still in, month 25 is not"
+        assert_eq!(b1_due_by(d(2026, 6, 1)), d(2028, 6, 1));
+        assert!(b1_in_time(d(2028, 6, 1), d(2028, 6, 1)), "month 24 is in");
+        assert!(
+            !b1_in_time(d(2028, 6, 1), d(2028, 6, 2)),
+            "the first day of month 25 is not"
         );
         assert!(activity_closes_follow_up(d(2026, 1, 1), d(2026, 6, 30)));
         assert!(

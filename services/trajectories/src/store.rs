@@ -742,9 +742,9 @@ pub async fn save_progress<C: ConnectionTrait>(
     Ok(events.len())
 }
 
-/// Records each `ObligationBreached` among `events` in the breach table and keeps only
-/// those not recorded before: a breach is published once per trajectory and component,
-/// whether the sweep or a late record found it first.
+/// Records each `ObligationBreached` and `B1FollowUpOverdue` among `events` in the breach
+/// table and keeps only those not recorded before: a breach is published once per
+/// trajectory and component, whether the sweep or a late record found it first.
 pub async fn record_breaches<C: ConnectionTrait>(
     conn: &C,
     trajectory_id: Uuid,
@@ -752,15 +752,19 @@ pub async fn record_breaches<C: ConnectionTrait>(
 ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
     let mut kept = Vec::with_capacity(events.len());
     for event in events {
-        if let TrajectoryEvent::ObligationBreached {
-            component,
-            deadline,
-        } = &event
-        {
+        let missed = match &event {
+            TrajectoryEvent::ObligationBreached {
+                component,
+                deadline,
+            } => Some((component_key(*component), *deadline)),
+            TrajectoryEvent::B1FollowUpOverdue { due_by } => Some((B1_FOLLOW_UP_KEY, *due_by)),
+            _ => None,
+        };
+        if let Some((key, deadline)) = missed {
             let inserted = breach::Entity::insert(breach::ActiveModel {
                 trajectory_id: Set(trajectory_id),
-                component: Set(component_key(*component).to_owned()),
-                deadline: Set(*deadline),
+                component: Set(key.to_owned()),
+                deadline: Set(deadline),
                 recorded_at: Set(Utc::now()),
             })
             .on_conflict_do_nothing_on([breach::Column::TrajectoryId, breach::Column::Component])
@@ -774,6 +778,9 @@ pub async fn record_breaches<C: ConnectionTrait>(
     }
     Ok(kept)
 }
+
+/// How the breach table names an overdue B1 follow-up.
+pub const B1_FOLLOW_UP_KEY: &str = "b1-follow-up";
 
 /// How the breach table names a component.
 pub fn component_key(component: Component) -> &'static str {

@@ -1,6 +1,7 @@
 //! The deadline sweep: finds obliged people whose contract deadline passed (plus the grace
-//! period of `rules::BREACH_GRACE_DAYS`) with the component still open, and publishes
-//! `ObligationBreached` once per trajectory and component.
+//! period of `rules::BREACH_GRACE_DAYS`) with the component still open, or whose B1
+//! follow-up is still open after its 24 months, and publishes `ObligationBreached` or
+//! `B1FollowUpOverdue` once per trajectory and component.
 //!
 //! It runs on a schedule in every replica. The breach table's primary key makes a breach
 //! publish once however many sweeps, replicas or late records find it; each trajectory is
@@ -17,9 +18,9 @@ use uuid::Uuid;
 
 use crate::{
     TrajectoryError,
-    domain::{Component, ObligationStatus, TrajectoryEvent},
+    domain::{Component, ObligationStatus},
     rules,
-    store::{self, breach, component_key, trajectory},
+    store::{self, B1_FOLLOW_UP_KEY, breach, component_key, trajectory},
 };
 
 /// Trajectories read per query.
@@ -71,17 +72,7 @@ async fn sweep_one(
     let Some(t) = store::load(&txn, id).await? else {
         return Ok(0);
     };
-    let missed: Vec<TrajectoryEvent> = t
-        .missed_deadlines(today)
-        .into_iter()
-        .map(
-            |(component, deadline)| TrajectoryEvent::ObligationBreached {
-                component,
-                deadline,
-            },
-        )
-        .collect();
-    let fresh = store::record_breaches(&txn, t.id, missed).await?;
+    let fresh = store::record_breaches(&txn, t.id, t.missed_deadlines(today)).await?;
     if fresh.is_empty() {
         return Ok(0);
     }
@@ -92,40 +83,36 @@ async fn sweep_one(
     Ok(fresh.len() as u64)
 }
 
-/// Active, obliged, not exempted trajectories without attest or declaration, with a
-/// signed contract and at least one open component past its deadline and grace period
-/// that has no breach yet. The domain decides again on the loaded trajectory; this only
-/// keeps the scan small.
+/// Active, obliged trajectories with something past its deadline and grace period and no
+/// breach for it yet: an open component of a signed contract without attest, declaration
+/// or exemption, or an open B1 follow-up. The domain decides again on the loaded
+/// trajectory; this only keeps the scan small.
 fn candidates(today: NaiveDate) -> Condition {
     use trajectory::Column as C;
     let cutoff = today
         .checked_sub_days(Days::new(rules::BREACH_GRACE_DAYS))
         .unwrap_or(today);
+    let not_breached = |key: &'static str| {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(breach::Entity)
+                .and_where(
+                    Expr::col((breach::Entity, breach::Column::TrajectoryId))
+                        .equals((trajectory::Entity, C::Id)),
+                )
+                .and_where(Expr::col((breach::Entity, breach::Column::Component)).eq(key))
+                .to_owned(),
+        )
+        .not()
+    };
     let missed = |done: C, deadline: C, component: Component| {
         Condition::all()
             .add(done.is_null())
             .add(deadline.lt(cutoff))
-            .add(
-                Expr::exists(
-                    Query::select()
-                        .expr(Expr::val(1))
-                        .from(breach::Entity)
-                        .and_where(
-                            Expr::col((breach::Entity, breach::Column::TrajectoryId))
-                                .equals((trajectory::Entity, C::Id)),
-                        )
-                        .and_where(
-                            Expr::col((breach::Entity, breach::Column::Component))
-                                .eq(component_key(component)),
-                        )
-                        .to_owned(),
-                )
-                .not(),
-            )
+            .add(not_breached(component_key(component)))
     };
-    Condition::all()
-        .add(C::State.eq("active"))
-        .add(C::Status.eq(ObligationStatus::Obliged.as_str()))
+    let contract = Condition::all()
         .add(C::ExemptionReason.is_null())
         .add(C::ContractSignedOn.is_not_null())
         .add(C::AttestIssuedOn.is_null())
@@ -147,5 +134,13 @@ fn candidates(today: NaiveDate) -> Condition {
                     )
                     .add(C::ParticipationWaiver.is_null()),
                 ),
-        )
+        );
+    let b1 = Condition::all()
+        .add(C::B1ClosedOn.is_null())
+        .add(C::B1DueBy.lt(cutoff))
+        .add(not_breached(B1_FOLLOW_UP_KEY));
+    Condition::all()
+        .add(C::State.eq("active"))
+        .add(C::Status.eq(ObligationStatus::Obliged.as_str()))
+        .add(Condition::any().add(contract).add(b1))
 }
