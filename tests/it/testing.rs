@@ -285,6 +285,8 @@ async fn refused_bookings_say_why_and_charge_nothing() {
             ))
             .await
             .ok()
+            .and_then(|r| r.into_inner().candidate)
+            .filter(|c| !c.trajectory_id.is_empty())
     })
     .await;
     let status = book(&app, &session, &unsigned, &app.atlas())

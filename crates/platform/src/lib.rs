@@ -8,6 +8,7 @@
 //! service, no knowledge of a service's proto beyond what a caller passes in.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -1,7 +1,6 @@
 //! gRPC handlers: proto ⇄ domain and nothing more.
 
-use chrono::Utc;
-use platform::{Principal, paging::Page};
+use platform::{Principal, clock, paging::Page};
 use proto::trajectories::v1::{self as pb, trajectory_service_server::TrajectoryService};
 use tonic::{Request, Response, Status};
 
@@ -118,7 +117,7 @@ impl TrajectoryService for TrajectoryApi {
         {
             return Err(TrajectoryError::PersonNotFound { person_id }.into());
         }
-        let today = Utc::now().date_naive();
+        let today = clock::today();
         let (trajectory, _started) = Trajectory::start(
             person_id,
             municipality,
@@ -189,7 +188,7 @@ impl TrajectoryService for TrajectoryApi {
             .ok_or_else(|| TrajectoryError::invalid("registered_on", "is required"))?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
-                t.record_vdab_registration(registered_on, Utc::now().date_naive())
+                t.record_vdab_registration(registered_on, clock::today())
             })
             .await?;
         Ok(Response::new(pb::RecordVdabRegistrationResponse {
@@ -210,7 +209,7 @@ impl TrajectoryService for TrajectoryApi {
             .map_err(|_| TrajectoryError::invalid("hours", format!("{} is negative", req.hours)))?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
-                t.log_participation(hours, done_on, Utc::now().date_naive())
+                t.log_participation(hours, done_on, clock::today())
             })
             .await?;
         Ok(Response::new(pb::LogParticipationResponse {
@@ -243,7 +242,7 @@ impl TrajectoryService for TrajectoryApi {
         };
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
-                t.waive_participation(waiver, Utc::now().date_naive())
+                t.waive_participation(waiver, clock::today())
             })
             .await?;
         Ok(Response::new(pb::WaiveParticipationResponse {
@@ -262,7 +261,7 @@ impl TrajectoryService for TrajectoryApi {
             .ok_or_else(|| TrajectoryError::invalid("suspended_on", "is required"))?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
-                t.suspend(&req.reason, on, Utc::now().date_naive())
+                t.suspend(&req.reason, on, clock::today())
             })
             .await?;
         Ok(Response::new(pb::SuspendTrajectoryResponse {
@@ -281,7 +280,7 @@ impl TrajectoryService for TrajectoryApi {
             .ok_or_else(|| TrajectoryError::invalid("resumed_on", "is required"))?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
-                t.resume(on, Utc::now().date_naive())
+                t.resume(on, clock::today())
             })
             .await?;
         Ok(Response::new(pb::ResumeTrajectoryResponse {
@@ -300,7 +299,7 @@ impl TrajectoryService for TrajectoryApi {
             .ok_or_else(|| TrajectoryError::invalid("stopped_on", "is required"))?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
-                t.stop(&req.reason, on, Utc::now().date_naive())
+                t.stop(&req.reason, on, clock::today())
             })
             .await?;
         Ok(Response::new(pb::StopTrajectoryResponse {
@@ -339,7 +338,7 @@ impl TrajectoryService for TrajectoryApi {
                 components: view.components,
                 attest_issued_on: view.attest_issued_on,
                 state: view.state,
-                produced_on: Some(convert::date(Utc::now().date_naive())),
+                produced_on: Some(convert::date(clock::today())),
                 effort_declared_on: view.effort_declared_on,
             }),
         }))
@@ -356,7 +355,7 @@ impl TrajectoryService for TrajectoryApi {
             .ok_or_else(|| TrajectoryError::invalid("issued_on", "is required"))?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
-                t.declare_effort(&req.grounds, on, Utc::now().date_naive())
+                t.declare_effort(&req.grounds, on, clock::today())
             })
             .await?;
         Ok(Response::new(pb::DeclareEffortResponse {
@@ -385,7 +384,7 @@ impl TrajectoryService for TrajectoryApi {
             .ok_or_else(|| TrajectoryError::invalid("to", "is required"))?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
-                t.record_activity(from, to, Utc::now().date_naive())
+                t.record_activity(from, to, clock::today())
             })
             .await?;
         Ok(Response::new(pb::RecordActivityResponse {

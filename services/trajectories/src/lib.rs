@@ -70,7 +70,7 @@ impl ServiceModule for Trajectories {
             run: Arc::new(move || {
                 let (db, outbox) = (db.clone(), outbox.clone());
                 Box::pin(async move {
-                    let today = chrono::Utc::now().date_naive();
+                    let today = platform::clock::today();
                     sweep::run_once(&db, &outbox, today)
                         .await
                         .map_err(|e| e.to_string())

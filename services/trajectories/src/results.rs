@@ -61,11 +61,11 @@ impl Handler for TestResults {
         };
         let trajectory_id = Uuid::parse_str(&recorded.trajectory_id)
             .map_err(|_| HandlerError::permanent("trajectory_id is not a UUID"))?;
-        // The test's day is the day the component was completed.
+        // The test's (Belgian) day is the day the component was completed.
         let passed_on = recorded
             .session_starts_at
             .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
-            .map(|t| t.date_naive())
+            .map(platform::clock::belgian_date)
             .ok_or_else(|| HandlerError::permanent("session_starts_at is missing"))?;
         let mut trajectory = store::load(txn, trajectory_id)
             .await
