@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use inburgering_testkit::{
-    TestApp, authed, date, eventually, kafka, register_start_sign, spawn_app,
+    Signed, TestApp, authed, date, eventually, kafka, register_start_sign, spawn_app,
 };
 use prost::Message as _;
 use proto::{testing::v1 as tpb, trajectories::v1 as pb};
@@ -103,6 +103,41 @@ pub(crate) async fn pass(app: &TestApp, person: &str, test_type: tpb::TestType) 
         .into_inner()
         .booking
         .unwrap()
+}
+
+/// Takes a signed trajectory to its attest the short way: VDAB on time, participation
+/// waived for work, MO then NT2 booked and passed in testing. Returns the trajectory with
+/// its attest and the NT2 booking whose result issued it.
+pub(crate) async fn attest(app: &TestApp, signed: &Signed) -> (pb::Trajectory, tpb::Booking) {
+    let mut client = app.trajectories().await;
+    client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                registered_on: Some(date(2026, 2, 1)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+    client
+        .waive_participation(authed(
+            pb::WaiveParticipationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                waiver: pb::ParticipationWaiver::Works as i32,
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
+    pass(app, &signed.person_id, tpb::TestType::Mo).await;
+    let nt2 = pass(app, &signed.person_id, tpb::TestType::Nt2A2).await;
+    let attested = eventually("the attest", PATIENCE, || async {
+        let t = trajectory(app, &signed.trajectory_id).await;
+        t.attest_issued_on.is_some().then_some(t)
+    })
+    .await;
+    (attested, nt2)
 }
 
 /// Asks, as a social protection body, about the person of `register_start_sign(…, 850_730_033)`.
@@ -422,36 +457,7 @@ async fn a_result_delivered_twice_completes_once_and_a_late_vdab_registration_br
 async fn a_crash_between_the_attest_and_the_offset_commit_issues_no_second_attest() {
     let mut app = spawn_app().await;
     let signed = register_start_sign(&app, 850_730_033).await;
-    let mut client = app.trajectories().await;
-    client
-        .record_vdab_registration(authed(
-            pb::RecordVdabRegistrationRequest {
-                trajectory_id: signed.trajectory_id.clone(),
-                registered_on: Some(date(2026, 2, 1)),
-            },
-            &app.atlas(),
-        ))
-        .await
-        .unwrap();
-    client
-        .waive_participation(authed(
-            pb::WaiveParticipationRequest {
-                trajectory_id: signed.trajectory_id.clone(),
-                waiver: pb::ParticipationWaiver::Works as i32,
-            },
-            &app.atlas(),
-        ))
-        .await
-        .unwrap();
-    pass(&app, &signed.person_id, tpb::TestType::Mo).await;
-    let nt2 = pass(&app, &signed.person_id, tpb::TestType::Nt2A2).await;
-    eventually("the attest", PATIENCE, || async {
-        trajectory(&app, &signed.trajectory_id)
-            .await
-            .attest_issued_on
-            .map(|_| ())
-    })
-    .await;
+    let (_, nt2) = attest(&app, &signed).await;
 
     // The NT2 result that led to the attest, and where it sits on the topic.
     let brokers = app.broker.address();

@@ -146,3 +146,35 @@ pub fn rewind(
         .expect("a valid offset");
     group_consumer(brokers, group).commit(&position, CommitMode::Sync)
 }
+
+/// The messages of type `M` on `topic` so far, decoded (reads for 2 s).
+pub async fn decoded<M: prost::Message + prost::Name + Default>(
+    brokers: &str,
+    topic: &str,
+) -> Vec<(OwnedMessage, M)> {
+    let ce_type = M::full_name();
+    read(brokers, topic, usize::MAX, Duration::from_secs(2))
+        .await
+        .into_iter()
+        .filter(|m| header(m, "ce_type").as_deref() == Some(ce_type.as_str()))
+        .map(|m| {
+            let value = M::decode(m.payload().unwrap_or_default())
+                .unwrap_or_else(|e| panic!("a {ce_type} that does not decode: {e}"));
+            (m, value)
+        })
+        .collect()
+}
+
+/// The first message of type `M` on `topic`, waiting up to `patience` for it.
+pub async fn first<M: prost::Message + prost::Name + Default>(
+    brokers: &str,
+    topic: &str,
+    patience: Duration,
+) -> (OwnedMessage, M) {
+    crate::eventually(
+        &format!("a {} on {topic}", M::full_name()),
+        patience,
+        || async { decoded::<M>(brokers, topic).await.into_iter().next() },
+    )
+    .await
+}
