@@ -9,16 +9,20 @@ use inburgering_testkit::{
     TestApp, authed, date, eventually, kafka, register_and_start, register_start_sign,
     sign_request, spawn_app,
 };
-use proto::{common::v1::Date, trajectories::v1 as pb};
+use proto::{
+    common::v1::Date,
+    trajectories::v1::{self as pb, trajectory_service_client::TrajectoryServiceClient},
+};
 use rdkafka::message::Message as _;
 use tonic::Code;
+use tonic::transport::Channel;
 
 use platform::events::Outbox;
 use sea_orm::Database;
 use secrecy::ExposeSecret;
 use trajectories::sweep;
 
-use crate::{citizenship::attest, obligation::check};
+use crate::citizenship::{attest, obligation};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -44,6 +48,30 @@ async fn breaches(app: &TestApp) -> Vec<(String, pb::Component, Date)> {
         .collect()
 }
 
+/// Starts an obliged trajectory on 2026-01-15 and signs it with NT2 and participation
+/// deadlines ahead and the MO deadline given; its id.
+async fn start_and_sign(
+    client: &mut TrajectoryServiceClient<Channel>,
+    token: &str,
+    base: u64,
+    mo_deadline: Date,
+) -> String {
+    let (_, id) = register_and_start(client, token, base, "11002").await;
+    client
+        .sign_contract(authed(
+            pb::SignContractRequest {
+                nt2_deadline: Some(from_today(100)),
+                mo_deadline: Some(mo_deadline),
+                participation_deadline: Some(from_today(100)),
+                ..sign_request(&id)
+            },
+            token,
+        ))
+        .await
+        .unwrap();
+    id
+}
+
 fn sweeps_done() -> u64 {
     platform::metrics::render()
         .lines()
@@ -62,37 +90,12 @@ async fn the_sweep_reports_each_missed_deadline_once_and_late_records_add_no_sec
     let mut app = spawn_app().await;
     let token = app.atlas();
     let mut client = app.trajectories().await;
-    let future_deadlines = |id: &str| pb::SignContractRequest {
-        nt2_deadline: Some(from_today(100)),
-        mo_deadline: Some(from_today(100)),
-        participation_deadline: Some(from_today(100)),
-        ..sign_request(id)
-    };
-
-    // Started 2026-01-15: VDAB by 2026-03-15, long past. Every other deadline is ahead.
-    let (_, late) = register_and_start(&mut client, &token, 850_730_033, "11002").await;
-    client
-        .sign_contract(authed(future_deadlines(&late), &token))
-        .await
-        .unwrap();
-    // Also past the MO deadline the case worker fixed.
-    let (_, two) = register_and_start(&mut client, &token, 850_730_034, "11002").await;
-    client
-        .sign_contract(authed(
-            pb::SignContractRequest {
-                mo_deadline: Some(date(2026, 2, 1)),
-                ..future_deadlines(&two)
-            },
-            &token,
-        ))
-        .await
-        .unwrap();
+    // Started 2026-01-15: VDAB by 2026-03-15, long past. Every other deadline is ahead,
+    // but for the MO deadline of `two`, which the case worker fixed in February.
+    let late = start_and_sign(&mut client, &token, 850_730_033, from_today(100)).await;
+    let two = start_and_sign(&mut client, &token, 850_730_034, date(2026, 2, 1)).await;
     // Registered at VDAB on time: nothing to report.
-    let (_, on_time) = register_and_start(&mut client, &token, 850_730_035, "11002").await;
-    client
-        .sign_contract(authed(future_deadlines(&on_time), &token))
-        .await
-        .unwrap();
+    let on_time = start_and_sign(&mut client, &token, 850_730_035, from_today(100)).await;
     client
         .record_vdab_registration(authed(
             pb::RecordVdabRegistrationRequest {
@@ -104,11 +107,7 @@ async fn the_sweep_reports_each_missed_deadline_once_and_late_records_add_no_sec
         .await
         .unwrap();
     // Suspended: the deadlines wait.
-    let (_, suspended) = register_and_start(&mut client, &token, 850_730_036, "11002").await;
-    client
-        .sign_contract(authed(future_deadlines(&suspended), &token))
-        .await
-        .unwrap();
+    let suspended = start_and_sign(&mut client, &token, 850_730_036, from_today(100)).await;
     client
         .suspend_trajectory(authed(
             pb::SuspendTrajectoryRequest {
@@ -235,17 +234,7 @@ async fn a_declaration_of_effort_meets_the_obligation_without_an_attest() {
         "another agency's trajectory"
     );
 
-    let vsb = app.token("vlaamse-sociale-bescherming", &["obligation-check"]);
-    let before = check(
-        &app,
-        &vsb,
-        850_730_033,
-        pb::Benefit::CarePremiumReduction,
-        5,
-        5,
-    )
-    .await
-    .unwrap();
+    let before = obligation(&app).await;
     assert_eq!(before, pb::Answer::No);
 
     let declared = client
@@ -270,16 +259,7 @@ async fn a_declaration_of_effort_meets_the_obligation_without_an_attest() {
         .unwrap_err();
     assert_eq!(again.code(), Code::FailedPrecondition);
 
-    let after = check(
-        &app,
-        &vsb,
-        850_730_033,
-        pb::Benefit::CarePremiumReduction,
-        5,
-        5,
-    )
-    .await
-    .unwrap();
+    let after = obligation(&app).await;
     assert_eq!(after, pb::Answer::Yes);
     let advice = client
         .get_dvz_advice(authed(

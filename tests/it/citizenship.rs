@@ -140,28 +140,20 @@ pub(crate) async fn attest(app: &TestApp, signed: &Signed) -> (pb::Trajectory, t
     (attested, nt2)
 }
 
-/// Asks, as a social protection body, about the person of `register_start_sign(…, 850_730_033)`.
-async fn obligation(app: &TestApp) -> pb::Answer {
-    let mut client = pb::obligation_check_service_client::ObligationCheckServiceClient::connect(
-        format!("http://{}", app.trajectories_addr),
+/// Asks, as a social protection body, about the care-premium reduction for the person of
+/// `register_start_sign(…, 850_730_033)` with 5 years of residence.
+pub(crate) async fn obligation(app: &TestApp) -> pb::Answer {
+    let vsb = app.token("vlaamse-sociale-bescherming", &["obligation-check"]);
+    crate::obligation::check(
+        app,
+        &vsb,
+        850_730_033,
+        pb::Benefit::CarePremiumReduction,
+        5,
+        5,
     )
     .await
-    .unwrap();
-    client
-        .check_obligation(authed(
-            pb::CheckObligationRequest {
-                national_number: inburgering_testkit::national_number(850_730_033),
-                benefit: pb::Benefit::CarePremiumReduction as i32,
-                purpose: "zorgpremie 2026".into(),
-                uninterrupted_residence_years: 5,
-                total_residence_years: 5,
-            },
-            &app.token("vlaamse-sociale-bescherming", &["obligation-check"]),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .answer()
+    .unwrap()
 }
 
 #[tokio::test]
