@@ -275,3 +275,112 @@ async fn the_consumer_reports_its_lag_per_partition() {
     .await;
     assert!(line.ends_with(" 0"), "{line}");
 }
+
+/// Publishes `event` to `TOPIC` as the relay would, with CloudEvents headers; its `ce_id`.
+async fn publish<M: prost::Message + prost::Name>(brokers: &str, key: &str, event: &M) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    let ce_type = M::full_name();
+    kafka::produce(
+        brokers,
+        TOPIC,
+        key,
+        &[
+            ("ce_id", id.as_str()),
+            ("ce_type", ce_type.as_str()),
+            ("ce_source", "/test"),
+            ("ce_specversion", "1.0"),
+        ],
+        &event.encode_to_vec(),
+    )
+    .await;
+    id
+}
+
+#[tokio::test]
+async fn a_dead_lettered_event_is_replayed_once_its_cause_is_fixed() {
+    use proto::{common::v1::Agency, trajectories::v1 as pb};
+    let app = spawn_app().await;
+    let brokers = app.broker.address();
+    let (trajectory_id, person_id) = (
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+    );
+    // The contract arrives where its start never did: retried, then dead-lettered.
+    let contract_id = publish(
+        &brokers,
+        &trajectory_id,
+        &pb::ContractSigned {
+            trajectory_id: trajectory_id.clone(),
+            person_id: person_id.clone(),
+            agency: Agency::Atlas as i32,
+            signed_on: Some(inburgering_testkit::date(2026, 1, 20)),
+            ..Default::default()
+        },
+    )
+    .await;
+    let dead = kafka::read(&brokers, &format!("{TOPIC}.dlq"), 1, PATIENCE).await;
+    assert_eq!(
+        kafka::header(&dead[0], "ce_id").as_deref(),
+        Some(contract_id.as_str())
+    );
+
+    // The cause is fixed: the start arrives (late).
+    publish(
+        &brokers,
+        &trajectory_id,
+        &pb::TrajectoryStarted {
+            trajectory_id: trajectory_id.clone(),
+            person_id: person_id.clone(),
+            municipality_nis: "11002".into(),
+            agency: Agency::Atlas as i32,
+            status: pb::ObligationStatus::Obliged as i32,
+            exemption_reason: 0,
+            started_on: Some(inburgering_testkit::date(2026, 1, 15)),
+        },
+    )
+    .await;
+    eventually("the late start", PATIENCE, || candidate(&app, &person_id)).await;
+
+    let cli = |args: &[&str]| {
+        std::process::Command::new(inburgering_testkit::workspace_binary("inburgering"))
+            .args(["events", "replay", &format!("{TOPIC}.dlq")])
+            .args(args)
+            .args(["--brokers", &brokers])
+            .output()
+            .expect("run inburgering")
+    };
+    let refused = cli(&[]);
+    assert!(!refused.status.success(), "replaying needs a choice");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--id"));
+    let dry = cli(&["--consumer", "testing.candidates", "--dry-run"]);
+    assert!(dry.status.success(), "{dry:?}");
+    assert!(String::from_utf8_lossy(&dry.stdout).contains(&contract_id));
+    let replayed = cli(&["--id", &contract_id]);
+    assert!(replayed.status.success(), "{replayed:?}");
+    let line: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    assert_eq!(line["ce_id"], contract_id.as_str());
+    assert_eq!(line["dlq_consumer"], "testing.candidates");
+
+    // Applied by the group that gave up on it; the original topic got it byte for byte,
+    // without the dlq_* headers.
+    let signed = eventually("the replayed contract", PATIENCE, || async {
+        candidate(&app, &person_id).await.filter(|c| c.may_book_nt2)
+    })
+    .await;
+    assert_eq!(signed.events_applied, 2);
+    let again: Vec<_> = kafka::read(&brokers, TOPIC, 3, PATIENCE)
+        .await
+        .into_iter()
+        .filter(|m| kafka::header(m, "ce_id").as_deref() == Some(contract_id.as_str()))
+        .collect();
+    assert_eq!(again.len(), 2, "the original and the replay");
+    use rdkafka::Message as _;
+    assert_eq!(again[0].payload(), again[1].payload());
+    assert_eq!(again[0].key(), again[1].key());
+    assert_eq!(kafka::header(&again[1], "dlq_error"), None);
+    assert_eq!(
+        kafka::header(&again[1], "ce_type"),
+        kafka::header(&again[0], "ce_type")
+    );
+    app.stop().await;
+}

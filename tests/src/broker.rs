@@ -12,24 +12,12 @@ pub struct Broker {
     child: Option<Child>,
 }
 
-/// The broker binary: `INBURGERING_BROKER_BIN`, or `target/debug/inburgering-broker`
-/// beside the test executable (`target/debug/deps/it-…`).
+/// The broker binary: `INBURGERING_BROKER_BIN`, or `inburgering-broker` beside the tests.
 fn binary() -> PathBuf {
-    if let Ok(bin) = std::env::var("INBURGERING_BROKER_BIN") {
-        return PathBuf::from(bin);
+    match std::env::var("INBURGERING_BROKER_BIN") {
+        Ok(bin) => PathBuf::from(bin),
+        Err(_) => crate::workspace_binary("inburgering-broker"),
     }
-    let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("inburgering-broker"))
-        .expect("the test runs from target/<profile>/deps");
-    assert!(
-        bin.exists(),
-        "{} is missing: run the tests with scripts/test, which builds it",
-        bin.display()
-    );
-    bin
 }
 
 impl Broker {

@@ -198,6 +198,23 @@ impl TestApp {
     }
 }
 
+/// A binary of the workspace, `target/<profile>/<name>` beside the test executable
+/// (`target/<profile>/deps/it-…`); the test command builds them all first.
+pub fn workspace_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join(name))
+        .expect("the test runs from target/<profile>/deps");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with scripts/test, which builds it",
+        bin.display()
+    );
+    bin
+}
+
 /// `message` with `authorization: Bearer <token>`.
 pub fn authed<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);

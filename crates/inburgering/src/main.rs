@@ -6,11 +6,12 @@
 //! - `inburgering serve <service>` runs one service against configured PostgreSQL, Kafka
 //!   and OIDC issuer, as a Kubernetes Deployment does.
 //! - `inburgering token` prints a dev-issuer token; `inburgering events tail` prints a
-//!   topic's events as JSON.
+//!   topic's events as JSON; `inburgering events replay` re-publishes dead-lettered ones.
 //!
 //! It wires services to the platform and holds no domain logic.
 
 mod dev;
+mod replay;
 mod services;
 mod tail;
 
@@ -69,6 +70,8 @@ enum Command {
 enum EventsCommand {
     /// Print each event of a topic (key, CloudEvents headers, decoded payload) as JSON.
     Tail(tail::TailArgs),
+    /// Publish chosen events of a dead-letter topic to their original topic again.
+    Replay(replay::ReplayArgs),
 }
 
 #[tokio::main]
@@ -96,5 +99,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Events {
             command: EventsCommand::Tail(args),
         } => tail::run(args).await,
+        Command::Events {
+            command: EventsCommand::Replay(args),
+        } => replay::run(args).await,
     }
 }
