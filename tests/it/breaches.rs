@@ -28,7 +28,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// `days` from today, as a contract deadline that has not passed.
 fn from_today(days: i64) -> Date {
-    let d = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
+    let d = platform::clock::today() + chrono::Duration::days(days);
     date(d.year(), d.month() as i32, d.day() as i32)
 }
 
@@ -177,13 +177,7 @@ async fn the_sweep_reports_each_missed_deadline_once_and_late_records_add_no_sec
                 && c.completed_on.is_some())
     );
     eventually("the late registration's event", PATIENCE, || async {
-        let messages = kafka::read(
-            &app.broker.address(),
-            "trajectories.events.v1",
-            usize::MAX,
-            Duration::from_secs(2),
-        )
-        .await;
+        let messages = kafka::read_all(&app.broker.address(), "trajectories.events.v1").await;
         messages
             .iter()
             .any(|m| {

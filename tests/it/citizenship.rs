@@ -510,13 +510,7 @@ async fn a_crash_between_the_attest_and_the_offset_commit_issues_no_second_attes
         },
     )
     .await;
-    let published = kafka::read(
-        &brokers,
-        "trajectories.events.v1",
-        usize::MAX,
-        Duration::from_secs(3),
-    )
-    .await;
+    let published = kafka::read_all(&brokers, "trajectories.events.v1").await;
     let of_type = |suffix: &str| {
         published
             .iter()

@@ -3,13 +3,19 @@
 //! embedded default, which cannot alter a column) and on PostgreSQL.
 
 use inburgering_testkit::postgres;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, DbBackend,
+    EntityTrait, Statement,
+};
 use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret;
-use testing::store::Migrator;
+use testing::store::{Migrator, booking, candidate};
 
 /// Migrations before m0004: the platform's m0000 and testing's m0001–m0003.
 const BEFORE_M0004: u32 = 4;
+const PERSON: &str = "0190b3c4-0000-7000-8000-000000000001";
+const TRAJECTORY: &str = "0190b3c4-0000-7000-8000-000000000002";
+const BOOKING: &str = "0190b3c4-0000-7000-8000-0000000000b0";
 
 async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
@@ -53,12 +59,37 @@ async fn old_schema_with_rows(db: &DatabaseConnection) {
             }
         }
     }
-    db.execute_unprepared(
-        "insert into candidate (person_id, trajectory_id, agency, status, contract_signed_on, \
-         events_applied, municipality_nis, exempted, b1_follow_up) values \
-         ('0190b3c4-0000-7000-8000-000000000001', '0190b3c4-0000-7000-8000-000000000002', \
-         'atlas', 'OBLIGATION_STATUS_OBLIGED', null, 2, '11002', false, false)",
-    )
+    // As the service wrote them (sea-orm's encoding of UUIDs and times on each backend).
+    let id = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    candidate::ActiveModel {
+        person_id: Set(id(PERSON)),
+        trajectory_id: Set(Some(id(TRAJECTORY))),
+        agency: Set("atlas".into()),
+        status: Set("OBLIGATION_STATUS_OBLIGED".into()),
+        contract_signed_on: Set(None),
+        events_applied: Set(2),
+        municipality_nis: Set("11002".into()),
+        exempted: Set(false),
+        b1_follow_up: Set(false),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    booking::ActiveModel {
+        id: Set(id(BOOKING)),
+        session_id: Set(id("0190b3c4-0000-7000-8000-0000000000aa")),
+        person_id: Set(id(PERSON)),
+        trajectory_id: Set(Some(id(TRAJECTORY))),
+        agency: Set("atlas".into()),
+        test_type: Set("nt2-a2".into()),
+        status: Set("passed".into()),
+        fee_cents: Set(9000),
+        level_reached: Set(Some("A2".into())),
+        booked_at: Set(at("2026-11-20T08:00:00Z")),
+        result_recorded_at: Set(Some(at("2026-11-21T08:00:00Z"))),
+    }
+    .insert(db)
     .await
     .unwrap();
     let refused = db
@@ -78,6 +109,43 @@ async fn assert_relaxed_and_kept(db: &DatabaseConnection) {
         scalar(db, "select count(*) from candidate").await,
         1,
         "rows kept"
+    );
+    assert_eq!(
+        scalar(db, "select count(*) from booking").await,
+        1,
+        "rows kept"
+    );
+    let id = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+    let kept = candidate::Entity::find_by_id(id(PERSON))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the old candidate");
+    assert_eq!(kept.trajectory_id, Some(id(TRAJECTORY)));
+    assert_eq!(
+        (
+            kept.agency.as_str(),
+            kept.events_applied,
+            kept.municipality_nis.as_str()
+        ),
+        ("atlas", 2, "11002")
+    );
+    let booked = booking::Entity::find_by_id(id(BOOKING))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the old booking");
+    assert_eq!(
+        (
+            booked.fee_cents,
+            booked.level_reached.as_deref(),
+            booked.status.as_str()
+        ),
+        (9000, Some("A2"), "passed")
+    );
+    assert_eq!(
+        booked.result_recorded_at.map(|t| t.to_rfc3339()),
+        Some("2026-11-21T08:00:00+00:00".to_owned())
     );
     db.execute_unprepared(
         "insert into candidate (person_id, trajectory_id, agency, status, events_applied, \

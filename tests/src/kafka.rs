@@ -147,13 +147,41 @@ pub fn rewind(
     group_consumer(brokers, group).commit(&position, CommitMode::Sync)
 }
 
-/// The messages of type `M` on `topic` so far, decoded (reads for 2 s).
+/// Everything on `topic` so far: reads from the start until nothing arrived for a second
+/// (after the first message; at most 20 s in all).
+pub async fn read_all(brokers: &str, topic: &str) -> Vec<OwnedMessage> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("test-reader-{}", uuid::Uuid::new_v4()))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("test consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut messages: Vec<OwnedMessage> = Vec::new();
+    loop {
+        // Joining the group takes a while; once messages flow, a quiet second ends it.
+        let wait = if messages.is_empty() {
+            deadline
+        } else {
+            (tokio::time::Instant::now() + Duration::from_secs(1)).min(deadline)
+        };
+        match tokio::time::timeout_at(wait, consumer.recv()).await {
+            Ok(Ok(m)) => messages.push(m.detach()),
+            Ok(Err(e)) => panic!("reading {topic}: {e}"),
+            Err(_) => return messages,
+        }
+    }
+}
+
+/// The messages of type `M` on `topic` so far, decoded.
 pub async fn decoded<M: prost::Message + prost::Name + Default>(
     brokers: &str,
     topic: &str,
 ) -> Vec<(OwnedMessage, M)> {
     let ce_type = M::full_name();
-    read(brokers, topic, usize::MAX, Duration::from_secs(2))
+    read_all(brokers, topic)
         .await
         .into_iter()
         .filter(|m| header(m, "ce_type").as_deref() == Some(ce_type.as_str()))

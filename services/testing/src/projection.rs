@@ -11,7 +11,10 @@ use platform::events::{
 };
 use proto::trajectories::v1 as traj;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, UpdateMany,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -38,26 +41,27 @@ fn agency(value: i32) -> Result<&'static str, HandlerError> {
     }
 }
 
-impl Candidates {
-    async fn follow_up(
-        &self,
-        txn: &DatabaseTransaction,
-        person_id: &str,
-        open: bool,
-    ) -> Result<(), HandlerError> {
-        let person_id = uuid("person_id", person_id)?;
-        let Some(existing) = candidate::Entity::find_by_id(person_id).one(txn).await? else {
-            return Err(HandlerError::transient(format!(
-                "no candidate {person_id} yet"
-            )));
-        };
-        let applied = existing.events_applied + 1;
-        let mut row = existing.into_active_model();
-        row.b1_follow_up = Set(open);
-        row.events_applied = Set(applied);
-        row.update(txn).await?;
-        Ok(())
-    }
+/// Applies `change` to the candidate `person_id` and counts the event, in one statement:
+/// handlers of one person's events on different partitions never lose an increment.
+/// `false` when there is no candidate yet.
+async fn update(
+    txn: &DatabaseTransaction,
+    person_id: Uuid,
+    change: impl FnOnce(UpdateMany<candidate::Entity>) -> UpdateMany<candidate::Entity>,
+) -> Result<bool, HandlerError> {
+    let query = candidate::Entity::update_many()
+        .col_expr(
+            candidate::Column::EventsApplied,
+            Expr::col(candidate::Column::EventsApplied).add(1),
+        )
+        .filter(candidate::Column::PersonId.eq(person_id));
+    Ok(change(query).exec(txn).await?.rows_affected == 1)
+}
+
+fn not_yet(person_id: Uuid) -> HandlerError {
+    // Events of one trajectory share a key, hence a partition and an order: a later event
+    // for an unknown person means the start has not been applied yet.
+    HandlerError::transient(format!("no candidate {person_id} yet"))
 }
 
 impl Handler for Candidates {
@@ -66,89 +70,96 @@ impl Handler for Candidates {
         txn: &DatabaseTransaction,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
+        use candidate::Column as C;
         if let Some(registered) = event.decode::<traj::PersonRegistered>()? {
             let person_id = uuid("person_id", &registered.person_id)?;
-            match candidate::Entity::find_by_id(person_id).one(txn).await? {
-                // The trajectory came first and set the competent agency; count the event.
-                Some(existing) => {
-                    let applied = existing.events_applied + 1;
-                    let mut row = existing.into_active_model();
-                    row.events_applied = Set(applied);
-                    row.update(txn).await?;
-                }
+            // The trajectory came first and set the competent agency: only count it.
+            if update(txn, person_id, |q| q).await? {
+                return Ok(());
+            }
+            if registered.agency == 0 {
                 // Registered before registrations named their agency: testing learns of
                 // the person when their trajectory starts.
-                None if registered.agency == 0 => {
-                    tracing::warn!(%person_id, "a registration without agency; skipped");
-                    return Ok(());
-                }
-                None => {
-                    candidate::ActiveModel {
-                        person_id: Set(person_id),
-                        trajectory_id: Set(None),
-                        agency: Set(agency(registered.agency)?.to_owned()),
-                        status: Set("registered".to_owned()),
-                        contract_signed_on: Set(None),
-                        events_applied: Set(1),
-                        municipality_nis: Set(String::new()),
-                        exempted: Set(false),
-                        b1_follow_up: Set(false),
-                    }
-                    .insert(txn)
-                    .await?;
-                }
+                tracing::warn!(%person_id, "a registration without agency; skipped");
+                return Ok(());
             }
+            candidate::ActiveModel {
+                person_id: Set(person_id),
+                trajectory_id: Set(None),
+                agency: Set(agency(registered.agency)?.to_owned()),
+                status: Set("registered".to_owned()),
+                contract_signed_on: Set(None),
+                events_applied: Set(1),
+                municipality_nis: Set(String::new()),
+                exempted: Set(false),
+                b1_follow_up: Set(false),
+            }
+            .insert(txn)
+            .await?;
             tracing::info!(%person_id, "candidate registered");
         } else if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
             let person_id = uuid("person_id", &started.person_id)?;
-            let existing = candidate::Entity::find_by_id(person_id).one(txn).await?;
-            let applied = existing.as_ref().map_or(0, |c| c.events_applied) + 1;
-            let mut row = match existing {
-                Some(existing) => existing.into_active_model(),
-                None => candidate::ActiveModel {
+            let trajectory_id = uuid("trajectory_id", &started.trajectory_id)?;
+            let agency = agency(started.agency)?;
+            let status = started.status().as_str_name();
+            let exempted = started.exemption_reason != 0;
+            let updated = update(txn, person_id, |q| {
+                q.col_expr(C::TrajectoryId, Expr::value(Some(trajectory_id)))
+                    .col_expr(C::Agency, Expr::value(agency))
+                    .col_expr(C::Status, Expr::value(status))
+                    .col_expr(C::MunicipalityNis, Expr::value(&started.municipality_nis))
+                    .col_expr(C::Exempted, Expr::value(exempted))
+            })
+            .await?;
+            if !updated {
+                candidate::ActiveModel {
                     person_id: Set(person_id),
+                    trajectory_id: Set(Some(trajectory_id)),
+                    agency: Set(agency.to_owned()),
+                    status: Set(status.to_owned()),
                     contract_signed_on: Set(None),
+                    events_applied: Set(1),
+                    municipality_nis: Set(started.municipality_nis.clone()),
+                    exempted: Set(exempted),
                     b1_follow_up: Set(false),
-                    ..Default::default()
-                },
-            };
-            row.trajectory_id = Set(Some(uuid("trajectory_id", &started.trajectory_id)?));
-            row.agency = Set(agency(started.agency)?.to_owned());
-            row.status = Set(started.status().as_str_name().to_owned());
-            row.municipality_nis = Set(started.municipality_nis.clone());
-            row.exempted = Set(started.exemption_reason != 0);
-            row.events_applied = Set(applied);
-            if applied == 1 {
-                row.insert(txn).await?;
-            } else {
-                row.update(txn).await?;
+                }
+                .insert(txn)
+                .await?;
             }
             tracing::info!(trajectory_id = %started.trajectory_id, "candidate projected");
         } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
             let person_id = uuid("person_id", &signed.person_id)?;
-            // Events of one trajectory share a key, hence a partition and an order: a
-            // contract for an unknown person means the start has not been applied yet.
-            let Some(existing) = candidate::Entity::find_by_id(person_id).one(txn).await? else {
-                return Err(HandlerError::transient(format!(
-                    "no candidate for trajectory {} yet",
-                    signed.trajectory_id
-                )));
-            };
             let signed_on = signed
                 .signed_on
                 .and_then(|d| chrono::NaiveDate::from_ymd_opt(d.year, d.month as u32, d.day as u32))
                 .ok_or_else(|| HandlerError::permanent("signed_on is not a date"))?;
-            let applied = existing.events_applied + 1;
-            let mut row = existing.into_active_model();
-            row.contract_signed_on = Set(Some(signed_on));
-            row.events_applied = Set(applied);
-            row.update(txn).await?;
+            if !update(txn, person_id, |q| {
+                q.col_expr(C::ContractSignedOn, Expr::value(Some(signed_on)))
+            })
+            .await?
+            {
+                return Err(not_yet(person_id));
+            }
             tracing::info!(trajectory_id = %signed.trajectory_id, "candidate may book NT2 and MO");
         } else if let Some(due) = event.decode::<traj::B1FollowUpDue>()? {
-            self.follow_up(txn, &due.person_id, true).await?;
+            let person_id = uuid("person_id", &due.person_id)?;
+            if !update(txn, person_id, |q| {
+                q.col_expr(C::B1FollowUp, Expr::value(true))
+            })
+            .await?
+            {
+                return Err(not_yet(person_id));
+            }
             tracing::info!(trajectory_id = %due.trajectory_id, "candidate may book B1 oral");
         } else if let Some(closed) = event.decode::<traj::B1FollowUpClosed>()? {
-            self.follow_up(txn, &closed.person_id, false).await?;
+            let person_id = uuid("person_id", &closed.person_id)?;
+            if !update(txn, person_id, |q| {
+                q.col_expr(C::B1FollowUp, Expr::value(false))
+            })
+            .await?
+            {
+                return Err(not_yet(person_id));
+            }
             tracing::info!(trajectory_id = %closed.trajectory_id, "B1 follow-up closed");
         }
         Ok(())

@@ -245,6 +245,13 @@ impl MigrationName for NonIntegrants {
 
 #[async_trait::async_trait]
 impl MigrationTrait for NonIntegrants {
+    /// All or nothing, also on SQLite (where sea-orm-migration does not wrap by default):
+    /// a crash between dropping a table and copying its rows back must not record the
+    /// migration as done with the rows left aside.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();

@@ -645,7 +645,9 @@ impl Trajectory {
         self.state_change("resumed_on", on, today, None)?;
         match &self.state {
             State::Suspended { since, .. } if on >= *since => {
+                let since = *since;
                 self.state = State::Active;
+                self.move_open_deadlines(since, on);
                 Ok(vec![TrajectoryEvent::Resumed { on }])
             }
             State::Suspended { .. } => Err(TrajectoryError::invalid(
@@ -656,6 +658,30 @@ impl Trajectory {
                 trajectory_id: self.id,
                 state: other.as_str(),
             }),
+        }
+    }
+
+    /// After a suspension from `since` to `resumed_on`: the deadlines of open components
+    /// and of an open B1 follow-up that were still ahead move by its length.
+    fn move_open_deadlines(&mut self, since: NaiveDate, resumed_on: NaiveDate) {
+        let open = self.open_components();
+        let moved = |d: NaiveDate| rules::deadline_after_suspension(d, since, resumed_on);
+        if let Some(contract) = self.contract.as_mut() {
+            for (component, deadline) in [
+                (Component::Nt2, &mut contract.nt2_deadline),
+                (Component::Mo, &mut contract.mo_deadline),
+                (Component::EconomicSelfReliance, &mut contract.vdab_deadline),
+            ] {
+                if open.contains(&component) {
+                    *deadline = moved(*deadline);
+                }
+            }
+            if open.contains(&Component::Participation) {
+                contract.participation_deadline = contract.participation_deadline.map(moved);
+            }
+        }
+        if self.progress.b1_closed_on.is_none() {
+            self.progress.b1_due_by = self.progress.b1_due_by.map(moved);
         }
     }
 
@@ -765,6 +791,7 @@ impl Trajectory {
             on: registered_on,
         }];
         if self.status == ObligationStatus::Obliged
+            && !self.obligation_met()
             && !rules::vdab_registration_on_time(self.started_on, registered_on)
         {
             events.push(TrajectoryEvent::ObligationBreached {
@@ -910,7 +937,9 @@ impl Trajectory {
         if !rules::activity_closes_follow_up(from, to) {
             return Ok(Vec::new());
         }
-        Ok(self.close_b1_follow_up(to))
+        // Closed on the day the 6 months were reached, however long the period recorded.
+        let reached = rules::six_months_of_activity_on(from).unwrap_or(to);
+        Ok(self.close_b1_follow_up(reached))
     }
 
     /// The components this person has not completed, of those their trajectory requires.
@@ -1506,6 +1535,16 @@ mod tests {
                 }
             ]
         );
+        // Two years of work recorded at once after the last day: the follow-up closed when
+        // the first 6 months were reached, in time.
+        assert_eq!(
+            attested()
+                .record_activity(d(2026, 7, 1), d(2028, 7, 1), d(2028, 7, 2))
+                .unwrap(),
+            vec![TrajectoryEvent::B1FollowUpClosed {
+                on: d(2026, 12, 31)
+            }]
+        );
         // Open past its last day: the sweep reports it after the grace period.
         let open = attested();
         assert_eq!(open.missed_deadlines(d(2028, 6, 17)), vec![]);
@@ -1551,6 +1590,27 @@ mod tests {
     }
 
     #[test]
+    fn resuming_moves_the_open_deadlines_by_the_suspension() {
+        let mut t = signed(ObligationStatus::Obliged);
+        t.complete_test(Component::Mo, d(2026, 1, 25)).unwrap();
+        t.suspend("hospitalised", d(2026, 2, 1), today()).unwrap();
+        t.resume(d(2026, 3, 1), today()).unwrap();
+        let c = t.contract.as_ref().unwrap();
+        assert_eq!(c.vdab_deadline, d(2026, 4, 12), "2026-03-15 + 28 days");
+        assert_eq!(c.nt2_deadline, d(2027, 1, 28));
+        assert_eq!(c.mo_deadline, d(2026, 9, 30), "MO was done: unchanged");
+        assert_eq!(c.participation_deadline, Some(d(2027, 1, 28)));
+        assert_eq!(t.missed_deadlines(d(2026, 4, 26)), vec![]);
+        assert_eq!(
+            t.missed_deadlines(d(2026, 4, 27)),
+            vec![TrajectoryEvent::ObligationBreached {
+                component: Component::EconomicSelfReliance,
+                deadline: d(2026, 4, 12)
+            }]
+        );
+    }
+
+    #[test]
     fn a_declaration_of_effort_needs_an_open_test_goal_and_meets_the_obligation() {
         let mut t = signed(ObligationStatus::Obliged);
         t.complete_test(Component::Mo, d(2026, 5, 1)).unwrap();
@@ -1587,6 +1647,14 @@ mod tests {
             t.declare_effort("again", d(2026, 6, 2), today()),
             Err(TrajectoryError::AlreadyRecorded { .. })
         ));
+        assert_eq!(
+            t.record_vdab_registration(d(2026, 6, 5), today()).unwrap(),
+            vec![TrajectoryEvent::ComponentCompleted {
+                component: Component::EconomicSelfReliance,
+                on: d(2026, 6, 5)
+            }],
+            "late, but the obligation is met: no breach"
+        );
 
         let mut passed = signed(ObligationStatus::Obliged);
         passed.complete_test(Component::Nt2, d(2026, 5, 1)).unwrap();

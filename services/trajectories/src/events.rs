@@ -142,6 +142,12 @@ pub async fn stage<C: ConnectionTrait>(
                     person_id: t.person_id.to_string(),
                     agency: convert::agency(t.agency()) as i32,
                     resumed_on: Some(convert::date(*on)),
+                    deadlines: t
+                        .contract
+                        .as_ref()
+                        .map(convert::deadlines)
+                        .unwrap_or_default(),
+                    b1_due_by: t.progress.b1_due_by.map(convert::date),
                 };
                 outbox.stage(conn, &key, &event).await?
             }

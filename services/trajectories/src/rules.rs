@@ -55,6 +55,24 @@ pub fn breach_detectable(deadline: NaiveDate, today: NaiveDate) -> bool {
         .is_some_and(|last_quiet_day| today > last_quiet_day)
 }
 
+/// A suspension (illness, a stay abroad) stops the clock: each deadline still ahead when
+/// the trajectory was suspended moves by the days it was suspended. Not a figure from
+/// DESIGN.md but what suspending a trajectory means; without it a resumed trajectory would
+/// be reported for deadlines that passed while nothing could be asked of the person.
+pub fn deadline_after_suspension(
+    deadline: NaiveDate,
+    suspended_on: NaiveDate,
+    resumed_on: NaiveDate,
+) -> NaiveDate {
+    if deadline < suspended_on || resumed_on <= suspended_on {
+        return deadline;
+    }
+    let days = (resumed_on - suspended_on).num_days().unsigned_abs();
+    deadline
+        .checked_add_days(chrono::Days::new(days))
+        .unwrap_or(deadline)
+}
+
 /// Participation and network: 40 hours of buddy project, kennismakingsstage or
 /// volunteering complete the component (DESIGN.md §3).
 pub const PARTICIPATION_HOURS: u32 = 40;
@@ -116,10 +134,16 @@ pub fn b1_in_time(due_by: NaiveDate, on: NaiveDate) -> bool {
     on <= due_by
 }
 
+/// The day a period of activity starting on `from` has lasted 6 months without
+/// interruption: 6 calendar months later, minus a day.
+pub fn six_months_of_activity_on(from: NaiveDate) -> Option<NaiveDate> {
+    from.checked_add_months(Months::new(ACTIVITY_MONTHS))
+        .map(|six| six.pred_opt().unwrap_or(six))
+}
+
 /// Whether a period `from..=to` is 6 months without interruption.
 pub fn activity_closes_follow_up(from: NaiveDate, to: NaiveDate) -> bool {
-    from.checked_add_months(Months::new(ACTIVITY_MONTHS))
-        .is_some_and(|six| to >= six.pred_opt().unwrap_or(six))
+    six_months_of_activity_on(from).is_some_and(|reached| to >= reached)
 }
 
 /// Each course fee charged when the contract is signed: €90, twice (MO course, NT2
@@ -175,6 +199,29 @@ mod tests {
             "day 14 after the deadline is still quiet"
         );
         assert!(breach_detectable(deadline, d(2026, 3, 30)), "day 15 is not");
+    }
+
+    #[test]
+    fn a_suspension_moves_the_deadlines_still_ahead_by_its_length() {
+        let (from, to) = (d(2026, 2, 1), d(2026, 3, 1)); // 28 days
+        assert_eq!(
+            deadline_after_suspension(d(2026, 3, 15), from, to),
+            d(2026, 4, 12)
+        );
+        assert_eq!(
+            deadline_after_suspension(d(2026, 2, 1), from, to),
+            d(2026, 3, 1),
+            "due on the day it was suspended: still ahead"
+        );
+        assert_eq!(
+            deadline_after_suspension(d(2026, 1, 31), from, to),
+            d(2026, 1, 31),
+            "passed the day before: stays missed"
+        );
+        assert_eq!(
+            deadline_after_suspension(d(2026, 3, 15), from, from),
+            d(2026, 3, 15)
+        );
     }
 
     #[test]

@@ -699,6 +699,23 @@ pub async fn save_progress<C: ConnectionTrait>(
             Expr::value(p.participation_waiver.map(|w| w.as_str())),
         )
         .col_expr(C::AttestIssuedOn, Expr::value(p.attest_issued_on))
+        // A resumed trajectory's deadlines move (rules::deadline_after_suspension).
+        .col_expr(
+            C::Nt2Deadline,
+            Expr::value(t.contract.as_ref().map(|c| c.nt2_deadline)),
+        )
+        .col_expr(
+            C::MoDeadline,
+            Expr::value(t.contract.as_ref().map(|c| c.mo_deadline)),
+        )
+        .col_expr(
+            C::VdabDeadline,
+            Expr::value(t.contract.as_ref().map(|c| c.vdab_deadline)),
+        )
+        .col_expr(
+            C::ParticipationDeadline,
+            Expr::value(t.contract.as_ref().and_then(|c| c.participation_deadline)),
+        )
         .col_expr(C::Version, Expr::value(t.version + 1))
         .col_expr(C::B1DueBy, Expr::value(p.b1_due_by))
         .col_expr(C::B1ClosedOn, Expr::value(p.b1_closed_on))
@@ -740,6 +757,27 @@ pub async fn save_progress<C: ConnectionTrait>(
     events::stage(conn, outbox, t, &events).await?;
     t.version += 1;
     Ok(events.len())
+}
+
+/// Bumps the version of `t` if it is still the one loaded: a write that depends on the
+/// whole loaded state without changing it (the deadline sweep) fails with `Conflict`
+/// when anything changed meanwhile, and makes a concurrent save from the same read fail.
+pub async fn claim_version<C: ConnectionTrait>(
+    conn: &C,
+    t: &Trajectory,
+) -> Result<(), TrajectoryError> {
+    let updated = trajectory::Entity::update_many()
+        .col_expr(trajectory::Column::Version, Expr::value(t.version + 1))
+        .filter(trajectory::Column::Id.eq(t.id))
+        .filter(trajectory::Column::Version.eq(t.version))
+        .exec(conn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(TrajectoryError::Conflict {
+            trajectory_id: t.id,
+        });
+    }
+    Ok(())
 }
 
 /// Records each `ObligationBreached` and `B1FollowUpOverdue` among `events` in the breach

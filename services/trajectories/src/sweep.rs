@@ -36,6 +36,7 @@ pub async fn run_once(
     today: NaiveDate,
 ) -> Result<u64, TrajectoryError> {
     let mut published = 0;
+    let mut failed = 0u64;
     let mut after: Option<Uuid> = None;
     loop {
         let mut query = trajectory::Entity::find()
@@ -52,9 +53,25 @@ pub async fn run_once(
             .all(db)
             .await?;
         for id in &ids {
-            published += sweep_one(db, outbox, *id, today).await?;
+            // One trajectory that cannot be swept (a lock timeout, a corrupt row) must not
+            // keep the sweep from every trajectory after it.
+            match sweep_one(db, outbox, *id, today).await {
+                Ok(n) => published += n,
+                Err(TrajectoryError::Conflict { .. }) => {
+                    tracing::info!(trajectory_id = %id, "changed while swept; the next run looks again");
+                }
+                Err(error) => {
+                    failed += 1;
+                    tracing::warn!(trajectory_id = %id, %error, "trajectory not swept");
+                }
+            }
         }
         if (ids.len() as u64) < BATCH {
+            if failed > 0 {
+                return Err(TrajectoryError::Corrupt(format!(
+                    "{failed} trajectories could not be swept ({published} breaches published)"
+                )));
+            }
             return Ok(published);
         }
         after = ids.last().copied();
@@ -72,7 +89,14 @@ async fn sweep_one(
     let Some(t) = store::load(&txn, id).await? else {
         return Ok(0);
     };
-    let fresh = store::record_breaches(&txn, t.id, t.missed_deadlines(today)).await?;
+    let missed = t.missed_deadlines(today);
+    if missed.is_empty() {
+        return Ok(0);
+    }
+    // Claims the version it read: a registration, result or suspension committed since
+    // then makes this a conflict instead of a breach the trajectory no longer has.
+    store::claim_version(&txn, &t).await?;
+    let fresh = store::record_breaches(&txn, t.id, missed).await?;
     if fresh.is_empty() {
         return Ok(0);
     }
