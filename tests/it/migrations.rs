@@ -194,3 +194,69 @@ async fn m0004_lets_an_old_postgresql_database_hold_non_integrants_and_keeps_its
     old_schema_with_rows(&db).await;
     assert_relaxed_and_kept(&db).await;
 }
+
+/// The embedded default: trajectories' migrations and the deadline sweep's query (its
+/// NOT EXISTS subqueries, the breach table's ON CONFLICT) on SQLite, as `inburgering dev`
+/// runs them.
+#[tokio::test]
+async fn the_deadline_sweep_runs_on_the_embedded_sqlite_database() {
+    use chrono::NaiveDate;
+    use platform::events::Outbox;
+    use trajectories::{
+        domain::{ContractTerms, Nis, ObligationStatus, Trajectory},
+        store::{self, Store},
+        sweep,
+    };
+    let path = std::env::temp_dir().join(format!("sweep-{}.sqlite", uuid::Uuid::new_v4()));
+    let db = Database::connect(format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    store::Migrator::up(&db, None).await.unwrap();
+    let outbox = Outbox::new("trajectories", "trajectories.events.v1");
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let (mut t, _) = Trajectory::start(
+        uuid::Uuid::now_v7(),
+        Nis::parse("11002").unwrap(),
+        ObligationStatus::Obliged,
+        None,
+        day(2026, 1, 15),
+        day(2026, 11, 28),
+    )
+    .unwrap();
+    let store = Store::new(db.clone(), outbox.clone());
+    store.start(&t).await.unwrap();
+    t.sign_contract(ContractTerms {
+        signed_on: day(2026, 1, 20),
+        rights_and_duties_accepted: true,
+        nt2_deadline: Some(day(2026, 12, 31)),
+        mo_deadline: Some(day(2026, 9, 30)),
+        participation_deadline: None,
+    })
+    .unwrap();
+    store.save_contract(&t).await.unwrap();
+
+    // VDAB by 2026-03-15 and MO by 2026-09-30, both past their grace by 2026-11-28.
+    assert_eq!(
+        sweep::run_once(&db, &outbox, day(2026, 11, 28))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        sweep::run_once(&db, &outbox, day(2026, 11, 28))
+            .await
+            .unwrap(),
+        0,
+        "each breach once"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "select count(*) from outbox where ce_type like '%ObligationBreached'"
+        )
+        .await,
+        2
+    );
+    db.close().await.unwrap();
+    std::fs::remove_file(path).ok();
+}

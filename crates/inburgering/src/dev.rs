@@ -232,6 +232,10 @@ async fn supervise_broker(
             .arg(addr.to_string())
             .arg("--data-dir")
             .arg(&data_dir)
+            // Its own process group: Ctrl-C in the terminal reaches `dev` only, which
+            // drains the services (the relay publishes what they staged) and stops the
+            // broker last, instead of the broker leaving first.
+            .process_group(0)
             .kill_on_drop(true)
             .spawn();
         let mut child = match child {
