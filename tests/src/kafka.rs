@@ -147,32 +147,16 @@ pub fn rewind(
     group_consumer(brokers, group).commit(&position, CommitMode::Sync)
 }
 
-/// Everything on `topic` so far: reads from the start until nothing arrived for a second
-/// (after the first message; at most 20 s in all).
+/// Everything on `topic` up to its end as of the call (not "until it looks quiet": an
+/// exact count of what was published).
 pub async fn read_all(brokers: &str, topic: &str) -> Vec<OwnedMessage> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", format!("test-reader-{}", uuid::Uuid::new_v4()))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .expect("test consumer");
-    consumer.subscribe(&[topic]).expect("subscribe");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let mut messages: Vec<OwnedMessage> = Vec::new();
-    loop {
-        // Joining the group takes a while; once messages flow, a quiet second ends it.
-        let wait = if messages.is_empty() {
-            deadline
-        } else {
-            (tokio::time::Instant::now() + Duration::from_secs(1)).min(deadline)
-        };
-        match tokio::time::timeout_at(wait, consumer.recv()).await {
-            Ok(Ok(m)) => messages.push(m.detach()),
-            Ok(Err(e)) => panic!("reading {topic}: {e}"),
-            Err(_) => return messages,
-        }
-    }
+    let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || {
+        platform::events::read_to_end(&brokers, &topic, Duration::from_secs(20), |_| true)
+            .unwrap_or_else(|e| panic!("reading {topic}: {e}"))
+    })
+    .await
+    .expect("the reader thread")
 }
 
 /// The messages of type `M` on `topic` so far, decoded.

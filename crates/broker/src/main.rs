@@ -33,6 +33,10 @@ struct Args {
     /// Kafka cluster id reported to clients.
     #[arg(long, default_value = "inburgering-dev")]
     cluster_id: String,
+    /// Stop when the process that started the broker is gone (`inburgering dev` runs it in
+    /// a process group of its own, so no terminal signal reaches it when `dev` is killed).
+    #[arg(long)]
+    exit_with_parent: bool,
 }
 
 const DB_FILE: &str = "broker.db";
@@ -83,9 +87,20 @@ async fn main() -> anyhow::Result<()> {
 
     let mut term = tokio::signal::unix::signal(SignalKind::terminate())?;
     let mut int = tokio::signal::unix::signal(SignalKind::interrupt())?;
+    let parent = std::os::unix::process::parent_id();
+    let orphaned = async move {
+        if !args.exit_with_parent {
+            return std::future::pending().await;
+        }
+        // A dead parent's children are adopted (by init or a subreaper): the id changes.
+        while std::os::unix::process::parent_id() == parent {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    };
     tokio::select! {
         _ = term.recv() => info!("SIGTERM: stopping broker"),
         _ = int.recv() => info!("SIGINT: stopping broker"),
+        () = orphaned => info!("the process that started the broker is gone: stopping broker"),
         outcome = serving => {
             return outcome.context("broker task panicked")?;
         }

@@ -232,6 +232,7 @@ async fn supervise_broker(
             .arg(addr.to_string())
             .arg("--data-dir")
             .arg(&data_dir)
+            .arg("--exit-with-parent")
             // Its own process group: Ctrl-C in the terminal reaches `dev` only, which
             // drains the services (the relay publishes what they staged) and stops the
             // broker last, instead of the broker leaving first.

@@ -11,10 +11,8 @@
 use std::{collections::HashSet, time::Duration};
 
 use anyhow::{Context as _, bail};
-use platform::events::{client_config, headers, relay};
+use platform::events::{headers, relay};
 use rdkafka::{
-    Offset, TopicPartitionList,
-    consumer::{BaseConsumer, Consumer},
     message::{Header, Headers, Message, OwnedHeaders, OwnedMessage},
     producer::FutureRecord,
 };
@@ -56,17 +54,28 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
         bail!("say what to replay: --id <ce_id> (repeatable) or --consumer <group>");
     }
     let wanted: HashSet<&str> = args.ids.iter().map(String::as_str).collect();
-    let selected = |m: &OwnedMessage| {
-        let id = header(m, headers::ID);
-        let consumer = header(m, headers::DLQ_CONSUMER);
-        id.as_deref().is_some_and(|id| wanted.contains(id))
-            || args
-                .consumer
-                .as_deref()
-                .is_some_and(|c| consumer.as_deref() == Some(c))
-    };
-    let dead = read_to_end(&args.brokers, &args.topic)?;
-    let chosen: Vec<&OwnedMessage> = dead.iter().filter(|m| selected(m)).collect();
+    let brokers = args.brokers.clone();
+    let topic = args.topic.clone();
+    let consumer = args.consumer.clone();
+    let ids: HashSet<String> = wanted.iter().map(|id| (*id).to_owned()).collect();
+    let dead = tokio::task::spawn_blocking(move || {
+        platform::events::read_to_end(&brokers, &topic, TIMEOUT, |m| {
+            header(m, headers::ID).is_some_and(|id| ids.contains(&id))
+                || consumer
+                    .as_deref()
+                    .is_some_and(|c| header(m, headers::DLQ_CONSUMER).as_deref() == Some(c))
+        })
+    })
+    .await??;
+    // An event dead-lettered again after an earlier replay is there twice: replay it once,
+    // the newest copy (its error is the current one).
+    let mut newest: Vec<OwnedMessage> = Vec::new();
+    for message in dead {
+        let id = header(&message, headers::ID);
+        newest.retain(|m| id.is_none() || header(m, headers::ID) != id);
+        newest.push(message);
+    }
+    let chosen = newest;
     let producer = relay::producer(&args.brokers)?;
     for message in &chosen {
         let line = json!({
@@ -104,9 +113,8 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
         println!("{line}");
     }
     eprintln!(
-        "{} of {} dead-lettered events {} to {original}",
+        "{} dead-lettered events {} to {original}",
         chosen.len(),
-        dead.len(),
         if args.dry_run {
             "would be replayed"
         } else {
@@ -124,65 +132,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn header(message: &OwnedMessage, key: &str) -> Option<String> {
+fn header<M: Message>(message: &M, key: &str) -> Option<String> {
     message.headers().and_then(|hs| {
         hs.iter()
             .find(|h| h.key == key)
             .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
     })
-}
-
-/// Every message of `topic` from the start up to its end as of now.
-fn read_to_end(brokers: &str, topic: &str) -> anyhow::Result<Vec<OwnedMessage>> {
-    let consumer: BaseConsumer = client_config(brokers)
-        .set(
-            "group.id",
-            format!("inburgering-replay-{}", uuid::Uuid::now_v7()),
-        )
-        .set("enable.auto.commit", "false")
-        .create()
-        .context("creating the Kafka consumer")?;
-    let metadata = consumer
-        .fetch_metadata(Some(topic), TIMEOUT)
-        .with_context(|| format!("reading the metadata of {topic}"))?;
-    let partitions = metadata
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic)
-        .map(|t| t.partitions().iter().map(|p| p.id()).collect::<Vec<i32>>())
-        .unwrap_or_default();
-    if partitions.is_empty() {
-        bail!("{topic} does not exist or has no partitions");
-    }
-    let mut assignment = TopicPartitionList::new();
-    let mut ends = Vec::new();
-    for partition in partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, partition, TIMEOUT)
-            .with_context(|| format!("reading the offsets of {topic}/{partition}"))?;
-        if high > low {
-            assignment.add_partition_offset(topic, partition, Offset::Offset(low))?;
-            ends.push((partition, high));
-        }
-    }
-    let mut messages = Vec::new();
-    if ends.is_empty() {
-        return Ok(messages);
-    }
-    consumer.assign(&assignment)?;
-    let done = |messages: &[OwnedMessage]| {
-        ends.iter().all(|(partition, high)| {
-            messages
-                .iter()
-                .any(|m| m.partition() == *partition && m.offset() + 1 >= *high)
-        })
-    };
-    while !done(&messages) {
-        match consumer.poll(TIMEOUT) {
-            Some(Ok(m)) => messages.push(m.detach()),
-            Some(Err(e)) => return Err(e).context(format!("reading {topic}")),
-            None => bail!("{topic} went quiet before its end; is the broker reachable?"),
-        }
-    }
-    Ok(messages)
 }

@@ -155,9 +155,24 @@ pub fn shutdown_on_signal() -> CancellationToken {
                     return;
                 }
             };
+        // SIGHUP: the terminal of `inburgering dev` was closed.
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(hup) => Some(hup),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP");
+                None
+            }
+        };
+        let hangup = async {
+            match hup.as_mut() {
+                Some(hup) => hup.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = term.recv() => tracing::info!("SIGTERM: draining"),
             _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: draining"),
+            _ = hangup => tracing::info!("SIGHUP: draining"),
         }
         cancel.cancel();
     });

@@ -11,10 +11,9 @@ use platform::events::{
 };
 use proto::trajectories::v1 as traj;
 use sea_orm::{
-    ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, UpdateMany,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
 
@@ -58,10 +57,10 @@ async fn update(
     Ok(change(query).exec(txn).await?.rows_affected == 1)
 }
 
-fn not_yet(person_id: Uuid) -> HandlerError {
+fn not_yet(trajectory_id: &str) -> HandlerError {
     // Events of one trajectory share a key, hence a partition and an order: a later event
     // for an unknown person means the start has not been applied yet.
-    HandlerError::transient(format!("no candidate {person_id} yet"))
+    HandlerError::transient(format!("no candidate for trajectory {trajectory_id} yet"))
 }
 
 impl Handler for Candidates {
@@ -73,17 +72,16 @@ impl Handler for Candidates {
         use candidate::Column as C;
         if let Some(registered) = event.decode::<traj::PersonRegistered>()? {
             let person_id = uuid("person_id", &registered.person_id)?;
-            // The trajectory came first and set the competent agency: only count it.
-            if update(txn, person_id, |q| q).await? {
-                return Ok(());
-            }
             if registered.agency == 0 {
                 // Registered before registrations named their agency: testing learns of
-                // the person when their trajectory starts.
-                tracing::warn!(%person_id, "a registration without agency; skipped");
+                // the person when their trajectory starts (and counts this if it has).
+                update(txn, person_id, |q| q).await?;
+                tracing::warn!(%person_id, "a registration without agency; not a candidate");
                 return Ok(());
             }
-            candidate::ActiveModel {
+            // The trajectory may have come first (another partition) and set the
+            // competent agency: then only count the event.
+            let row = candidate::ActiveModel {
                 person_id: Set(person_id),
                 trajectory_id: Set(None),
                 agency: Set(agency(registered.agency)?.to_owned()),
@@ -93,39 +91,52 @@ impl Handler for Candidates {
                 municipality_nis: Set(String::new()),
                 exempted: Set(false),
                 b1_follow_up: Set(false),
-            }
-            .insert(txn)
-            .await?;
+            };
+            candidate::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(C::PersonId)
+                        .value(
+                            C::EventsApplied,
+                            Expr::col((candidate::Entity, C::EventsApplied)).add(1),
+                        )
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
             tracing::info!(%person_id, "candidate registered");
         } else if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
             let person_id = uuid("person_id", &started.person_id)?;
-            let trajectory_id = uuid("trajectory_id", &started.trajectory_id)?;
-            let agency = agency(started.agency)?;
-            let status = started.status().as_str_name();
-            let exempted = started.exemption_reason != 0;
-            let updated = update(txn, person_id, |q| {
-                q.col_expr(C::TrajectoryId, Expr::value(Some(trajectory_id)))
-                    .col_expr(C::Agency, Expr::value(agency))
-                    .col_expr(C::Status, Expr::value(status))
-                    .col_expr(C::MunicipalityNis, Expr::value(&started.municipality_nis))
-                    .col_expr(C::Exempted, Expr::value(exempted))
-            })
-            .await?;
-            if !updated {
-                candidate::ActiveModel {
-                    person_id: Set(person_id),
-                    trajectory_id: Set(Some(trajectory_id)),
-                    agency: Set(agency.to_owned()),
-                    status: Set(status.to_owned()),
-                    contract_signed_on: Set(None),
-                    events_applied: Set(1),
-                    municipality_nis: Set(started.municipality_nis.clone()),
-                    exempted: Set(exempted),
-                    b1_follow_up: Set(false),
-                }
-                .insert(txn)
+            // Inserted, or, when the registration came first, filled in and counted: one
+            // statement either way, so concurrent replicas never collide.
+            let row = candidate::ActiveModel {
+                person_id: Set(person_id),
+                trajectory_id: Set(Some(uuid("trajectory_id", &started.trajectory_id)?)),
+                agency: Set(agency(started.agency)?.to_owned()),
+                status: Set(started.status().as_str_name().to_owned()),
+                contract_signed_on: Set(None),
+                events_applied: Set(1),
+                municipality_nis: Set(started.municipality_nis.clone()),
+                exempted: Set(started.exemption_reason != 0),
+                b1_follow_up: Set(false),
+            };
+            candidate::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(C::PersonId)
+                        .update_columns([
+                            C::TrajectoryId,
+                            C::Agency,
+                            C::Status,
+                            C::MunicipalityNis,
+                            C::Exempted,
+                        ])
+                        .value(
+                            C::EventsApplied,
+                            Expr::col((candidate::Entity, C::EventsApplied)).add(1),
+                        )
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
                 .await?;
-            }
             tracing::info!(trajectory_id = %started.trajectory_id, "candidate projected");
         } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
             let person_id = uuid("person_id", &signed.person_id)?;
@@ -138,7 +149,7 @@ impl Handler for Candidates {
             })
             .await?
             {
-                return Err(not_yet(person_id));
+                return Err(not_yet(&signed.trajectory_id));
             }
             tracing::info!(trajectory_id = %signed.trajectory_id, "candidate may book NT2 and MO");
         } else if let Some(due) = event.decode::<traj::B1FollowUpDue>()? {
@@ -148,7 +159,7 @@ impl Handler for Candidates {
             })
             .await?
             {
-                return Err(not_yet(person_id));
+                return Err(not_yet(&due.trajectory_id));
             }
             tracing::info!(trajectory_id = %due.trajectory_id, "candidate may book B1 oral");
         } else if let Some(closed) = event.decode::<traj::B1FollowUpClosed>()? {
@@ -158,7 +169,7 @@ impl Handler for Candidates {
             })
             .await?
             {
-                return Err(not_yet(person_id));
+                return Err(not_yet(&closed.trajectory_id));
             }
             tracing::info!(trajectory_id = %closed.trajectory_id, "B1 follow-up closed");
         }

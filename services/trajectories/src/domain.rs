@@ -790,9 +790,10 @@ impl Trajectory {
             component: Component::EconomicSelfReliance,
             on: registered_on,
         }];
+        // Against the contract's deadline: the rule's, moved by any suspension.
         if self.status == ObligationStatus::Obliged
             && !self.obligation_met()
-            && !rules::vdab_registration_on_time(self.started_on, registered_on)
+            && !rules::on_time(deadline, registered_on)
         {
             events.push(TrajectoryEvent::ObligationBreached {
                 component: Component::EconomicSelfReliance,
@@ -897,7 +898,7 @@ impl Trajectory {
         }
         self.progress.b1_closed_on = Some(on);
         let mut events = vec![TrajectoryEvent::B1FollowUpClosed { on }];
-        if !rules::b1_in_time(due_by, on) {
+        if !rules::on_time(due_by, on) {
             events.push(TrajectoryEvent::B1FollowUpOverdue { due_by });
         }
         events

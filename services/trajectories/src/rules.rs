@@ -1,7 +1,7 @@
 //! Every rule with a number of the trajectories service, named once, citing its source
 //! (DESIGN.md §1 and §3). Where the law changes, change it here and the tests at its edges.
 
-use chrono::{Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 
 /// NIS code of Antwerp: its residents fall under Atlas (DESIGN.md §1).
 pub const ANTWERP_NIS: u32 = 11002;
@@ -35,9 +35,10 @@ pub fn vdab_registration_deadline(started_on: NaiveDate) -> NaiveDate {
         .expect("a start date the domain accepted is far from the end of the calendar")
 }
 
-/// The registration is on time up to and including the deadline day.
-pub fn vdab_registration_on_time(started_on: NaiveDate, registered_on: NaiveDate) -> bool {
-    registered_on <= vdab_registration_deadline(started_on)
+/// Something due by `deadline` is on time up to and including the deadline day: the VDAB
+/// registration by the end of month 2, B1 by the end of month 24.
+pub fn on_time(deadline: NaiveDate, done_on: NaiveDate) -> bool {
+    done_on <= deadline
 }
 
 /// Days after a contract deadline before a missed component counts as a breach
@@ -128,17 +129,17 @@ pub fn b1_due_by(attest_on: NaiveDate) -> NaiveDate {
         .expect("an attest date is far from the end of the calendar")
 }
 
-/// Whether the follow-up closed on `on` was closed in time: up to and including its last
-/// day, the end of month 24.
-pub fn b1_in_time(due_by: NaiveDate, on: NaiveDate) -> bool {
-    on <= due_by
-}
-
 /// The day a period of activity starting on `from` has lasted 6 months without
-/// interruption: 6 calendar months later, minus a day.
+/// interruption: the day before the same day 6 calendar months later (1 January →
+/// 30 June). Where that month is shorter (31 August → no 31 February), its last day.
 pub fn six_months_of_activity_on(from: NaiveDate) -> Option<NaiveDate> {
-    from.checked_add_months(Months::new(ACTIVITY_MONTHS))
-        .map(|six| six.pred_opt().unwrap_or(six))
+    let six = from.checked_add_months(Months::new(ACTIVITY_MONTHS))?;
+    if six.day() < from.day() {
+        // Clamped to the end of a shorter month: the period ends on that last day.
+        Some(six)
+    } else {
+        six.pred_opt()
+    }
 }
 
 /// Whether a period `from..=to` is 6 months without interruption.
@@ -182,12 +183,13 @@ mod tests {
 
     #[test]
     fn vdab_registration_is_on_time_on_the_deadline_day_and_late_the_day_after() {
-        let start = d(2026, 1, 15);
-        assert!(vdab_registration_on_time(start, d(2026, 3, 15)));
-        assert!(!vdab_registration_on_time(start, d(2026, 3, 16)));
+        let deadline = vdab_registration_deadline(d(2026, 1, 15));
+        assert!(on_time(deadline, d(2026, 3, 15)));
+        assert!(!on_time(deadline, d(2026, 3, 16)));
         // 2 months from 2026-01-01 is day 59: the 60th day is already late.
-        assert!(vdab_registration_on_time(d(2026, 1, 1), d(2026, 3, 1)));
-        assert!(!vdab_registration_on_time(d(2026, 1, 1), d(2026, 3, 2)));
+        let deadline = vdab_registration_deadline(d(2026, 1, 1));
+        assert!(on_time(deadline, d(2026, 3, 1)));
+        assert!(!on_time(deadline, d(2026, 3, 2)));
     }
 
     #[test]
@@ -259,15 +261,28 @@ mod tests {
     #[test]
     fn the_follow_up_runs_24_months_and_six_months_of_work_close_it() {
         assert_eq!(b1_due_by(d(2026, 6, 1)), d(2028, 6, 1));
-        assert!(b1_in_time(d(2028, 6, 1), d(2028, 6, 1)), "month 24 is in");
+        assert!(on_time(d(2028, 6, 1), d(2028, 6, 1)), "month 24 is in");
         assert!(
-            !b1_in_time(d(2028, 6, 1), d(2028, 6, 2)),
+            !on_time(d(2028, 6, 1), d(2028, 6, 2)),
             "the first day of month 25 is not"
         );
         assert!(activity_closes_follow_up(d(2026, 1, 1), d(2026, 6, 30)));
         assert!(
             !activity_closes_follow_up(d(2026, 1, 1), d(2026, 6, 29)),
             "6 months minus a day"
+        );
+        // Month ends: 31 August has no 31 February.
+        assert_eq!(
+            six_months_of_activity_on(d(2026, 8, 31)),
+            Some(d(2027, 2, 28))
+        );
+        assert_eq!(
+            six_months_of_activity_on(d(2026, 8, 28)),
+            Some(d(2027, 2, 27))
+        );
+        assert_eq!(
+            six_months_of_activity_on(d(2027, 8, 31)),
+            Some(d(2028, 2, 29))
         );
     }
 

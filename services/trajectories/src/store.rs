@@ -562,14 +562,22 @@ impl Store {
                 trajectory::Column::RightsAndDutiesClause,
                 Expr::value(contract.rights_and_duties_clause),
             )
+            .col_expr(trajectory::Column::Version, Expr::value(t.version + 1))
             .filter(trajectory::Column::Id.eq(t.id))
             .filter(trajectory::Column::ContractSignedOn.is_null())
+            .filter(trajectory::Column::Version.eq(t.version))
             .exec(&txn)
             .await?;
         if updated.rows_affected != 1 {
             txn.rollback().await?;
-            return Err(TrajectoryError::ContractAlreadySigned {
-                trajectory_id: t.id,
+            // Signed meanwhile, or another change (a suspension) saved since the read.
+            return Err(match self.load(t.id).await? {
+                Some(now) if now.contract.is_some() => TrajectoryError::ContractAlreadySigned {
+                    trajectory_id: t.id,
+                },
+                _ => TrajectoryError::Conflict {
+                    trajectory_id: t.id,
+                },
             });
         }
         let fees: Vec<fee::ActiveModel> = contract
@@ -699,23 +707,6 @@ pub async fn save_progress<C: ConnectionTrait>(
             Expr::value(p.participation_waiver.map(|w| w.as_str())),
         )
         .col_expr(C::AttestIssuedOn, Expr::value(p.attest_issued_on))
-        // A resumed trajectory's deadlines move (rules::deadline_after_suspension).
-        .col_expr(
-            C::Nt2Deadline,
-            Expr::value(t.contract.as_ref().map(|c| c.nt2_deadline)),
-        )
-        .col_expr(
-            C::MoDeadline,
-            Expr::value(t.contract.as_ref().map(|c| c.mo_deadline)),
-        )
-        .col_expr(
-            C::VdabDeadline,
-            Expr::value(t.contract.as_ref().map(|c| c.vdab_deadline)),
-        )
-        .col_expr(
-            C::ParticipationDeadline,
-            Expr::value(t.contract.as_ref().and_then(|c| c.participation_deadline)),
-        )
         .col_expr(C::Version, Expr::value(t.version + 1))
         .col_expr(C::B1DueBy, Expr::value(p.b1_due_by))
         .col_expr(C::B1ClosedOn, Expr::value(p.b1_closed_on))
@@ -745,9 +736,22 @@ pub async fn save_progress<C: ConnectionTrait>(
             }),
         )
         .filter(C::Id.eq(t.id))
-        .filter(C::Version.eq(t.version))
-        .exec(conn)
-        .await?;
+        .filter(C::Version.eq(t.version));
+    // A resumed trajectory's deadlines move (rules::deadline_after_suspension); without a
+    // contract there are none to write (and none to erase).
+    let updated = match &t.contract {
+        Some(c) => updated
+            .col_expr(C::Nt2Deadline, Expr::value(c.nt2_deadline))
+            .col_expr(C::MoDeadline, Expr::value(c.mo_deadline))
+            .col_expr(C::VdabDeadline, Expr::value(c.vdab_deadline))
+            .col_expr(
+                C::ParticipationDeadline,
+                Expr::value(c.participation_deadline),
+            ),
+        None => updated,
+    }
+    .exec(conn)
+    .await?;
     if updated.rows_affected != 1 {
         return Err(TrajectoryError::Conflict {
             trajectory_id: t.id,

@@ -224,3 +224,79 @@ pub async fn ensure_topics(brokers: &str, topics: &[&str]) -> Result<(), Platfor
     }
     Ok(())
 }
+
+/// Reads `topic` from its start up to its end as of the call, and returns the messages
+/// `keep` accepts. For tools and tests: it joins no group, commits nothing, and always
+/// finishes (or fails when the broker goes quiet for `patience`). Blocking: call it from a
+/// blocking context (`spawn_blocking`) inside a runtime.
+pub fn read_to_end(
+    brokers: &str,
+    topic: &str,
+    patience: Duration,
+    mut keep: impl FnMut(&rdkafka::message::BorrowedMessage<'_>) -> bool,
+) -> Result<Vec<rdkafka::message::OwnedMessage>, PlatformError> {
+    use std::collections::HashMap;
+
+    use rdkafka::{
+        Message as _, Offset, TopicPartitionList,
+        consumer::{BaseConsumer, Consumer},
+    };
+    let consumer: BaseConsumer = client_config(brokers)
+        .set(
+            "group.id",
+            format!("inburgering-reader-{}", uuid::Uuid::now_v7()),
+        )
+        .set("enable.auto.commit", "false")
+        // Records removed by retention after the watermarks were read: start at the next.
+        .set("auto.offset.reset", "earliest")
+        .create()?;
+    let metadata = consumer.fetch_metadata(Some(topic), patience)?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+        .unwrap_or_default();
+    if partitions.is_empty() {
+        return Err(PlatformError::Config(format!(
+            "{topic} does not exist or has no partitions"
+        )));
+    }
+    let mut assignment = TopicPartitionList::new();
+    // The last offset still to read, per partition.
+    let mut remaining: HashMap<i32, i64> = HashMap::new();
+    for partition in partitions {
+        let (low, high) = consumer.fetch_watermarks(topic, partition, patience)?;
+        if high > low {
+            assignment.add_partition_offset(topic, partition, Offset::Offset(low))?;
+            remaining.insert(partition, high - 1);
+        }
+    }
+    let mut kept = Vec::new();
+    if remaining.is_empty() {
+        return Ok(kept);
+    }
+    consumer.assign(&assignment)?;
+    while !remaining.is_empty() {
+        match consumer.poll(patience) {
+            Some(Ok(message)) => {
+                if remaining
+                    .get(&message.partition())
+                    .is_some_and(|last| message.offset() >= *last)
+                {
+                    remaining.remove(&message.partition());
+                }
+                if keep(&message) {
+                    kept.push(message.detach());
+                }
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => {
+                return Err(PlatformError::Config(format!(
+                    "{topic} went quiet before its end; is the broker reachable?"
+                )));
+            }
+        }
+    }
+    Ok(kept)
+}
