@@ -59,6 +59,9 @@ impl Broker {
             .arg(self.address())
             .arg("--data-dir")
             .arg(&self.dir)
+            // A test ended by nextest's timeout is killed without running this kit's
+            // drops: the broker then stops on its own instead of lingering.
+            .arg("--exit-with-parent")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
