@@ -37,13 +37,9 @@ pub async fn read(
     messages
 }
 
-/// A header's value as text.
+/// A header's value as text (the platform's reader, for an owned message).
 pub fn header(message: &OwnedMessage, key: &str) -> Option<String> {
-    message.headers().and_then(|hs| {
-        hs.iter()
-            .find(|h| h.key == key)
-            .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
-    })
+    platform::events::header(message, key)
 }
 
 /// Publishes a message exactly as given (a redelivery, or a poison message).

@@ -11,7 +11,7 @@
 use std::{collections::HashSet, time::Duration};
 
 use anyhow::{Context as _, bail};
-use platform::events::{headers, relay};
+use platform::events::{header, headers, relay};
 use rdkafka::{
     message::{Header, Headers, Message, OwnedHeaders, OwnedMessage},
     producer::FutureRecord,
@@ -130,12 +130,4 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
         bail!("not in {}: {missing:?}", args.topic);
     }
     Ok(())
-}
-
-fn header<M: Message>(message: &M, key: &str) -> Option<String> {
-    message.headers().and_then(|hs| {
-        hs.iter()
-            .find(|h| h.key == key)
-            .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
-    })
 }

@@ -57,10 +57,22 @@ async fn update(
     Ok(change(query).exec(txn).await?.rows_affected == 1)
 }
 
-fn not_yet(trajectory_id: &str) -> HandlerError {
-    // Events of one trajectory share a key, hence a partition and an order: a later event
-    // for an unknown person means the start has not been applied yet.
-    HandlerError::transient(format!("no candidate for trajectory {trajectory_id} yet"))
+/// [`update`] for an event that follows the trajectory's start: a missing candidate is
+/// transient. Events of one trajectory share a key, hence a partition and an order, so
+/// the start has not been applied yet.
+async fn update_known(
+    txn: &DatabaseTransaction,
+    person_id: &str,
+    trajectory_id: &str,
+    change: impl FnOnce(UpdateMany<candidate::Entity>) -> UpdateMany<candidate::Entity>,
+) -> Result<(), HandlerError> {
+    if update(txn, uuid("person_id", person_id)?, change).await? {
+        Ok(())
+    } else {
+        Err(HandlerError::transient(format!(
+            "no candidate for trajectory {trajectory_id} yet"
+        )))
+    }
 }
 
 impl Handler for Candidates {
@@ -139,38 +151,26 @@ impl Handler for Candidates {
                 .await?;
             tracing::info!(trajectory_id = %started.trajectory_id, "candidate projected");
         } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
-            let person_id = uuid("person_id", &signed.person_id)?;
             let signed_on = signed
                 .signed_on
                 .and_then(|d| chrono::NaiveDate::from_ymd_opt(d.year, d.month as u32, d.day as u32))
                 .ok_or_else(|| HandlerError::permanent("signed_on is not a date"))?;
-            if !update(txn, person_id, |q| {
+            update_known(txn, &signed.person_id, &signed.trajectory_id, |q| {
                 q.col_expr(C::ContractSignedOn, Expr::value(Some(signed_on)))
             })
-            .await?
-            {
-                return Err(not_yet(&signed.trajectory_id));
-            }
+            .await?;
             tracing::info!(trajectory_id = %signed.trajectory_id, "candidate may book NT2 and MO");
         } else if let Some(due) = event.decode::<traj::B1FollowUpDue>()? {
-            let person_id = uuid("person_id", &due.person_id)?;
-            if !update(txn, person_id, |q| {
+            update_known(txn, &due.person_id, &due.trajectory_id, |q| {
                 q.col_expr(C::B1FollowUp, Expr::value(true))
             })
-            .await?
-            {
-                return Err(not_yet(&due.trajectory_id));
-            }
+            .await?;
             tracing::info!(trajectory_id = %due.trajectory_id, "candidate may book B1 oral");
         } else if let Some(closed) = event.decode::<traj::B1FollowUpClosed>()? {
-            let person_id = uuid("person_id", &closed.person_id)?;
-            if !update(txn, person_id, |q| {
+            update_known(txn, &closed.person_id, &closed.trajectory_id, |q| {
                 q.col_expr(C::B1FollowUp, Expr::value(false))
             })
-            .await?
-            {
-                return Err(not_yet(&closed.trajectory_id));
-            }
+            .await?;
             tracing::info!(trajectory_id = %closed.trajectory_id, "B1 follow-up closed");
         }
         Ok(())

@@ -704,23 +704,13 @@ pub mod convert {
     }
 
     fn components(t: &Trajectory) -> Vec<pb::ComponentProgress> {
-        let p = &t.progress;
-        [
-            (Component::Nt2, true, p.nt2_completed_on),
-            (Component::Mo, true, p.mo_completed_on),
-            (Component::EconomicSelfReliance, true, p.vdab_registered_on),
-            (
-                Component::Participation,
-                t.participation_required(),
-                p.participation_completed_on,
-            ),
-        ]
-        .into_iter()
-        .map(|(c, required, done)| pb::ComponentProgress {
-            component: component(c) as i32,
-            required,
-            completed_on: done.map(date),
-        })
-        .collect()
+        t.components()
+            .into_iter()
+            .map(|(c, required, done)| pb::ComponentProgress {
+                component: component(c) as i32,
+                required,
+                completed_on: done.map(date),
+            })
+            .collect()
     }
 }

@@ -943,23 +943,29 @@ impl Trajectory {
         Ok(self.close_b1_follow_up(reached))
     }
 
+    /// Each of the four components: whether this person's trajectory requires it, and
+    /// when it was completed.
+    pub fn components(&self) -> [(Component, bool, Option<NaiveDate>); 4] {
+        let p = &self.progress;
+        [
+            (Component::Nt2, true, p.nt2_completed_on),
+            (Component::Mo, true, p.mo_completed_on),
+            (Component::EconomicSelfReliance, true, p.vdab_registered_on),
+            (
+                Component::Participation,
+                self.participation_required(),
+                p.participation_completed_on,
+            ),
+        ]
+    }
+
     /// The components this person has not completed, of those their trajectory requires.
     pub fn open_components(&self) -> Vec<Component> {
-        let p = &self.progress;
-        let mut open = Vec::new();
-        if p.nt2_completed_on.is_none() {
-            open.push(Component::Nt2);
-        }
-        if p.mo_completed_on.is_none() {
-            open.push(Component::Mo);
-        }
-        if p.vdab_registered_on.is_none() {
-            open.push(Component::EconomicSelfReliance);
-        }
-        if p.participation_completed_on.is_none() && self.participation_required() {
-            open.push(Component::Participation);
-        }
-        open
+        self.components()
+            .into_iter()
+            .filter(|(_, required, done)| *required && done.is_none())
+            .map(|(component, _, _)| component)
+            .collect()
     }
 
     /// Issues the "verklaring geleverde inspanningen": the case worker records that the
@@ -1059,13 +1065,7 @@ impl Trajectory {
     /// The attest follows when NT2 and MO are passed, VDAB registration is done, and
     /// participation is completed or not required (DESIGN.md §3).
     fn issue_attest_if_complete(&mut self, on: NaiveDate) -> Option<TrajectoryEvent> {
-        let p = &self.progress;
-        let participation_done =
-            p.participation_completed_on.is_some() || !self.participation_required();
-        let complete = p.nt2_completed_on.is_some()
-            && p.mo_completed_on.is_some()
-            && p.vdab_registered_on.is_some();
-        if p.attest_issued_on.is_none() && complete && participation_done {
+        if self.progress.attest_issued_on.is_none() && self.open_components().is_empty() {
             self.progress.attest_issued_on = Some(on);
             return Some(TrajectoryEvent::AttestIssued { on });
         }

@@ -52,6 +52,15 @@ pub fn dlq_topic(topic: &str) -> String {
     format!("{topic}.dlq")
 }
 
+/// A header's value as text, e.g. `header(&message, headers::ID)`.
+pub fn header<M: Message>(message: &M, key: &str) -> Option<String> {
+    message.headers().and_then(|hs| {
+        hs.iter()
+            .find(|h| h.key == key)
+            .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
+    })
+}
+
 /// A published event as a consumer sees it.
 #[derive(Debug, Clone)]
 pub struct Envelope {
