@@ -190,41 +190,39 @@ async fn from_contract_to_attest_across_testing_and_trajectories() {
         ))
         .await
         .unwrap();
-    let log = |hours: i32| {
-        authed(
-            pb::LogParticipationRequest {
-                trajectory_id: signed.trajectory_id.clone(),
-                hours,
-                done_on: Some(date(2026, 6, 1)),
-            },
-            &app.atlas(),
-        )
-    };
-    let after_39 = client
-        .log_participation(log(39))
-        .await
-        .unwrap()
-        .into_inner()
-        .trajectory
-        .unwrap();
-    assert_eq!(after_39.participation_hours, 39);
+    // Participation: the municipality places the person and logs the hours; trajectories
+    // learns them from municipalities' events.
+    let placement = inburgering_testkit::placed(&app, "11002", &signed.person_id).await;
+    for (day, hours) in [(1, 12), (2, 12), (3, 12), (4, 3)] {
+        inburgering_testkit::log_hours(&app, "11002", &placement, date(2026, 6, day), hours)
+            .await
+            .unwrap();
+    }
+    let after_39 = eventually("trajectories to count 39 hours", PATIENCE, || async {
+        let t = trajectory(&app, &signed.trajectory_id).await;
+        (t.participation_hours == 39).then_some(t)
+    })
+    .await;
     assert!(
         after_39.attest_issued_on.is_none(),
         "39 hours are not enough"
     );
     assert_eq!(obligation(&app).await, pb::Answer::No, "no attest yet");
-    let after_40 = client
-        .log_participation(log(1))
+    let last = inburgering_testkit::log_hours(&app, "11002", &placement, date(2026, 6, 5), 1)
         .await
-        .unwrap()
-        .into_inner()
-        .trajectory
         .unwrap();
+    assert_eq!(last.trajectory_hours, 40);
+    let after_40 = eventually("the attest after the 40th hour", PATIENCE, || async {
+        let t = trajectory(&app, &signed.trajectory_id).await;
+        t.attest_issued_on.is_some().then_some(t)
+    })
+    .await;
     assert_eq!(
         after_40.attest_issued_on,
-        Some(date(2026, 6, 1)),
+        Some(date(2026, 6, 5)),
         "the 40th hour completes the last component"
     );
+    assert_eq!(after_40.participation_hours, 40);
     assert_eq!(
         obligation(&app).await,
         pb::Answer::Yes,
@@ -232,7 +230,7 @@ async fn from_contract_to_attest_across_testing_and_trajectories() {
     );
 
     // Born 1985, obliged: the B1 follow-up runs 24 months from the attest.
-    assert_eq!(after_40.b1_due_by, Some(date(2028, 6, 1)));
+    assert_eq!(after_40.b1_due_by, Some(date(2028, 6, 5)));
     let due = client
         .list_b1_follow_up_due(authed(
             pb::ListB1FollowUpDueRequest::default(),

@@ -100,16 +100,20 @@ async fn bad_national_numbers_are_refused_naming_the_field_and_the_reason() {
 }
 
 #[tokio::test]
-async fn the_municipality_decides_the_agency() {
+async fn the_municipality_register_decides_the_agency_also_for_codes_merged_in_2025() {
     let app = spawn_app().await;
     let mut client = app.trajectories().await;
     let cases = [
-        ("11002", "atlas", Agency::Atlas),
-        ("44021", "in-gent", Agency::InGent),
-        ("21004", "agii", Agency::Bon),
-        ("24062", "agii", Agency::Agii),
+        ("11002", "atlas", Agency::Atlas, "11002"),
+        ("44021", "in-gent", Agency::InGent, "44021"),
+        ("21004", "agii", Agency::Bon, "21004"),
+        ("24062", "agii", Agency::Agii, "24062"),
+        // Borsbeek became a district of Antwerp on 2025-01-01: Atlas, stored as Antwerp.
+        ("11007", "atlas", Agency::Atlas, "11002"),
+        // Kruibeke became part of Beveren-Kruibeke-Zwijndrecht.
+        ("46013", "agii", Agency::Agii, "46030"),
     ];
-    for (i, (nis, org, agency)) in cases.into_iter().enumerate() {
+    for (i, (nis, org, agency, stored)) in cases.into_iter().enumerate() {
         let token = app.token(org, &["case-worker"]);
         let p = client
             .register_person(authed(person(700_101_001 + i as u64), &token))
@@ -124,11 +128,12 @@ async fn the_municipality_decides_the_agency() {
             .trajectory
             .unwrap();
         assert_eq!(t.agency(), agency, "{nis}");
+        assert_eq!(t.municipality_nis, stored, "{nis}");
     }
 }
 
 #[tokio::test]
-async fn walloon_and_unknown_municipalities_are_invalid_with_the_reason() {
+async fn walloon_unknown_and_malformed_municipalities_are_invalid_with_the_reason() {
     let app = spawn_app().await;
     let mut client = app.trajectories().await;
     let p = client
@@ -137,8 +142,9 @@ async fn walloon_and_unknown_municipalities_are_invalid_with_the_reason() {
         .unwrap()
         .into_inner();
     for (nis, reason) in [
-        ("62063", "Walloon"),
-        ("21020", "19 Brussels"),
+        ("62063", "no Flemish agency is competent"),
+        ("11999", "11999 is not a municipality in Statbel's register"),
+        ("21020", "21020 is not a municipality"),
         ("1100", "5-digit"),
         ("", "required"),
     ] {
@@ -507,17 +513,19 @@ async fn a_suspended_trajectory_waits_a_stopped_one_ends_and_dvz_gets_the_record
         ))
         .await
         .unwrap();
-    let log = |hours| {
+    let vdab = |on| {
         authed(
-            pb::LogParticipationRequest {
+            pb::RecordVdabRegistrationRequest {
                 trajectory_id: id.clone(),
-                hours,
-                done_on: Some(date(2026, 5, 2)),
+                registered_on: Some(on),
             },
             &app.atlas(),
         )
     };
-    let status = client.log_participation(log(8)).await.unwrap_err();
+    let status = client
+        .record_vdab_registration(vdab(date(2026, 2, 2)))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert!(
         status.message().contains("suspended"),
@@ -534,15 +542,8 @@ async fn a_suspended_trajectory_waits_a_stopped_one_ends_and_dvz_gets_the_record
         ))
         .await
         .unwrap();
-    client.log_participation(log(8)).await.unwrap();
     client
-        .record_vdab_registration(authed(
-            pb::RecordVdabRegistrationRequest {
-                trajectory_id: id.clone(),
-                registered_on: Some(date(2026, 2, 2)),
-            },
-            &app.atlas(),
-        ))
+        .record_vdab_registration(vdab(date(2026, 2, 2)))
         .await
         .unwrap();
 
@@ -594,10 +595,17 @@ async fn a_suspended_trajectory_waits_a_stopped_one_ends_and_dvz_gets_the_record
         .unwrap();
     assert_eq!(stopped.state(), pb::TrajectoryState::Stopped);
     assert_eq!(stopped.state_since, Some(date(2026, 6, 1)));
-    assert_eq!(
-        client.log_participation(log(8)).await.unwrap_err().code(),
-        Code::FailedPrecondition
-    );
+    let waive = client
+        .waive_participation(authed(
+            pb::WaiveParticipationRequest {
+                trajectory_id: id.clone(),
+                waiver: pb::ParticipationWaiver::Works as i32,
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(waive.code(), Code::FailedPrecondition, "{}", waive.message());
     let events = inburgering_testkit::kafka::read(
         &app.broker.address(),
         "trajectories.events.v1",

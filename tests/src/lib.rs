@@ -20,6 +20,7 @@ use platform::{
     runtime::{self, ServiceModule},
 };
 use proto::{
+    municipalities::v1::municipality_service_client::MunicipalityServiceClient,
     testing::v1::testing_service_client::TestingServiceClient,
     trajectories::v1::trajectory_service_client::TrajectoryServiceClient,
 };
@@ -47,12 +48,16 @@ pub struct TestApp {
     pub dev_issuer: Arc<DevIssuer>,
     pub trajectories_addr: SocketAddr,
     pub testing_addr: SocketAddr,
+    pub municipalities_addr: SocketAddr,
     /// The trajectories database, for tests of what must be recorded but is served by no
     /// API (the audit of obligation checks).
     pub trajectories_db: secrecy::SecretString,
+    /// The municipalities database, for checks of what the monitor holds.
+    pub municipalities_db: secrecy::SecretString,
     verifier: Arc<Verifier>,
     trajectories: Running,
     testing: Running,
+    municipalities: Running,
 }
 
 /// One service of a test app: how to stop it and wait for it.
@@ -80,14 +85,16 @@ impl std::fmt::Debug for TestApp {
     }
 }
 
-/// Spawns trajectories and testing trusting the dev issuer.
+/// Spawns trajectories, testing and municipalities trusting the dev issuer.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Issuer::Dev).await
 }
 
-/// Spawns trajectories and testing trusting `issuer`. The deadline sweep is off: the
-/// tests' trajectories start in January 2026 and a sweep would report their deadlines; a
-/// test of the sweep turns it on in `config` and restarts trajectories.
+/// Spawns trajectories, testing and municipalities trusting `issuer`, and waits until
+/// trajectories holds the municipality register (from municipalities' events). The
+/// deadline sweep is off: the tests' trajectories start in January 2026 and a sweep would
+/// report their deadlines; a test of the sweep turns it on in `config` and restarts
+/// trajectories.
 pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
     capture::install();
     let broker = Broker::start().await;
@@ -110,17 +117,54 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
         start::<trajectories::Trajectories>(&config, &verifier, &trajectories_db).await;
     let testing_db = postgres::fresh_database().await;
     let (testing_addr, testing) = start::<testing::Testing>(&config, &verifier, &testing_db).await;
+    let municipalities_db = postgres::fresh_database().await;
+    let (municipalities_addr, municipalities) =
+        start::<municipalities::Municipalities>(&config, &verifier, &municipalities_db).await;
+    wait_for_register(&trajectories_db).await;
     TestApp {
         broker,
         config,
         dev_issuer,
         trajectories_addr,
         testing_addr,
+        municipalities_addr,
         trajectories_db,
+        municipalities_db,
         verifier,
         trajectories,
         testing,
+        municipalities,
     }
+}
+
+/// Every code of the register shipped with municipalities: 565 municipalities and the 29
+/// codes merged away in 2025.
+pub const REGISTER_CODES: i64 = 565 + 29;
+
+/// Waits until trajectories' projection holds the whole register.
+async fn wait_for_register(trajectories_db: &secrecy::SecretString) {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    use secrecy::ExposeSecret;
+    let db = Database::connect(trajectories_db.expose_secret())
+        .await
+        .expect("trajectories database answers");
+    eventually("the municipality register in trajectories", Duration::from_secs(60), || {
+        let db = db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "select count(*) from municipality",
+                ))
+                .await
+                .ok()
+                .flatten()?;
+            let count: i64 = row.try_get_by_index(0).ok()?;
+            (count == REGISTER_CODES).then_some(())
+        }
+    })
+    .await;
+    let _ = db.close().await;
 }
 
 /// Migrates `url` and serves `M` on a port of its own.
@@ -168,10 +212,17 @@ impl TestApp {
             .expect("testing answers")
     }
 
+    pub async fn municipalities(&self) -> MunicipalityServiceClient<Channel> {
+        MunicipalityServiceClient::connect(format!("http://{}", self.municipalities_addr))
+            .await
+            .expect("municipalities answers")
+    }
+
     /// Stops the services gracefully (drain, relay flush) and waits for them.
     pub async fn stop(self) {
         self.trajectories.stop("trajectories").await;
         self.testing.stop("testing").await;
+        self.municipalities.stop("municipalities").await;
     }
 
     /// Stops trajectories and starts it again on the same database and broker (on a new
@@ -331,4 +382,101 @@ pub fn sign_request(trajectory_id: &str) -> proto::trajectories::v1::SignContrac
         mo_deadline: Some(date(2026, 9, 30)),
         participation_deadline: Some(date(2026, 12, 31)),
     }
+}
+
+/// A municipality officer's token for the municipality `nis`.
+pub fn municipality_officer(app: &TestApp, nis: &str) -> String {
+    app.token(&format!("municipality-{nis}"), &["municipality-officer"])
+}
+
+/// A volunteering offer of 10 seats in 2026 in municipality `nis`, created by its officer;
+/// its id.
+pub async fn volunteering_offer(app: &TestApp, nis: &str) -> String {
+    use proto::municipalities::v1 as pb;
+    app.municipalities()
+        .await
+        .create_offer(authed(
+            pb::CreateOfferRequest {
+                municipality_nis: nis.into(),
+                kind: pb::OfferKind::Volunteering as i32,
+                host_kind: 0,
+                host_organisation: "Vrijwilligerspunt".into(),
+                title: "Taalcafé".into(),
+                capacity: 10,
+                starts_on: Some(date(2026, 1, 1)),
+                ends_on: Some(date(2026, 12, 31)),
+            },
+            &municipality_officer(app, nis),
+        ))
+        .await
+        .expect("the officer creates an offer")
+        .into_inner()
+        .offer
+        .expect("an offer")
+        .offer_id
+}
+
+/// Places `person_id` (a resident of `nis` with a signed contract) in a new offer of `nis`
+/// from 2026-05-01, once municipalities has learned of the contract; the placement's id.
+pub async fn placed(app: &TestApp, nis: &str, person_id: &str) -> String {
+    use proto::municipalities::v1 as pb;
+    let offer_id = volunteering_offer(app, nis).await;
+    let token = municipality_officer(app, nis);
+    let mut client = app.municipalities().await;
+    eventually("municipalities to learn of the contract", Duration::from_secs(30), || {
+        let (mut client, token, offer_id) = (client.clone(), token.clone(), offer_id.clone());
+        async move {
+            client
+                .place_person(authed(
+                    pb::PlacePersonRequest {
+                        offer_id,
+                        person_id: person_id.into(),
+                        started_on: Some(date(2026, 5, 1)),
+                    },
+                    &token,
+                ))
+                .await
+                .ok()
+                .and_then(|r| r.into_inner().placement)
+        }
+    })
+    .await;
+    client
+        .list_placements(authed(
+            pb::ListPlacementsRequest {
+                offer_id,
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .expect("the officer lists placements")
+        .into_inner()
+        .placements
+        .pop()
+        .expect("the placement")
+        .placement_id
+}
+
+/// Logs `hours` on `day` for a placement in `nis`, as its officer.
+pub async fn log_hours(
+    app: &TestApp,
+    nis: &str,
+    placement_id: &str,
+    day: proto::common::v1::Date,
+    hours: i32,
+) -> Result<proto::municipalities::v1::Placement, tonic::Status> {
+    use proto::municipalities::v1 as pb;
+    app.municipalities()
+        .await
+        .log_hours(authed(
+            pb::LogHoursRequest {
+                placement_id: placement_id.into(),
+                done_on: Some(day),
+                hours,
+            },
+            &municipality_officer(app, nis),
+        ))
+        .await
+        .map(|r| r.into_inner().placement.expect("a placement"))
 }

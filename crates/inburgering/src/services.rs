@@ -17,15 +17,22 @@ use tokio_util::sync::CancellationToken;
 pub enum ServiceName {
     Trajectories,
     Testing,
+    Municipalities,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 2] = [ServiceName::Trajectories, ServiceName::Testing];
+    /// In port order under `inburgering dev` (50051, 50052, …).
+    pub const ALL: [ServiceName; 3] = [
+        ServiceName::Trajectories,
+        ServiceName::Testing,
+        ServiceName::Municipalities,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceName::Trajectories => trajectories::Trajectories::NAME,
             ServiceName::Testing => testing::Testing::NAME,
+            ServiceName::Municipalities => municipalities::Municipalities::NAME,
         }
     }
 }
@@ -62,6 +69,10 @@ pub async fn run(
         ServiceName::Testing => {
             go::<testing::Testing>(config, database_url, listener, verifier, shutdown).await
         }
+        ServiceName::Municipalities => {
+            go::<municipalities::Municipalities>(config, database_url, listener, verifier, shutdown)
+                .await
+        }
     }
 }
 
@@ -86,24 +97,18 @@ pub async fn migrate(service: ServiceName) -> anyhow::Result<()> {
     )?;
     let url = database_url(&config, service)?;
     let max = config.database_max_connections;
+    async fn up<M: ServiceModule>(url: &SecretString, max: u32) -> Result<(), platform::PlatformError> {
+        platform::db::connect_and_migrate::<M::Migrator>(url, max)
+            .await
+            .map(|_| ())
+    }
     let migrated = match service {
-        ServiceName::Trajectories => {
-            platform::db::connect_and_migrate::<
-                <trajectories::Trajectories as ServiceModule>::Migrator,
-            >(&url, max)
-            .await
-        }
-        ServiceName::Testing => {
-            platform::db::connect_and_migrate::<<testing::Testing as ServiceModule>::Migrator>(
-                &url, max,
-            )
-            .await
-        }
+        ServiceName::Trajectories => up::<trajectories::Trajectories>(&url, max).await,
+        ServiceName::Testing => up::<testing::Testing>(&url, max).await,
+        ServiceName::Municipalities => up::<municipalities::Municipalities>(&url, max).await,
     };
     telemetry.shutdown();
-    migrated
-        .map(|_| ())
-        .with_context(|| format!("migrating {}", service.as_str()))
+    migrated.with_context(|| format!("migrating {}", service.as_str()))
 }
 
 /// `inburgering serve <service>`: one service, configured from the environment.

@@ -26,3 +26,9 @@ pub mod testing {
         include!(concat!(env!("OUT_DIR"), "/inburgering.testing.v1.rs"));
     }
 }
+
+pub mod municipalities {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/inburgering.municipalities.v1.rs"));
+    }
+}

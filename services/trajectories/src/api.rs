@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 use crate::{
     TrajectoryError,
     domain::{
-        ContractTerms, NationalNumber, Nis, ParticipationWaiver, Trajectory, TrajectoryEvent,
+        ContractTerms, NationalNumber, ParticipationWaiver, Trajectory, TrajectoryEvent,
     },
     policy,
     store::{ListFilter, NewPerson, Store},
@@ -94,7 +94,7 @@ impl TrajectoryService for TrajectoryApi {
         let req = request.get_ref();
         let person_id = convert::uuid("person_id", &req.person_id)?;
         tracing::Span::current().record("person_id", person_id.to_string());
-        let municipality = Nis::parse(&req.municipality_nis)?;
+        let municipality = self.store.municipality(&req.municipality_nis).await?;
         let status = convert::status_from(req.status)?.ok_or_else(|| {
             TrajectoryError::invalid("status", "is required (obliged, entitled or voluntary)")
         })?;
@@ -196,25 +196,17 @@ impl TrajectoryService for TrajectoryApi {
         }))
     }
 
+    /// Participation hours moved to the municipalities service, which logs them per
+    /// placement and publishes `ParticipationCompleted` at 40 hours; trajectories applies
+    /// that. Kept for one release so that old clients learn where to go.
     #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
     async fn log_participation(
         &self,
         request: Request<pb::LogParticipationRequest>,
     ) -> Result<Response<pb::LogParticipationResponse>, Status> {
         let principal = Principal::of(&request)?;
-        let req = request.get_ref();
-        let done_on = convert::date_from("done_on", req.done_on.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("done_on", "is required"))?;
-        let hours = u32::try_from(req.hours)
-            .map_err(|_| TrajectoryError::invalid("hours", format!("{} is negative", req.hours)))?;
-        let trajectory = self
-            .progress(principal, &req.trajectory_id, |t| {
-                t.log_participation(hours, done_on, clock::today())
-            })
-            .await?;
-        Ok(Response::new(pb::LogParticipationResponse {
-            trajectory: Some(convert::trajectory(&trajectory)),
-        }))
+        policy::case_worker_scope(principal)?;
+        Err(TrajectoryError::ParticipationMoved.into())
     }
 
     #[tracing::instrument(skip_all, fields(trajectory_id = %request.get_ref().trajectory_id))]
@@ -433,7 +425,7 @@ impl TrajectoryService for TrajectoryApi {
         let municipality = if req.municipality_nis.is_empty() {
             None
         } else {
-            Some(Nis::parse(&req.municipality_nis)?)
+            Some(self.store.municipality(&req.municipality_nis).await?)
         };
         // One more than the page tells whether another page follows.
         let mut rows = self

@@ -85,7 +85,10 @@ impl fmt::Debug for NationalNumber {
     }
 }
 
-/// A municipality's NIS code, with the agency competent for its residents.
+/// A municipality's NIS code, with the agency competent for its residents. Which codes
+/// exist and which agency serves them is the municipality register's answer (the
+/// municipalities service, projected here from `RegisterPublished`): the domain only
+/// checks the form of a code ([`Nis::parse_code`]) and carries what the register said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Nis {
     code: u32,
@@ -93,8 +96,8 @@ pub struct Nis {
 }
 
 impl Nis {
-    /// Parses a 5-digit NIS code of a Flemish or Brussels municipality (DESIGN.md §1).
-    pub fn parse(input: &str) -> Result<Self, TrajectoryError> {
+    /// Checks that `input` is a 5-digit NIS code, as given in `municipality_nis`.
+    pub fn parse_code(input: &str) -> Result<u32, TrajectoryError> {
         let field = "municipality_nis";
         let input = input.trim();
         if input.is_empty() {
@@ -106,33 +109,12 @@ impl Nis {
                 format!("{input:?} is not a 5-digit NIS code"),
             ));
         }
-        let code: u32 = input.parse().expect("five ASCII digits parse");
-        let prefix = code / 1000;
-        let agency = if code == rules::ANTWERP_NIS {
-            Agency::Atlas
-        } else if code == rules::GHENT_NIS {
-            Agency::InGent
-        } else if rules::BRUSSELS_NIS.contains(&code) {
-            Agency::Bon
-        } else if prefix == 21 {
-            return Err(TrajectoryError::invalid(
-                field,
-                format!("{input} is not one of the 19 Brussels municipalities (21001–21019)"),
-            ));
-        } else if rules::FLEMISH_ARRONDISSEMENTS.contains(&prefix) {
-            Agency::Agii
-        } else if rules::is_walloon_prefix(prefix) {
-            return Err(TrajectoryError::invalid(
-                field,
-                format!("{input} is a Walloon municipality; no Flemish agency is competent there"),
-            ));
-        } else {
-            return Err(TrajectoryError::invalid(
-                field,
-                format!("{input} is not a known NIS arrondissement"),
-            ));
-        };
-        Ok(Self { code, agency })
+        Ok(input.parse().expect("five ASCII digits parse"))
+    }
+
+    /// The municipality `code`, served by `agency`, as the register has it.
+    pub fn new(code: u32, agency: Agency) -> Self {
+        Self { code, agency }
     }
 
     /// The 5-digit code.
@@ -804,53 +786,33 @@ impl Trajectory {
         Ok(events)
     }
 
-    /// Logs participation hours; 40 complete the component.
-    pub fn log_participation(
-        &mut self,
-        hours: u32,
-        done_on: NaiveDate,
-        today: NaiveDate,
-    ) -> Result<Vec<TrajectoryEvent>, TrajectoryError> {
-        self.require_active()?;
-        self.contract()?;
-        if !(1..=rules::MAX_PARTICIPATION_HOURS_PER_ENTRY).contains(&hours) {
-            return Err(TrajectoryError::invalid(
-                "hours",
-                format!(
-                    "{hours} is not between 1 and {}",
-                    rules::MAX_PARTICIPATION_HOURS_PER_ENTRY
-                ),
-            ));
+    /// The participation hours the municipality has logged for this trajectory, over all
+    /// its placements (`ParticipationHoursLogged`). Municipalities is the one source of the
+    /// hours: this only keeps the latest total for the trajectory's view, and a late or
+    /// repeated event never lowers it.
+    pub fn record_participation_hours(&mut self, trajectory_hours: u32) {
+        self.progress.participation_hours = self.progress.participation_hours.max(trajectory_hours);
+    }
+
+    /// The municipality found the 40 hours reached on `on` (`ParticipationCompleted`):
+    /// the component is completed, and the attest follows when nothing else is open. A
+    /// trajectory that no longer takes progress (stopped), does not require participation
+    /// or has completed it already changes nothing.
+    pub fn complete_participation(&mut self, on: NaiveDate) -> Vec<TrajectoryEvent> {
+        if matches!(self.state, State::Stopped { .. })
+            || !self.participation_required()
+            || self.progress.participation_completed_on.is_some()
+            || self.contract.is_none()
+        {
+            return Vec::new();
         }
-        if done_on < self.started_on || done_on > today {
-            return Err(TrajectoryError::invalid(
-                "done_on",
-                "lies outside the trajectory (before its start or in the future)",
-            ));
-        }
-        if !self.participation_required() {
-            return Err(TrajectoryError::NotRequired {
-                trajectory_id: self.id,
-                what: "participation",
-            });
-        }
-        if self.progress.participation_completed_on.is_some() {
-            return Err(TrajectoryError::AlreadyRecorded {
-                trajectory_id: self.id,
-                what: "the completed participation",
-            });
-        }
-        self.progress.participation_hours += hours;
-        let mut events = Vec::new();
-        if self.progress.participation_hours >= rules::PARTICIPATION_HOURS {
-            self.progress.participation_completed_on = Some(done_on);
-            events.push(TrajectoryEvent::ComponentCompleted {
-                component: Component::Participation,
-                on: done_on,
-            });
-            events.extend(self.issue_attest_if_complete(done_on));
-        }
-        Ok(events)
+        self.progress.participation_completed_on = Some(on);
+        let mut events = vec![TrajectoryEvent::ComponentCompleted {
+            component: Component::Participation,
+            on,
+        }];
+        events.extend(self.issue_attest_if_complete(on));
+        events
     }
 
     /// Participation is not required of who works or studies.
@@ -1154,59 +1116,35 @@ mod tests {
     }
 
     #[test]
-    fn nis_codes_map_to_the_competent_agency() {
-        assert_eq!(Nis::parse("11002").unwrap().agency(), Agency::Atlas);
-        assert_eq!(Nis::parse("44021").unwrap().agency(), Agency::InGent);
-        assert_eq!(Nis::parse("21001").unwrap().agency(), Agency::Bon);
-        assert_eq!(Nis::parse("21019").unwrap().agency(), Agency::Bon);
-        assert_eq!(
-            Nis::parse("11001").unwrap().agency(),
-            Agency::Agii,
-            "Aartselaar"
-        );
-        assert_eq!(Nis::parse("44020").unwrap().agency(), Agency::Agii);
-        assert_eq!(Nis::parse("73109").unwrap().agency(), Agency::Agii);
+    fn nis_codes_are_five_digits() {
+        assert_eq!(Nis::parse_code(" 11002 ").ok(), Some(11002));
+        for bad in ["", "1100", "110020", "11a02"] {
+            assert!(
+                Nis::parse_code(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .starts_with("municipality_nis"),
+                "{bad}"
+            );
+        }
     }
 
-    #[test]
-    fn walloon_unknown_and_malformed_nis_codes_say_why() {
-        assert!(
-            Nis::parse("62063")
-                .unwrap_err()
-                .to_string()
-                .contains("Walloon"),
-            "Liège"
-        );
-        assert!(
-            Nis::parse("21020")
-                .unwrap_err()
-                .to_string()
-                .contains("19 Brussels")
-        );
-        assert!(
-            Nis::parse("21000")
-                .unwrap_err()
-                .to_string()
-                .contains("19 Brussels")
-        );
-        assert!(
-            Nis::parse("10000")
-                .unwrap_err()
-                .to_string()
-                .contains("not a known")
-        );
-        assert!(
-            Nis::parse("1100")
-                .unwrap_err()
-                .to_string()
-                .contains("5-digit")
-        );
+    /// A municipality as the register would describe it, for the tests.
+    fn nis(code: &str) -> Nis {
+        let code: u32 = code.parse().expect("a code");
+        let agency = match code {
+            11002 => Agency::Atlas,
+            44021 => Agency::InGent,
+            21001..=21019 => Agency::Bon,
+            _ => Agency::Agii,
+        };
+        Nis::new(code, agency)
     }
 
-    fn started(nis: &str) -> Trajectory {
+    fn started(code: &str) -> Trajectory {
         Trajectory::start(
             Uuid::now_v7(),
-            Nis::parse(nis).unwrap(),
+            nis(code),
             ObligationStatus::Obliged,
             None,
             d(2026, 1, 15),
@@ -1294,7 +1232,7 @@ mod tests {
 
     #[test]
     fn start_dates_are_bounded_by_the_decree_and_today() {
-        let nis = Nis::parse("11002").unwrap();
+        let nis = nis("11002");
         let today = d(2026, 11, 28);
         let start = |on| {
             Trajectory::start(
@@ -1329,7 +1267,7 @@ mod tests {
     fn signed(status: ObligationStatus) -> Trajectory {
         let mut t = Trajectory::start(
             Uuid::now_v7(),
-            Nis::parse("11002").unwrap(),
+            nis("11002"),
             status,
             None,
             d(2026, 1, 15),
@@ -1348,14 +1286,12 @@ mod tests {
     }
 
     #[test]
-    fn participation_completes_at_forty_hours_not_thirty_nine() {
+    fn participation_completed_by_the_municipality_completes_the_component_once() {
         let mut t = signed(ObligationStatus::Obliged);
-        assert!(
-            t.log_participation(39, d(2026, 5, 1), today())
-                .unwrap()
-                .is_empty()
-        );
-        let events = t.log_participation(1, d(2026, 5, 2), today()).unwrap();
+        t.record_participation_hours(39);
+        t.record_participation_hours(12);
+        assert_eq!(t.progress.participation_hours, 39, "a late total never lowers it");
+        let events = t.complete_participation(d(2026, 5, 2));
         assert_eq!(
             events,
             vec![TrajectoryEvent::ComponentCompleted {
@@ -1364,7 +1300,7 @@ mod tests {
             }]
         );
         assert!(
-            t.log_participation(1, d(2026, 5, 3), today()).is_err(),
+            t.complete_participation(d(2026, 5, 3)).is_empty(),
             "complete is complete"
         );
     }
@@ -1406,7 +1342,7 @@ mod tests {
         t.complete_test(Component::Nt2, d(2026, 6, 1)).unwrap();
         t.complete_test(Component::Mo, d(2026, 6, 2)).unwrap();
         t.record_vdab_registration(d(2026, 2, 1), today()).unwrap();
-        let events = t.log_participation(40, d(2026, 7, 1), today()).unwrap();
+        let events = t.complete_participation(d(2026, 7, 1));
         assert!(events.contains(&TrajectoryEvent::AttestIssued { on: d(2026, 7, 1) }));
         assert!(
             t.complete_test(Component::Nt2, d(2026, 8, 1))
@@ -1424,7 +1360,7 @@ mod tests {
         let events = v.complete_test(Component::Mo, d(2026, 6, 2)).unwrap();
         assert!(events.contains(&TrajectoryEvent::AttestIssued { on: d(2026, 6, 2) }));
         assert!(
-            v.log_participation(5, d(2026, 6, 3), today()).is_err(),
+            v.complete_participation(d(2026, 6, 3)).is_empty(),
             "not required"
         );
 
@@ -1444,7 +1380,7 @@ mod tests {
         let mut t = signed(ObligationStatus::Obliged);
         t.suspend("ziekte", d(2026, 4, 1), today()).unwrap();
         assert!(matches!(
-            t.log_participation(5, d(2026, 4, 2), today()),
+            t.record_vdab_registration(d(2026, 4, 2), today()),
             Err(TrajectoryError::NotActive { .. })
         ));
         assert!(
@@ -1452,7 +1388,7 @@ mod tests {
             "not before the suspension"
         );
         t.resume(d(2026, 5, 1), today()).unwrap();
-        t.log_participation(5, d(2026, 5, 2), today()).unwrap();
+        t.record_vdab_registration(d(2026, 5, 2), today()).unwrap();
         t.stop("verhuisd naar Wallonië", d(2026, 6, 1), today())
             .unwrap();
         assert!(t.resume(d(2026, 6, 2), today()).is_err());
@@ -1576,7 +1512,7 @@ mod tests {
     fn progress_needs_a_signed_contract() {
         let mut t = Trajectory::start(
             Uuid::now_v7(),
-            Nis::parse("11002").unwrap(),
+            nis("11002"),
             ObligationStatus::Obliged,
             None,
             d(2026, 1, 15),
@@ -1717,7 +1653,7 @@ mod tests {
         #[test]
         fn the_parser_never_panics(input in "\\PC{0,20}") {
             let _ = NationalNumber::parse(&input);
-            let _ = Nis::parse(&input);
+            let _ = Nis::parse_code(&input);
         }
     }
 }

@@ -41,6 +41,15 @@ pub enum TrajectoryError {
     },
     #[error("trajectory {trajectory_id} changed meanwhile; retry")]
     Conflict { trajectory_id: Uuid },
+    /// The municipality register (from the municipalities service) has not reached this
+    /// service yet: retry once it has.
+    #[error("the municipality register has not reached trajectories yet")]
+    RegisterNotLoaded,
+    #[error(
+        "participation hours are logged in the municipalities service \
+         (MunicipalityService/LogHours), the one source of the 40 hours"
+    )]
+    ParticipationMoved,
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("database: {0}")]
@@ -71,7 +80,9 @@ impl ServiceError for TrajectoryError {
             | Self::ContractNotSigned { .. }
             | Self::AlreadyRecorded { .. }
             | Self::NotRequired { .. }
-            | Self::NotActive { .. } => ServiceErrorCode::FailedPrecondition,
+            | Self::NotActive { .. }
+            | Self::ParticipationMoved => ServiceErrorCode::FailedPrecondition,
+            Self::RegisterNotLoaded => ServiceErrorCode::Unavailable,
             Self::Conflict { .. } => ServiceErrorCode::Aborted,
             Self::Auth(e) => e.error_code(),
             Self::Database(_) => ServiceErrorCode::Unavailable,

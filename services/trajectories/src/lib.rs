@@ -9,6 +9,7 @@ pub mod api;
 pub mod domain;
 mod error;
 pub mod events;
+pub mod municipalities;
 pub mod obligation;
 pub mod policy;
 pub mod results;
@@ -52,10 +53,16 @@ impl ServiceModule for Trajectories {
     }
 
     fn consumers(ctx: &ServiceContext) -> Vec<ConsumerTask> {
-        let handler = results::TestResults {
+        let results = results::TestResults {
             outbox: ctx.outbox.clone(),
         };
-        vec![ctx.consumer(results::GROUP, &[results::TOPIC], handler)]
+        let municipalities = municipalities::MunicipalityEvents {
+            outbox: ctx.outbox.clone(),
+        };
+        vec![
+            ctx.consumer(results::GROUP, &[results::TOPIC], results),
+            ctx.consumer(municipalities::GROUP, &[municipalities::TOPIC], municipalities),
+        ]
     }
 
     fn scheduled(ctx: &ServiceContext) -> Vec<ScheduledJob> {

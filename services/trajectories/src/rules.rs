@@ -3,27 +3,10 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 
-/// NIS code of Antwerp: its residents fall under Atlas (DESIGN.md §1).
-pub const ANTWERP_NIS: u32 = 11002;
-/// NIS code of Ghent: its residents fall under In-Gent (DESIGN.md §1).
-pub const GHENT_NIS: u32 = 44021;
-/// The 19 Brussels municipalities, 21001–21019: AgII through its branch Bon (DESIGN.md §1).
+/// The 19 Brussels municipalities, 21001–21019, where the Flemish course fee does not
+/// apply (see [`pays_course_fees`]). Which agency serves a municipality is the
+/// municipality register's answer, not a rule here.
 pub const BRUSSELS_NIS: std::ops::RangeInclusive<u32> = 21001..=21019;
-/// Flemish arrondissements, the first two NIS digits: Antwerp 11–13, Flemish Brabant
-/// 23–24, West Flanders 31–38, East Flanders 41–46, Limburg 71–73. Their municipalities
-/// other than Antwerp and Ghent fall under AgII (DESIGN.md §1).
-pub const FLEMISH_ARRONDISSEMENTS: [u32; 22] = [
-    11, 12, 13, 23, 24, 31, 32, 33, 34, 35, 36, 37, 38, 41, 42, 43, 44, 45, 46, 71, 72, 73,
-];
-/// Walloon arrondissement prefixes: Walloon Brabant 25, Hainaut 5x, Liège 6x,
-/// Luxembourg 8x, Namur 9x. No Flemish agency is competent there.
-pub fn is_walloon_prefix(prefix: u32) -> bool {
-    prefix == 25
-        || (50..=59).contains(&prefix)
-        || (60..=69).contains(&prefix)
-        || (80..=89).contains(&prefix)
-        || (90..=99).contains(&prefix)
-}
 
 /// Economic self-reliance: register with VDAB within 2 months of the start (DESIGN.md §3).
 pub const VDAB_REGISTRATION_MONTHS: u32 = 2;
@@ -73,13 +56,6 @@ pub fn deadline_after_suspension(
         .checked_add_days(chrono::Days::new(days))
         .unwrap_or(deadline)
 }
-
-/// Participation and network: 40 hours of buddy project, kennismakingsstage or
-/// volunteering complete the component (DESIGN.md §3).
-pub const PARTICIPATION_HOURS: u32 = 40;
-
-/// Hours one log entry may carry: a plausibility bound (a week of full days).
-pub const MAX_PARTICIPATION_HOURS_PER_ENTRY: u32 = 40;
 
 /// Participation is optional for who works, studies, or follows the trajectory
 /// voluntarily (DESIGN.md §3).
@@ -231,7 +207,6 @@ mod tests {
         assert!(participation_required(false, false));
         assert!(!participation_required(true, false));
         assert!(!participation_required(false, true));
-        assert_eq!(PARTICIPATION_HOURS, 40);
     }
 
     #[test]
@@ -299,13 +274,5 @@ mod tests {
             !pays_course_fees(11002, true),
             "exempted people pay nothing"
         );
-    }
-
-    #[test]
-    fn walloon_prefixes_are_recognised_at_their_edges() {
-        assert!(is_walloon_prefix(25));
-        assert!(!is_walloon_prefix(24));
-        assert!(is_walloon_prefix(50) && is_walloon_prefix(99));
-        assert!(!is_walloon_prefix(46) && !is_walloon_prefix(73));
     }
 }

@@ -182,6 +182,30 @@ pub mod obligation_check {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The municipality register as the municipalities service publishes it
+/// (`RegisterPublished`): one row per code, current or merged away in 2025, with the
+/// current code and the competent agency (none in Wallonia).
+pub mod municipality {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "municipality")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        /// The code now in force: `code` itself, or the municipality it was merged into.
+        pub current_nis: String,
+        pub name_nl: String,
+        pub region: String,
+        pub agency: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// The service's schema: the platform's outbox and inbox, then its own tables.
 #[derive(Debug)]
 pub struct Migrator;
@@ -216,6 +240,10 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(CreateEntities {
             name: "m0008_trajectories_breach",
             entities: &[&breach::Entity],
+        }));
+        all.push(Box::new(CreateEntities {
+            name: "m0009_trajectories_municipality_register",
+            entities: &[&municipality::Entity],
         }));
         all
     }
@@ -411,6 +439,40 @@ impl Store {
             .await?
             .ok_or_else(|| TrajectoryError::Corrupt("a conflicting person vanished".into()))?;
         Ok((existing.id, false))
+    }
+
+    /// The municipality with code `input` (current, or merged away in 2025 and then the one
+    /// it became part of), with its competent agency, as the register says. An unknown code,
+    /// or one where no Flemish agency is competent, is bad input naming the field.
+    pub async fn municipality(&self, input: &str) -> Result<Nis, TrajectoryError> {
+        let field = "municipality_nis";
+        let code = Nis::parse_code(input)?;
+        let key = format!("{code:05}");
+        let Some(row) = municipality::Entity::find_by_id(key.clone()).one(&self.db).await? else {
+            if municipality::Entity::find().one(&self.db).await?.is_none() {
+                return Err(TrajectoryError::RegisterNotLoaded);
+            }
+            return Err(TrajectoryError::invalid(
+                field,
+                format!("{key} is not a municipality in Statbel's register"),
+            ));
+        };
+        let Some(agency) = row.agency.as_deref() else {
+            return Err(TrajectoryError::invalid(
+                field,
+                format!(
+                    "{key} ({}) is in {}; no Flemish agency is competent there",
+                    row.name_nl, row.region
+                ),
+            ));
+        };
+        let agency = Agency::from_stored(agency)
+            .ok_or_else(|| TrajectoryError::Corrupt(format!("municipality {key}: agency")))?;
+        let current = row
+            .current_nis
+            .parse()
+            .map_err(|_| TrajectoryError::Corrupt(format!("municipality {key}: current code")))?;
+        Ok(Nis::new(current, agency))
     }
 
     /// Whether `person_id` is registered.
@@ -836,7 +898,12 @@ pub fn component_key(component: Component) -> &'static str {
 
 fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory, TrajectoryError> {
     let corrupt = |what: &str| TrajectoryError::Corrupt(format!("trajectory {}: {what}", row.id));
-    let municipality = Nis::parse(&row.municipality_nis).map_err(|_| corrupt("municipality"))?;
+    let municipality = Nis::new(
+        row.municipality_nis
+            .parse()
+            .map_err(|_| corrupt("municipality"))?,
+        Agency::from_stored(&row.agency).ok_or_else(|| corrupt("agency"))?,
+    );
     let status = ObligationStatus::from_stored(&row.status).ok_or_else(|| corrupt("status"))?;
     let exemption = row
         .exemption_reason

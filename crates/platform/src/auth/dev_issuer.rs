@@ -38,8 +38,9 @@ pub struct DevClient {
     pub roles: &'static [&'static str],
 }
 
-/// The dev issuer's clients: one per agency back office, GGC, and a public body checking
-/// the obligation. Their secret is `dev-secret`.
+/// The dev issuer's clients: one per agency back office, GGC, a public body checking the
+/// obligation, an officer of two municipalities (Antwerpen, Gent) and AgII's monitoring.
+/// Their secret is `dev-secret`.
 pub fn dev_clients() -> Vec<DevClient> {
     vec![
         DevClient {
@@ -71,6 +72,31 @@ pub fn dev_clients() -> Vec<DevClient> {
             client_id: "vsb-obligation-check",
             organisation: json!(["vlaamse-sociale-bescherming"]),
             roles: &["obligation-check"],
+        },
+        DevClient {
+            client_id: "municipality-11002-officer",
+            organisation: json!({"municipality-11002": {
+                "kind": ["municipality"],
+                "nis": ["11002"],
+                "region": ["flanders"],
+                "agency": ["atlas"],
+            }}),
+            roles: &["municipality-officer"],
+        },
+        DevClient {
+            client_id: "municipality-44021-officer",
+            organisation: json!({"municipality-44021": {
+                "kind": ["municipality"],
+                "nis": ["44021"],
+                "region": ["flanders"],
+                "agency": ["in-gent"],
+            }}),
+            roles: &["municipality-officer"],
+        },
+        DevClient {
+            client_id: "agii-monitor",
+            organisation: json!({"agii": {"kind": ["agency"]}}),
+            roles: &["monitor"],
         },
     ]
 }

@@ -1,0 +1,538 @@
+//! gRPC handlers of the municipalities service: proto ⇄ domain (through [`convert`]) and
+//! the policy checks; the work is in [`directory`], [`partnership`], [`participation`] and
+//! [`report`].
+
+use chrono::Utc;
+use platform::{Principal, clock, paging::Page};
+use proto::{common::v1 as common, municipalities::v1 as pb};
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::{
+    MunicipalitiesError, convert,
+    directory::{self, Filter},
+    domain::{self, Agreement, LocalPlan, Municipality, NewOffer, Nis, Offer, Placement},
+    participation::{OfferFilter, Participation},
+    partnership, policy, report, rules,
+};
+
+/// The `MunicipalityService` implementation.
+#[derive(Debug, Clone)]
+pub struct MunicipalityApi {
+    participation: Participation,
+}
+
+type Result<T, E = MunicipalitiesError> = std::result::Result<T, E>;
+
+impl MunicipalityApi {
+    pub fn new(participation: Participation) -> Self {
+        Self { participation }
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        self.participation.db()
+    }
+
+    /// The municipality a request names in `field`: an unknown or merged code is bad input.
+    async fn named(&self, field: &'static str, raw: &str) -> Result<Municipality> {
+        let nis = Nis::parse(field, raw)?;
+        directory::get(self.db(), nis).await.map_err(|e| match e {
+            MunicipalitiesError::MunicipalityNotFound { .. } | MunicipalitiesError::Merged { .. } => {
+                MunicipalitiesError::invalid(field, e.to_string())
+            }
+            other => other,
+        })
+    }
+
+    /// [`Self::named`], refused unless the caller manages it.
+    async fn managed(&self, principal: &Principal, field: &'static str, raw: &str) -> Result<Municipality> {
+        let m = self.named(field, raw).await?;
+        policy::require_manage(principal, m.nis, m.agency)?;
+        Ok(m)
+    }
+
+    /// Whether the caller manages the municipality `nis` (stored, hence known).
+    async fn manages(&self, principal: &Principal, nis: Nis) -> Result<bool> {
+        let m = directory::get(self.db(), nis).await?;
+        Ok(policy::may_manage(principal, m.nis, m.agency)?)
+    }
+
+    /// The offer, if the caller manages its municipality; otherwise "does not exist".
+    async fn offer(&self, principal: &Principal, raw: &str) -> Result<Offer> {
+        let offer_id = convert::uuid("offer_id", raw)?;
+        match self.participation.offer(offer_id).await? {
+            Some(o) if self.manages(principal, o.nis).await? => Ok(o),
+            _ => Err(MunicipalitiesError::OfferNotFound { offer_id }),
+        }
+    }
+
+    /// The placement, if the caller manages its municipality.
+    async fn placement(&self, principal: &Principal, raw: &str) -> Result<Placement> {
+        let placement_id = convert::uuid("placement_id", raw)?;
+        match self.participation.placement(placement_id).await? {
+            Some(p) if self.manages(principal, p.nis).await? => Ok(p),
+            _ => Err(MunicipalitiesError::PlacementNotFound { placement_id }),
+        }
+    }
+}
+
+fn page<C: platform::paging::Cursor>(req: Option<&common::PageRequest>) -> Result<Page<C>, Status> {
+    let page = req.cloned().unwrap_or_default();
+    Ok(Page::parse(page.page_size, &page.page_token)?)
+}
+
+fn year(field: &'static str, value: i32) -> Result<i32> {
+    if (2000..=2100).contains(&value) {
+        Ok(value)
+    } else {
+        Err(MunicipalitiesError::invalid(field, format!("{value} is not a year from 2000 to 2100")))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().nis))]
+    async fn get_municipality(
+        &self,
+        request: Request<pb::GetMunicipalityRequest>,
+    ) -> Result<Response<pb::GetMunicipalityResponse>, Status> {
+        Principal::of(&request)?;
+        let nis = Nis::parse("nis", &request.get_ref().nis)?;
+        let m = directory::get(self.db(), nis).await?;
+        Ok(Response::new(pb::GetMunicipalityResponse {
+            municipality: Some(convert::municipality(&m)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_municipalities(
+        &self,
+        request: Request<pb::ListMunicipalitiesRequest>,
+    ) -> Result<Response<pb::ListMunicipalitiesResponse>, Status> {
+        Principal::of(&request)?;
+        let req = request.get_ref();
+        let page = page::<String>(req.page.as_ref())?;
+        let province_nis = match req.province_nis.trim() {
+            "" => None,
+            p => Some(Nis::parse("province_nis", p)?.to_string()),
+        };
+        let mut rows = directory::list(
+            self.db(),
+            Filter {
+                region: convert::region_from(req.region)?,
+                province_nis,
+                agency: convert::agency_from(req.agency)?,
+                after: page.after.clone(),
+                limit: page.fetch(),
+            },
+        )
+        .await?;
+        let next_page_token = page.finish(&mut rows, |m| m.nis.to_string());
+        Ok(Response::new(pb::ListMunicipalitiesResponse {
+            municipalities: rows.iter().map(convert::municipality).collect(),
+            page: Some(common::PageResponse { next_page_token }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().nis))]
+    async fn resolve_nis(
+        &self,
+        request: Request<pb::ResolveNisRequest>,
+    ) -> Result<Response<pb::ResolveNisResponse>, Status> {
+        Principal::of(&request)?;
+        let nis = Nis::parse("nis", &request.get_ref().nis)?;
+        let (m, merged) = directory::resolve(self.db(), nis).await?;
+        Ok(Response::new(pb::ResolveNisResponse {
+            municipality: Some(convert::municipality(&m)),
+            merged,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis))]
+    async fn add_contact(
+        &self,
+        request: Request<pb::AddContactRequest>,
+    ) -> Result<Response<pb::AddContactResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let function = domain::text("function", &req.function, 120)?;
+        let email = domain::work_email(&req.work_email)?;
+        let contact = partnership::add_contact(self.db(), m.nis, function, email).await?;
+        tracing::info!(contact_id = %contact.id, "contact added");
+        Ok(Response::new(pb::AddContactResponse {
+            contact: Some(convert::contact(&contact)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(contact_id = %request.get_ref().contact_id))]
+    async fn remove_contact(
+        &self,
+        request: Request<pb::RemoveContactRequest>,
+    ) -> Result<Response<pb::RemoveContactResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::staff(principal)?;
+        let contact_id = convert::uuid("contact_id", &request.get_ref().contact_id)?;
+        match partnership::contact(self.db(), contact_id).await? {
+            Some(c) if self.manages(principal, c.nis).await? => {
+                partnership::remove_contact(self.db(), contact_id).await?;
+                tracing::info!("contact removed");
+                Ok(Response::new(pb::RemoveContactResponse {}))
+            }
+            _ => Err(MunicipalitiesError::ContactNotFound { contact_id }.into()),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis))]
+    async fn list_contacts(
+        &self,
+        request: Request<pb::ListContactsRequest>,
+    ) -> Result<Response<pb::ListContactsResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let m = self
+            .managed(principal, "municipality_nis", &request.get_ref().municipality_nis)
+            .await?;
+        let contacts = partnership::contacts(self.db(), m.nis).await?;
+        Ok(Response::new(pb::ListContactsResponse {
+            contacts: contacts.iter().map(convert::contact).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis))]
+    async fn record_agreement(
+        &self,
+        request: Request<pb::RecordAgreementRequest>,
+    ) -> Result<Response<pb::RecordAgreementResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let agency = m.agency.ok_or_else(|| {
+            MunicipalitiesError::invalid(
+                "municipality_nis",
+                format!("{} has no competent agency to agree with", m.nis),
+            )
+        })?;
+        let signed_on = convert::required_date("signed_on", req.signed_on.as_ref())?;
+        let valid_until = convert::date_from("valid_until", req.valid_until.as_ref())?;
+        if valid_until.is_some_and(|u| u < signed_on) {
+            return Err(MunicipalitiesError::invalid("valid_until", "is before signed_on").into());
+        }
+        if signed_on > clock::today() {
+            return Err(MunicipalitiesError::invalid("signed_on", "is in the future").into());
+        }
+        let agreement = partnership::record_agreement(
+            self.db(),
+            Agreement {
+                id: Uuid::now_v7(),
+                nis: m.nis,
+                agency,
+                subject: domain::text("subject", &req.subject, 500)?,
+                signed_on,
+                valid_until,
+            },
+        )
+        .await?;
+        tracing::info!(agreement_id = %agreement.id, "agreement recorded");
+        Ok(Response::new(pb::RecordAgreementResponse {
+            agreement: Some(convert::agreement(&agreement)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis))]
+    async fn list_agreements(
+        &self,
+        request: Request<pb::ListAgreementsRequest>,
+    ) -> Result<Response<pb::ListAgreementsResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let m = self
+            .managed(principal, "municipality_nis", &request.get_ref().municipality_nis)
+            .await?;
+        let agreements = partnership::agreements(self.db(), m.nis).await?;
+        Ok(Response::new(pb::ListAgreementsResponse {
+            agreements: agreements.iter().map(convert::agreement).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis))]
+    async fn save_local_plan(
+        &self,
+        request: Request<pb::SaveLocalPlanRequest>,
+    ) -> Result<Response<pb::SaveLocalPlanResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let id = match req.plan_id.as_str() {
+            "" => None,
+            raw => {
+                let plan_id = convert::uuid("plan_id", raw)?;
+                if partnership::plan_municipality(self.db(), plan_id).await? != Some(m.nis) {
+                    return Err(MunicipalitiesError::PlanNotFound { plan_id }.into());
+                }
+                Some(plan_id)
+            }
+        };
+        let actions = req
+            .actions
+            .iter()
+            .map(|a| {
+                let id = match a.action_id.as_str() {
+                    "" => None,
+                    raw => Some(convert::uuid("actions.action_id", raw)?),
+                };
+                Ok((
+                    id,
+                    domain::text("actions.description", &a.description, 1000)?,
+                    convert::action_status_from(a.status)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let plan = LocalPlan {
+            id,
+            nis: m.nis,
+            title: domain::text("title", &req.title, 200)?,
+            from_year: req.from_year,
+            to_year: req.to_year,
+            actions,
+        }
+        .check()?;
+        let (plan_id, action_ids) = partnership::save_plan(self.db(), &plan).await?;
+        tracing::info!(%plan_id, actions = action_ids.len(), "local plan saved");
+        Ok(Response::new(pb::SaveLocalPlanResponse {
+            plan: Some(convert::local_plan(plan_id, &plan, &action_ids)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis))]
+    async fn list_local_plans(
+        &self,
+        request: Request<pb::ListLocalPlansRequest>,
+    ) -> Result<Response<pb::ListLocalPlansResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let m = self
+            .managed(principal, "municipality_nis", &request.get_ref().municipality_nis)
+            .await?;
+        let plans = partnership::plans(self.db(), m.nis).await?;
+        Ok(Response::new(pb::ListLocalPlansResponse {
+            plans: plans
+                .iter()
+                .map(|(id, plan, ids)| convert::local_plan(*id, plan, ids))
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis))]
+    async fn create_offer(
+        &self,
+        request: Request<pb::CreateOfferRequest>,
+    ) -> Result<Response<pb::CreateOfferResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let new = NewOffer::parse(
+            m.nis,
+            convert::offer_kind_from(req.kind, req.host_kind)?,
+            &req.host_organisation,
+            &req.title,
+            req.capacity,
+            convert::required_date("starts_on", req.starts_on.as_ref())?,
+            convert::required_date("ends_on", req.ends_on.as_ref())?,
+        )?;
+        let offer = self
+            .participation
+            .create_offer(new, &principal.organisation.alias)
+            .await?;
+        tracing::info!(offer_id = %offer.id, kind = offer.kind.as_str(), "offer created");
+        Ok(Response::new(pb::CreateOfferResponse {
+            offer: Some(convert::offer(&offer)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(offer_id = %request.get_ref().offer_id))]
+    async fn get_offer(
+        &self,
+        request: Request<pb::GetOfferRequest>,
+    ) -> Result<Response<pb::GetOfferResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::staff(principal)?;
+        let offer = self.offer(principal, &request.get_ref().offer_id).await?;
+        Ok(Response::new(pb::GetOfferResponse {
+            offer: Some(convert::offer(&offer)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis))]
+    async fn list_offers(
+        &self,
+        request: Request<pb::ListOffersRequest>,
+    ) -> Result<Response<pb::ListOffersResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let page = page::<Uuid>(req.page.as_ref())?;
+        let mut rows = self
+            .participation
+            .offers(OfferFilter {
+                nis: Some(m.nis),
+                kind: convert::offer_kind_filter(req.kind)?,
+                only_with_free_seats: req.only_with_free_seats,
+                after: page.after,
+                limit: page.fetch(),
+            })
+            .await?;
+        let next_page_token = page.finish(&mut rows, |o| o.id);
+        Ok(Response::new(pb::ListOffersResponse {
+            offers: rows.iter().map(convert::offer).collect(),
+            page: Some(common::PageResponse { next_page_token }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(offer_id = %request.get_ref().offer_id))]
+    async fn close_offer(
+        &self,
+        request: Request<pb::CloseOfferRequest>,
+    ) -> Result<Response<pb::CloseOfferResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::staff(principal)?;
+        let offer = self.offer(principal, &request.get_ref().offer_id).await?;
+        let offer = self.participation.close_offer(offer.id).await?;
+        tracing::info!("offer closed");
+        Ok(Response::new(pb::CloseOfferResponse {
+            offer: Some(convert::offer(&offer)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(offer_id = %request.get_ref().offer_id, person_id = %request.get_ref().person_id))]
+    async fn place_person(
+        &self,
+        request: Request<pb::PlacePersonRequest>,
+    ) -> Result<Response<pb::PlacePersonResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::staff(principal)?;
+        let req = request.get_ref();
+        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let started_on = convert::required_date("started_on", req.started_on.as_ref())?;
+        let offer = self.offer(principal, &req.offer_id).await?;
+        let who = self
+            .participation
+            .resident(person_id)
+            .await?
+            .filter(|who| policy::may_see_resident(principal, who))
+            .ok_or(MunicipalitiesError::PersonNotFound { person_id })?;
+        let placement = self.participation.place(&offer, &who, started_on).await?;
+        tracing::info!(placement_id = %placement.id, trajectory_id = %who.trajectory_id, "person placed");
+        Ok(Response::new(pb::PlacePersonResponse {
+            placement: Some(convert::placement(&placement)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
+    async fn log_hours(
+        &self,
+        request: Request<pb::LogHoursRequest>,
+    ) -> Result<Response<pb::LogHoursResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::staff(principal)?;
+        let req = request.get_ref();
+        let done_on = convert::required_date("done_on", req.done_on.as_ref())?;
+        let open = self.placement(principal, &req.placement_id).await?;
+        let placement = self
+            .participation
+            .log_hours(
+                &open,
+                done_on,
+                req.hours,
+                &principal.organisation.alias,
+                clock::today(),
+                Utc::now(),
+            )
+            .await?;
+        tracing::info!(
+            hours = req.hours,
+            trajectory_hours = placement.trajectory_hours,
+            of = rules::PARTICIPATION_HOURS,
+            "hours logged"
+        );
+        Ok(Response::new(pb::LogHoursResponse {
+            placement: Some(convert::placement(&placement)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
+    async fn end_placement(
+        &self,
+        request: Request<pb::EndPlacementRequest>,
+    ) -> Result<Response<pb::EndPlacementResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::staff(principal)?;
+        let req = request.get_ref();
+        let ended_on = convert::required_date("ended_on", req.ended_on.as_ref())?;
+        let open = self.placement(principal, &req.placement_id).await?;
+        let placement = self.participation.end(&open, ended_on, clock::today()).await?;
+        tracing::info!("placement ended");
+        Ok(Response::new(pb::EndPlacementResponse {
+            placement: Some(convert::placement(&placement)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
+    async fn get_placement(
+        &self,
+        request: Request<pb::GetPlacementRequest>,
+    ) -> Result<Response<pb::GetPlacementResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::staff(principal)?;
+        let placement = self.placement(principal, &request.get_ref().placement_id).await?;
+        Ok(Response::new(pb::GetPlacementResponse {
+            placement: Some(convert::placement(&placement)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(offer_id = %request.get_ref().offer_id))]
+    async fn list_placements(
+        &self,
+        request: Request<pb::ListPlacementsRequest>,
+    ) -> Result<Response<pb::ListPlacementsResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::staff(principal)?;
+        let req = request.get_ref();
+        let page = page::<Uuid>(req.page.as_ref())?;
+        let offer = self.offer(principal, &req.offer_id).await?;
+        let mut rows = self
+            .participation
+            .placements(offer.id, page.after, page.fetch())
+            .await?;
+        let next_page_token = page.finish(&mut rows, |p| p.id);
+        Ok(Response::new(pb::ListPlacementsResponse {
+            placements: rows.iter().map(convert::placement).collect(),
+            page: Some(common::PageResponse { next_page_token }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis, year = request.get_ref().year))]
+    async fn get_local_monitor(
+        &self,
+        request: Request<pb::GetLocalMonitorRequest>,
+    ) -> Result<Response<pb::GetLocalMonitorResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let m = self.named("municipality_nis", &req.municipality_nis).await?;
+        policy::require_monitor(principal, m.nis)?;
+        let year = year("year", req.year)?;
+        let rows = report::local_monitor(self.db(), m.nis, year).await?;
+        Ok(Response::new(pb::GetLocalMonitorResponse {
+            municipality_nis: m.nis.to_string(),
+            year,
+            threshold: rules::SUPPRESSION_THRESHOLD as i32,
+            rows: rows
+                .iter()
+                .map(|r| pb::MonitorRow {
+                    measure: convert::measure(r.measure) as i32,
+                    unit: r.measure.unit().to_owned(),
+                    quarters: r.quarters.iter().map(convert::cell).collect(),
+                    total: Some(convert::cell(&r.total)),
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,316 @@
+//! Proto ⇄ domain, in one place: the API and the events both use it. Each parser names the
+//! field it checks.
+
+use chrono::{Datelike, NaiveDate};
+use proto::{common::v1 as common, municipalities::v1 as pb};
+use uuid::Uuid;
+
+use crate::{
+    MunicipalitiesError,
+    domain::{
+        ActionStatus, Agency, Agreement, Contact, HostKind, LocalPlan, Municipality, Nis, Offer,
+        OfferKind, Placement, PlacementState, Region,
+    },
+    monitor::{Measure, Shown},
+};
+
+pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, MunicipalitiesError> {
+    if value.is_empty() {
+        return Err(MunicipalitiesError::invalid(field, "is required"));
+    }
+    Uuid::parse_str(value)
+        .map_err(|_| MunicipalitiesError::invalid(field, format!("{value:?} is not a UUID")))
+}
+
+pub fn date(d: NaiveDate) -> common::Date {
+    common::Date {
+        year: d.year(),
+        month: d.month() as i32,
+        day: d.day() as i32,
+    }
+}
+
+/// An optional date field.
+pub fn date_from(
+    field: &'static str,
+    d: Option<&common::Date>,
+) -> Result<Option<NaiveDate>, MunicipalitiesError> {
+    d.map(|d| {
+        u32::try_from(d.month)
+            .ok()
+            .zip(u32::try_from(d.day).ok())
+            .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day))
+            .ok_or_else(|| {
+                MunicipalitiesError::invalid(
+                    field,
+                    format!("{}-{}-{} is not a date", d.year, d.month, d.day),
+                )
+            })
+    })
+    .transpose()
+}
+
+/// A date field that must be there.
+pub fn required_date(
+    field: &'static str,
+    d: Option<&common::Date>,
+) -> Result<NaiveDate, MunicipalitiesError> {
+    date_from(field, d)?.ok_or_else(|| MunicipalitiesError::invalid(field, "is required"))
+}
+
+pub fn agency(a: Agency) -> common::Agency {
+    match a {
+        Agency::Agii => common::Agency::Agii,
+        Agency::Bon => common::Agency::Bon,
+        Agency::Atlas => common::Agency::Atlas,
+        Agency::InGent => common::Agency::InGent,
+    }
+}
+
+/// A filter on agency; `None` when unset.
+pub fn agency_from(value: i32) -> Result<Option<Agency>, MunicipalitiesError> {
+    match common::Agency::try_from(value) {
+        Ok(common::Agency::Unspecified) => Ok(None),
+        Ok(common::Agency::Agii) => Ok(Some(Agency::Agii)),
+        Ok(common::Agency::Bon) => Ok(Some(Agency::Bon)),
+        Ok(common::Agency::Atlas) => Ok(Some(Agency::Atlas)),
+        Ok(common::Agency::InGent) => Ok(Some(Agency::InGent)),
+        Err(_) => Err(MunicipalitiesError::invalid(
+            "agency",
+            format!("{value} is not an agency"),
+        )),
+    }
+}
+
+pub fn region(r: Region) -> pb::Region {
+    match r {
+        Region::Flanders => pb::Region::Flanders,
+        Region::Brussels => pb::Region::Brussels,
+        Region::Wallonia => pb::Region::Wallonia,
+    }
+}
+
+/// A filter on region; `None` when unset.
+pub fn region_from(value: i32) -> Result<Option<Region>, MunicipalitiesError> {
+    match pb::Region::try_from(value) {
+        Ok(pb::Region::Unspecified) => Ok(None),
+        Ok(pb::Region::Flanders) => Ok(Some(Region::Flanders)),
+        Ok(pb::Region::Brussels) => Ok(Some(Region::Brussels)),
+        Ok(pb::Region::Wallonia) => Ok(Some(Region::Wallonia)),
+        Err(_) => Err(MunicipalitiesError::invalid(
+            "region",
+            format!("{value} is not a region"),
+        )),
+    }
+}
+
+pub fn municipality(m: &Municipality) -> pb::Municipality {
+    pb::Municipality {
+        nis: m.nis.to_string(),
+        name_nl: m.name_nl.clone(),
+        name_fr: m.name_fr.clone(),
+        province_nis: m.province_nis.clone().unwrap_or_default(),
+        province_name_nl: m.province_name_nl.clone().unwrap_or_default(),
+        region: region(m.region) as i32,
+        agency: m.agency.map(agency).unwrap_or(common::Agency::Unspecified) as i32,
+        former_nis: m.former.iter().map(Nis::to_string).collect(),
+    }
+}
+
+/// The offer kind and host kind of a request, checked together.
+pub fn offer_kind_from(kind: i32, host: i32) -> Result<OfferKind, MunicipalitiesError> {
+    let host = match pb::HostKind::try_from(host) {
+        Ok(pb::HostKind::Unspecified) => None,
+        Ok(pb::HostKind::Company) => Some(HostKind::Company),
+        Ok(pb::HostKind::Association) => Some(HostKind::Association),
+        Ok(pb::HostKind::Organisation) => Some(HostKind::Organisation),
+        Ok(pb::HostKind::LocalGovernment) => Some(HostKind::LocalGovernment),
+        Err(_) => {
+            return Err(MunicipalitiesError::invalid(
+                "host_kind",
+                format!("{host} is not a host kind"),
+            ));
+        }
+    };
+    match (pb::OfferKind::try_from(kind), host) {
+        (Ok(pb::OfferKind::Internship), Some(host)) => Ok(OfferKind::Internship(host)),
+        (Ok(pb::OfferKind::Internship), None) => Err(MunicipalitiesError::invalid(
+            "host_kind",
+            "is required for an internship: company, association, organisation or local government",
+        )),
+        (Ok(pb::OfferKind::Buddy | pb::OfferKind::Volunteering), Some(_)) => {
+            Err(MunicipalitiesError::invalid(
+                "host_kind",
+                "is only for an internship (kennismakingsstage)",
+            ))
+        }
+        (Ok(pb::OfferKind::Buddy), None) => Ok(OfferKind::Buddy),
+        (Ok(pb::OfferKind::Volunteering), None) => Ok(OfferKind::Volunteering),
+        (Ok(pb::OfferKind::Unspecified), _) => Err(MunicipalitiesError::invalid(
+            "kind",
+            "is required: buddy, internship or volunteering",
+        )),
+        (Err(_), _) => Err(MunicipalitiesError::invalid(
+            "kind",
+            format!("{kind} is not an offer kind"),
+        )),
+    }
+}
+
+/// A filter on offer kind; `None` when unset. Internships of every host kind match.
+pub fn offer_kind_filter(kind: i32) -> Result<Option<&'static str>, MunicipalitiesError> {
+    match pb::OfferKind::try_from(kind) {
+        Ok(pb::OfferKind::Unspecified) => Ok(None),
+        Ok(pb::OfferKind::Buddy) => Ok(Some(OfferKind::Buddy.as_str())),
+        Ok(pb::OfferKind::Volunteering) => Ok(Some(OfferKind::Volunteering.as_str())),
+        Ok(pb::OfferKind::Internship) => Ok(Some("internship")),
+        Err(_) => Err(MunicipalitiesError::invalid(
+            "kind",
+            format!("{kind} is not an offer kind"),
+        )),
+    }
+}
+
+pub fn offer_kind(k: OfferKind) -> pb::OfferKind {
+    match k {
+        OfferKind::Buddy => pb::OfferKind::Buddy,
+        OfferKind::Internship(_) => pb::OfferKind::Internship,
+        OfferKind::Volunteering => pb::OfferKind::Volunteering,
+    }
+}
+
+fn host_kind(h: Option<HostKind>) -> pb::HostKind {
+    match h {
+        None => pb::HostKind::Unspecified,
+        Some(HostKind::Company) => pb::HostKind::Company,
+        Some(HostKind::Association) => pb::HostKind::Association,
+        Some(HostKind::Organisation) => pb::HostKind::Organisation,
+        Some(HostKind::LocalGovernment) => pb::HostKind::LocalGovernment,
+    }
+}
+
+pub fn offer(o: &Offer) -> pb::Offer {
+    pb::Offer {
+        offer_id: o.id.to_string(),
+        municipality_nis: o.nis.to_string(),
+        kind: offer_kind(o.kind) as i32,
+        host_kind: host_kind(o.kind.host_kind()) as i32,
+        host_organisation: o.host_organisation.clone(),
+        title: o.title.clone(),
+        capacity: o.capacity,
+        placed: o.placed,
+        starts_on: Some(date(o.starts_on)),
+        ends_on: Some(date(o.ends_on)),
+        state: if o.open {
+            pb::OfferState::Open
+        } else {
+            pb::OfferState::Closed
+        } as i32,
+    }
+}
+
+pub fn placement(p: &Placement) -> pb::Placement {
+    pb::Placement {
+        placement_id: p.id.to_string(),
+        offer_id: p.offer_id.to_string(),
+        person_id: p.person_id.to_string(),
+        trajectory_id: p.trajectory_id.to_string(),
+        municipality_nis: p.nis.to_string(),
+        state: match p.state {
+            PlacementState::Active => pb::PlacementState::Active,
+            PlacementState::Completed => pb::PlacementState::Completed,
+            PlacementState::Ended => pb::PlacementState::Ended,
+        } as i32,
+        started_on: Some(date(p.started_on)),
+        hours: p.hours as i32,
+        trajectory_hours: p.trajectory_hours as i32,
+        closed_on: p.closed_on.map(date),
+    }
+}
+
+pub fn contact(c: &Contact) -> pb::Contact {
+    pb::Contact {
+        contact_id: c.id.to_string(),
+        municipality_nis: c.nis.to_string(),
+        function: c.function.clone(),
+        work_email: c.work_email.clone(),
+    }
+}
+
+pub fn agreement(a: &Agreement) -> pb::Agreement {
+    pb::Agreement {
+        agreement_id: a.id.to_string(),
+        municipality_nis: a.nis.to_string(),
+        agency: agency(a.agency) as i32,
+        subject: a.subject.clone(),
+        signed_on: Some(date(a.signed_on)),
+        valid_until: a.valid_until.map(date),
+    }
+}
+
+pub fn action_status_from(value: i32) -> Result<ActionStatus, MunicipalitiesError> {
+    match pb::ActionStatus::try_from(value) {
+        Ok(pb::ActionStatus::Planned) => Ok(ActionStatus::Planned),
+        Ok(pb::ActionStatus::InProgress) => Ok(ActionStatus::InProgress),
+        Ok(pb::ActionStatus::Done) => Ok(ActionStatus::Done),
+        Ok(pb::ActionStatus::Dropped) => Ok(ActionStatus::Dropped),
+        Ok(pb::ActionStatus::Unspecified) | Err(_) => Err(MunicipalitiesError::invalid(
+            "actions.status",
+            format!("{value} is not planned, in progress, done or dropped"),
+        )),
+    }
+}
+
+fn action_status(s: ActionStatus) -> pb::ActionStatus {
+    match s {
+        ActionStatus::Planned => pb::ActionStatus::Planned,
+        ActionStatus::InProgress => pb::ActionStatus::InProgress,
+        ActionStatus::Done => pb::ActionStatus::Done,
+        ActionStatus::Dropped => pb::ActionStatus::Dropped,
+    }
+}
+
+/// A saved plan: every action has its id by now.
+pub fn local_plan(id: Uuid, p: &LocalPlan, action_ids: &[Uuid]) -> pb::LocalPlan {
+    pb::LocalPlan {
+        plan_id: id.to_string(),
+        municipality_nis: p.nis.to_string(),
+        title: p.title.clone(),
+        from_year: p.from_year,
+        to_year: p.to_year,
+        actions: p
+            .actions
+            .iter()
+            .zip(action_ids)
+            .map(|((_, description, status), id)| pb::PlanAction {
+                action_id: id.to_string(),
+                description: description.clone(),
+                status: action_status(*status) as i32,
+            })
+            .collect(),
+    }
+}
+
+pub fn measure(m: Measure) -> pb::Measure {
+    match m {
+        Measure::NewcomersRegistered => pb::Measure::NewcomersRegistered,
+        Measure::TrajectoriesStarted => pb::Measure::TrajectoriesStarted,
+        Measure::ContractsSigned => pb::Measure::ContractsSigned,
+        Measure::ComponentsCompleted => pb::Measure::ComponentsCompleted,
+        Measure::AttestsIssued => pb::Measure::AttestsIssued,
+        Measure::ObligationsBreached => pb::Measure::ObligationsBreached,
+        Measure::ParticipationPlacements => pb::Measure::ParticipationPlacements,
+        Measure::ParticipationHours => pb::Measure::ParticipationHours,
+    }
+}
+
+pub fn cell(c: &Shown) -> pb::Cell {
+    use pb::cell::Value;
+    pb::Cell {
+        value: Some(match c {
+            Shown::Count(n) => Value::Count(*n),
+            Shown::Suppressed => Value::Suppressed(true),
+            Shown::Unavailable(why) => Value::Unavailable((*why).to_owned()),
+        }),
+    }
+}

@@ -1,0 +1,130 @@
+//! Who may do what in the municipalities service (DESIGN.md §5, issue 8). One function per
+//! decision; handlers call them before touching data.
+
+use platform::{
+    Principal, Role,
+    auth::{AuthError, agency_scope},
+};
+
+use crate::domain::{Agency, Nis, Resident};
+
+/// The municipality a municipality officer acts for, from the organisation's `nis`.
+fn own_nis(principal: &Principal) -> Option<Nis> {
+    principal
+        .has(Role::MunicipalityOfficer)
+        .then(|| principal.organisation.nis())
+        .flatten()
+        .and_then(|nis| Nis::parse("nis", nis).ok())
+}
+
+/// Whether the caller's agency handles residents of `agency`'s area.
+fn agency_covers(principal: &Principal, agency: Option<Agency>) -> bool {
+    principal.has(Role::CaseWorker)
+        && agency.is_some_and(|a| agency_scope(&principal.organisation).contains(&a.as_str()))
+}
+
+/// Refuses callers who are neither municipality officers nor case workers.
+pub fn staff(principal: &Principal) -> Result<(), AuthError> {
+    if principal.has(Role::MunicipalityOfficer) || principal.has(Role::CaseWorker) {
+        Ok(())
+    } else {
+        Err(AuthError::MissingRole(Role::MunicipalityOfficer))
+    }
+}
+
+/// Whether the caller may see and change the partnership, offers and placements of the
+/// municipality `nis` whose competent agency is `agency`: its own officers, and case
+/// workers of that agency.
+pub fn may_manage(principal: &Principal, nis: Nis, agency: Option<Agency>) -> Result<bool, AuthError> {
+    staff(principal)?;
+    Ok(own_nis(principal) == Some(nis) || agency_covers(principal, agency))
+}
+
+/// [`may_manage`] for a request that names the municipality: a refusal, not a silence.
+pub fn require_manage(principal: &Principal, nis: Nis, agency: Option<Agency>) -> Result<(), AuthError> {
+    if may_manage(principal, nis, agency)? {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden(format!(
+            "municipality {nis} is outside organisation {}",
+            principal.organisation.alias
+        )))
+    }
+}
+
+/// Whether the caller may place or log hours for a resident: the officers of the
+/// municipality they live in and case workers of their agency.
+pub fn may_see_resident(principal: &Principal, who: &Resident) -> bool {
+    own_nis(principal) == Some(who.nis) || agency_covers(principal, Some(who.agency))
+}
+
+/// The local monitor: role `monitor` for any municipality (aggregates only), a municipality
+/// officer for their own.
+pub fn require_monitor(principal: &Principal, nis: Nis) -> Result<(), AuthError> {
+    if principal.has(Role::Monitor) || own_nis(principal) == Some(nis) {
+        return Ok(());
+    }
+    if principal.has(Role::MunicipalityOfficer) {
+        return Err(AuthError::Forbidden(format!(
+            "municipality {nis} is outside organisation {}",
+            principal.organisation.alias
+        )));
+    }
+    Err(AuthError::MissingRole(Role::Monitor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::auth::Organisation;
+
+    fn principal(org: &str, nis: Option<&str>, roles: &[Role]) -> Principal {
+        Principal {
+            subject: "s".into(),
+            organisation: Organisation {
+                alias: org.into(),
+                attributes: nis
+                    .map(|n| [("nis".to_string(), vec![n.to_string()])].into())
+                    .unwrap_or_default(),
+            },
+            roles: roles.iter().copied().collect(),
+        }
+    }
+
+    fn nis(code: &str) -> Nis {
+        Nis::parse("nis", code).expect("valid")
+    }
+
+    #[test]
+    fn an_officer_manages_their_own_municipality_only() {
+        let antwerp = principal("municipality-11002", Some("11002"), &[Role::MunicipalityOfficer]);
+        assert_eq!(may_manage(&antwerp, nis("11002"), Some(Agency::Atlas)), Ok(true));
+        assert_eq!(may_manage(&antwerp, nis("44021"), Some(Agency::InGent)), Ok(false));
+        assert!(require_manage(&antwerp, nis("44021"), Some(Agency::InGent)).is_err());
+    }
+
+    #[test]
+    fn an_agency_manages_the_municipalities_of_its_area() {
+        let agii = principal("agii", None, &[Role::CaseWorker]);
+        assert_eq!(may_manage(&agii, nis("24062"), Some(Agency::Agii)), Ok(true));
+        assert_eq!(may_manage(&agii, nis("21004"), Some(Agency::Bon)), Ok(true));
+        assert_eq!(may_manage(&agii, nis("11002"), Some(Agency::Atlas)), Ok(false));
+        assert_eq!(may_manage(&agii, nis("62063"), None), Ok(false));
+        let atlas = principal("atlas", None, &[Role::CaseWorker]);
+        assert_eq!(may_manage(&atlas, nis("24062"), Some(Agency::Agii)), Ok(false));
+    }
+
+    #[test]
+    fn the_monitor_needs_its_role_or_its_own_municipality() {
+        let monitor = principal("agii", None, &[Role::Monitor]);
+        assert!(require_monitor(&monitor, nis("11002")).is_ok());
+        let gent = principal("municipality-44021", Some("44021"), &[Role::MunicipalityOfficer]);
+        assert!(require_monitor(&gent, nis("44021")).is_ok());
+        assert!(matches!(require_monitor(&gent, nis("11002")), Err(AuthError::Forbidden(_))));
+        let worker = principal("atlas", None, &[Role::CaseWorker]);
+        assert_eq!(
+            require_monitor(&worker, nis("11002")),
+            Err(AuthError::MissingRole(Role::Monitor))
+        );
+    }
+}
