@@ -8,6 +8,7 @@ mod citizenship;
 mod deploy;
 mod events;
 mod migrations;
+mod municipalities;
 mod obligation;
 mod privacy;
 mod testing;

@@ -605,7 +605,12 @@ async fn a_suspended_trajectory_waits_a_stopped_one_ends_and_dvz_gets_the_record
         ))
         .await
         .unwrap_err();
-    assert_eq!(waive.code(), Code::FailedPrecondition, "{}", waive.message());
+    assert_eq!(
+        waive.code(),
+        Code::FailedPrecondition,
+        "{}",
+        waive.message()
+    );
     let events = inburgering_testkit::kafka::read(
         &app.broker.address(),
         "trajectories.events.v1",

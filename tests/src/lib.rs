@@ -148,21 +148,25 @@ async fn wait_for_register(trajectories_db: &secrecy::SecretString) {
     let db = Database::connect(trajectories_db.expose_secret())
         .await
         .expect("trajectories database answers");
-    eventually("the municipality register in trajectories", Duration::from_secs(60), || {
-        let db = db.clone();
-        async move {
-            let row = db
-                .query_one_raw(Statement::from_string(
-                    db.get_database_backend(),
-                    "select count(*) from municipality",
-                ))
-                .await
-                .ok()
-                .flatten()?;
-            let count: i64 = row.try_get_by_index(0).ok()?;
-            (count == REGISTER_CODES).then_some(())
-        }
-    })
+    eventually(
+        "the municipality register in trajectories",
+        Duration::from_secs(60),
+        || {
+            let db = db.clone();
+            async move {
+                let row = db
+                    .query_one_raw(Statement::from_string(
+                        db.get_database_backend(),
+                        "select count(*) from municipality",
+                    ))
+                    .await
+                    .ok()
+                    .flatten()?;
+                let count: i64 = row.try_get_by_index(0).ok()?;
+                (count == REGISTER_CODES).then_some(())
+            }
+        },
+    )
     .await;
     let _ = db.close().await;
 }
@@ -423,23 +427,27 @@ pub async fn placed(app: &TestApp, nis: &str, person_id: &str) -> String {
     let offer_id = volunteering_offer(app, nis).await;
     let token = municipality_officer(app, nis);
     let mut client = app.municipalities().await;
-    eventually("municipalities to learn of the contract", Duration::from_secs(30), || {
-        let (mut client, token, offer_id) = (client.clone(), token.clone(), offer_id.clone());
-        async move {
-            client
-                .place_person(authed(
-                    pb::PlacePersonRequest {
-                        offer_id,
-                        person_id: person_id.into(),
-                        started_on: Some(date(2026, 5, 1)),
-                    },
-                    &token,
-                ))
-                .await
-                .ok()
-                .and_then(|r| r.into_inner().placement)
-        }
-    })
+    eventually(
+        "municipalities to learn of the contract",
+        Duration::from_secs(30),
+        || {
+            let (mut client, token, offer_id) = (client.clone(), token.clone(), offer_id.clone());
+            async move {
+                client
+                    .place_person(authed(
+                        pb::PlacePersonRequest {
+                            offer_id,
+                            person_id: person_id.into(),
+                            started_on: Some(date(2026, 5, 1)),
+                        },
+                        &token,
+                    ))
+                    .await
+                    .ok()
+                    .and_then(|r| r.into_inner().placement)
+            }
+        },
+    )
     .await;
     client
         .list_placements(authed(

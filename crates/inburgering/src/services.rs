@@ -97,7 +97,10 @@ pub async fn migrate(service: ServiceName) -> anyhow::Result<()> {
     )?;
     let url = database_url(&config, service)?;
     let max = config.database_max_connections;
-    async fn up<M: ServiceModule>(url: &SecretString, max: u32) -> Result<(), platform::PlatformError> {
+    async fn up<M: ServiceModule>(
+        url: &SecretString,
+        max: u32,
+    ) -> Result<(), platform::PlatformError> {
         platform::db::connect_and_migrate::<M::Migrator>(url, max)
             .await
             .map(|_| ())

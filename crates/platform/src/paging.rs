@@ -103,9 +103,7 @@ impl<C: Cursor> Page<C> {
     pub fn finish<T>(&self, rows: &mut Vec<T>, key: impl Fn(&T) -> C) -> String {
         if rows.len() as u64 > self.size {
             rows.truncate(self.size as usize);
-            rows.last()
-                .map(|row| key(row).token())
-                .unwrap_or_default()
+            rows.last().map(|row| key(row).token()).unwrap_or_default()
         } else {
             String::new()
         }

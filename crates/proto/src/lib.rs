@@ -29,6 +29,9 @@ pub mod testing {
 
 pub mod municipalities {
     pub mod v1 {
-        include!(concat!(env!("OUT_DIR"), "/inburgering.municipalities.v1.rs"));
+        include!(concat!(
+            env!("OUT_DIR"),
+            "/inburgering.municipalities.v1.rs"
+        ));
     }
 }

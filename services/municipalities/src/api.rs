@@ -38,7 +38,8 @@ impl MunicipalityApi {
     async fn named(&self, field: &'static str, raw: &str) -> Result<Municipality> {
         let nis = Nis::parse(field, raw)?;
         directory::get(self.db(), nis).await.map_err(|e| match e {
-            MunicipalitiesError::MunicipalityNotFound { .. } | MunicipalitiesError::Merged { .. } => {
+            MunicipalitiesError::MunicipalityNotFound { .. }
+            | MunicipalitiesError::Merged { .. } => {
                 MunicipalitiesError::invalid(field, e.to_string())
             }
             other => other,
@@ -46,7 +47,12 @@ impl MunicipalityApi {
     }
 
     /// [`Self::named`], refused unless the caller manages it.
-    async fn managed(&self, principal: &Principal, field: &'static str, raw: &str) -> Result<Municipality> {
+    async fn managed(
+        &self,
+        principal: &Principal,
+        field: &'static str,
+        raw: &str,
+    ) -> Result<Municipality> {
         let m = self.named(field, raw).await?;
         policy::require_manage(principal, m.nis, m.agency)?;
         Ok(m)
@@ -86,7 +92,10 @@ fn year(field: &'static str, value: i32) -> Result<i32> {
     if (2000..=2100).contains(&value) {
         Ok(value)
     } else {
-        Err(MunicipalitiesError::invalid(field, format!("{value} is not a year from 2000 to 2100")))
+        Err(MunicipalitiesError::invalid(
+            field,
+            format!("{value} is not a year from 2000 to 2100"),
+        ))
     }
 }
 
@@ -156,7 +165,9 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::AddContactResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let m = self
+            .managed(principal, "municipality_nis", &req.municipality_nis)
+            .await?;
         let function = domain::text("function", &req.function, 120)?;
         let email = domain::work_email(&req.work_email)?;
         let contact = partnership::add_contact(self.db(), m.nis, function, email).await?;
@@ -191,7 +202,11 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::ListContactsResponse>, Status> {
         let principal = Principal::of(&request)?;
         let m = self
-            .managed(principal, "municipality_nis", &request.get_ref().municipality_nis)
+            .managed(
+                principal,
+                "municipality_nis",
+                &request.get_ref().municipality_nis,
+            )
             .await?;
         let contacts = partnership::contacts(self.db(), m.nis).await?;
         Ok(Response::new(pb::ListContactsResponse {
@@ -206,7 +221,9 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::RecordAgreementResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let m = self
+            .managed(principal, "municipality_nis", &req.municipality_nis)
+            .await?;
         let agency = m.agency.ok_or_else(|| {
             MunicipalitiesError::invalid(
                 "municipality_nis",
@@ -246,7 +263,11 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::ListAgreementsResponse>, Status> {
         let principal = Principal::of(&request)?;
         let m = self
-            .managed(principal, "municipality_nis", &request.get_ref().municipality_nis)
+            .managed(
+                principal,
+                "municipality_nis",
+                &request.get_ref().municipality_nis,
+            )
             .await?;
         let agreements = partnership::agreements(self.db(), m.nis).await?;
         Ok(Response::new(pb::ListAgreementsResponse {
@@ -261,7 +282,9 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::SaveLocalPlanResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let m = self
+            .managed(principal, "municipality_nis", &req.municipality_nis)
+            .await?;
         let id = match req.plan_id.as_str() {
             "" => None,
             raw => {
@@ -310,7 +333,11 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::ListLocalPlansResponse>, Status> {
         let principal = Principal::of(&request)?;
         let m = self
-            .managed(principal, "municipality_nis", &request.get_ref().municipality_nis)
+            .managed(
+                principal,
+                "municipality_nis",
+                &request.get_ref().municipality_nis,
+            )
             .await?;
         let plans = partnership::plans(self.db(), m.nis).await?;
         Ok(Response::new(pb::ListLocalPlansResponse {
@@ -328,7 +355,9 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::CreateOfferResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let m = self
+            .managed(principal, "municipality_nis", &req.municipality_nis)
+            .await?;
         let new = NewOffer::parse(
             m.nis,
             convert::offer_kind_from(req.kind, req.host_kind)?,
@@ -368,7 +397,9 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::ListOffersResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let m = self.managed(principal, "municipality_nis", &req.municipality_nis).await?;
+        let m = self
+            .managed(principal, "municipality_nis", &req.municipality_nis)
+            .await?;
         let page = page::<Uuid>(req.page.as_ref())?;
         let mut rows = self
             .participation
@@ -468,7 +499,10 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let req = request.get_ref();
         let ended_on = convert::required_date("ended_on", req.ended_on.as_ref())?;
         let open = self.placement(principal, &req.placement_id).await?;
-        let placement = self.participation.end(&open, ended_on, clock::today()).await?;
+        let placement = self
+            .participation
+            .end(&open, ended_on, clock::today())
+            .await?;
         tracing::info!("placement ended");
         Ok(Response::new(pb::EndPlacementResponse {
             placement: Some(convert::placement(&placement)),
@@ -482,7 +516,9 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::GetPlacementResponse>, Status> {
         let principal = Principal::of(&request)?;
         policy::staff(principal)?;
-        let placement = self.placement(principal, &request.get_ref().placement_id).await?;
+        let placement = self
+            .placement(principal, &request.get_ref().placement_id)
+            .await?;
         Ok(Response::new(pb::GetPlacementResponse {
             placement: Some(convert::placement(&placement)),
         }))
@@ -516,7 +552,9 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::GetLocalMonitorResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let m = self.named("municipality_nis", &req.municipality_nis).await?;
+        let m = self
+            .named("municipality_nis", &req.municipality_nis)
+            .await?;
         policy::require_monitor(principal, m.nis)?;
         let year = year("year", req.year)?;
         let rows = report::local_monitor(self.db(), m.nis, year).await?;

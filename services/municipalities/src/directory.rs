@@ -27,7 +27,8 @@ fn to_domain(
     row: municipality::Model,
     formers: Vec<Nis>,
 ) -> Result<Municipality, MunicipalitiesError> {
-    let corrupt = |what: &str| MunicipalitiesError::Corrupt(format!("municipality {}: {what}", row.nis));
+    let corrupt =
+        |what: &str| MunicipalitiesError::Corrupt(format!("municipality {}: {what}", row.nis));
     Ok(Municipality {
         nis: Nis::parse("nis", &row.nis).map_err(|_| corrupt("nis"))?,
         region: Region::from_stored(&row.region).ok_or_else(|| corrupt("region"))?,
@@ -66,7 +67,10 @@ async fn formers(
 /// The municipality with current code `nis`; a former code is not found, with a hint.
 pub async fn get(db: &DatabaseConnection, nis: Nis) -> Result<Municipality, MunicipalitiesError> {
     let code = nis.to_string();
-    match municipality::Entity::find_by_id(code.clone()).one(db).await? {
+    match municipality::Entity::find_by_id(code.clone())
+        .one(db)
+        .await?
+    {
         Some(row) => {
             let mut formers = formers(db, vec![code.clone()]).await?;
             to_domain(row, formers.remove(&code).unwrap_or_default())

@@ -93,7 +93,9 @@ impl OfferKind {
         match kind {
             "buddy" => Some(OfferKind::Buddy),
             "volunteering" => Some(OfferKind::Volunteering),
-            "internship" => host.and_then(HostKind::from_stored).map(OfferKind::Internship),
+            "internship" => host
+                .and_then(HostKind::from_stored)
+                .map(OfferKind::Internship),
             _ => None,
         }
     }
@@ -500,7 +502,10 @@ mod tests {
 
     #[test]
     fn nis_codes_are_five_digits() {
-        assert_eq!(Nis::parse("nis", " 11002 ").map(Nis::code).ok(), Some(11002));
+        assert_eq!(
+            Nis::parse("nis", " 11002 ").map(Nis::code).ok(),
+            Some(11002)
+        );
         for bad in ["", "1100", "110020", "11a02", "09999", "-1100"] {
             let err = Nis::parse("nis", bad).expect_err(bad).to_string();
             assert!(err.starts_with("nis: "), "{bad}: {err}");
@@ -510,7 +515,10 @@ mod tests {
     #[test]
     fn hours_are_checked_at_their_edges() {
         let (today, contract, start) = (d(2026, 6, 10), d(2026, 3, 1), d(2026, 4, 1));
-        assert_eq!(check_hours(12, today, today, contract, start).ok(), Some(12));
+        assert_eq!(
+            check_hours(12, today, today, contract, start).ok(),
+            Some(12)
+        );
         assert_eq!(check_hours(1, start, today, contract, start).ok(), Some(1));
         for (hours, on, field) in [
             (-1, today, "hours"),

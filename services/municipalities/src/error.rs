@@ -39,7 +39,9 @@ pub enum MunicipalitiesError {
         placement_id: Uuid,
         state: &'static str,
     },
-    #[error("hours: {already} hours are already logged for this person on {day}; at most {max} a day")]
+    #[error(
+        "hours: {already} hours are already logged for this person on {day}; at most {max} a day"
+    )]
     DayFull {
         day: chrono::NaiveDate,
         already: u32,

@@ -107,7 +107,10 @@ pub fn disclose(measure: Measure, quarters: [Count; 4], total: Count) -> Row {
     let mut total_hidden = !rules::may_show(total.people);
     loop {
         let count = hidden.iter().filter(|h| **h).count();
-        let people: i64 = (0..4).filter(|i| hidden[*i]).map(|i| quarters[i].people).sum();
+        let people: i64 = (0..4)
+            .filter(|i| hidden[*i])
+            .map(|i| quarters[i].people)
+            .sum();
         let exposed = count > 0 && !total_hidden && (count == 1 || !rules::may_show(people));
         if !exposed {
             break;
@@ -160,7 +163,11 @@ mod tests {
         let (q, t) = people([4, 5, 6, 7]);
         let row = disclose(Measure::TrajectoriesStarted, q, t);
         assert_eq!(row.quarters[0], Shown::Suppressed);
-        assert_eq!(row.quarters[1], Shown::Suppressed, "secondary: else 22 - 18 = 4");
+        assert_eq!(
+            row.quarters[1],
+            Shown::Suppressed,
+            "secondary: else 22 - 18 = 4"
+        );
         assert_eq!(row.quarters[2], Shown::Count(6));
         assert_eq!(row.total, Shown::Count(22));
     }
@@ -200,12 +207,27 @@ mod tests {
     #[test]
     fn hours_follow_the_people_behind_them() {
         let quarters = [
-            Count { value: 160, people: 4 },
-            Count { value: 200, people: 5 },
-            Count { value: 240, people: 6 },
-            Count { value: 280, people: 7 },
+            Count {
+                value: 160,
+                people: 4,
+            },
+            Count {
+                value: 200,
+                people: 5,
+            },
+            Count {
+                value: 240,
+                people: 6,
+            },
+            Count {
+                value: 280,
+                people: 7,
+            },
         ];
-        let total = Count { value: 880, people: 22 };
+        let total = Count {
+            value: 880,
+            people: 22,
+        };
         let row = disclose(Measure::ParticipationHours, quarters, total);
         assert_eq!(row.quarters[0], Shown::Suppressed);
         assert_eq!(row.quarters[2], Shown::Count(240));

@@ -67,7 +67,10 @@ fn to_offer(row: offer::Model) -> Result<Offer, MunicipalitiesError> {
     })
 }
 
-fn to_placement(row: placement::Model, trajectory_hours: i32) -> Result<Placement, MunicipalitiesError> {
+fn to_placement(
+    row: placement::Model,
+    trajectory_hours: i32,
+) -> Result<Placement, MunicipalitiesError> {
     Ok(Placement {
         id: row.id,
         offer_id: row.offer_id,
@@ -217,7 +220,10 @@ impl Participation {
         )?;
         let txn = self.db.begin().await?;
         let taken = offer::Entity::update_many()
-            .col_expr(offer::Column::Placed, Expr::col(offer::Column::Placed).add(1))
+            .col_expr(
+                offer::Column::Placed,
+                Expr::col(offer::Column::Placed).add(1),
+            )
             .filter(offer::Column::Id.eq(offer.id))
             .filter(offer::Column::Open.eq(true))
             .filter(Expr::col(offer::Column::Placed).lt(Expr::col(offer::Column::Capacity)))
@@ -272,7 +278,10 @@ impl Participation {
         &self,
         placement_id: Uuid,
     ) -> Result<Option<Placement>, MunicipalitiesError> {
-        let Some(row) = placement::Entity::find_by_id(placement_id).one(&self.db).await? else {
+        let Some(row) = placement::Entity::find_by_id(placement_id)
+            .one(&self.db)
+            .await?
+        else {
             return Ok(None);
         };
         let hours = resident::Entity::find_by_id(row.trajectory_id)
@@ -385,9 +394,14 @@ impl Participation {
             trajectory_hours: total as i32,
         };
         self.outbox.stage(&txn, &key, &logged).await?;
-        if rules::participation_complete(total) && claim_completion(&txn, open.trajectory_id, done_on).await? {
+        if rules::participation_complete(total)
+            && claim_completion(&txn, open.trajectory_id, done_on).await?
+        {
             placement::Entity::update_many()
-                .col_expr(placement::Column::State, Expr::value(PlacementState::Completed.as_str()))
+                .col_expr(
+                    placement::Column::State,
+                    Expr::value(PlacementState::Completed.as_str()),
+                )
                 .col_expr(placement::Column::ClosedOn, Expr::value(Some(done_on)))
                 .filter(placement::Column::TrajectoryId.eq(open.trajectory_id))
                 .filter(placement::Column::State.eq(PlacementState::Active.as_str()))
@@ -432,7 +446,10 @@ impl Participation {
         }
         let txn = self.db.begin().await?;
         let ended = placement::Entity::update_many()
-            .col_expr(placement::Column::State, Expr::value(PlacementState::Ended.as_str()))
+            .col_expr(
+                placement::Column::State,
+                Expr::value(PlacementState::Ended.as_str()),
+            )
             .col_expr(placement::Column::ClosedOn, Expr::value(Some(ended_on)))
             .filter(placement::Column::Id.eq(open.id))
             .filter(placement::Column::State.eq(PlacementState::Active.as_str()))
@@ -445,7 +462,10 @@ impl Participation {
             });
         }
         offer::Entity::update_many()
-            .col_expr(offer::Column::Placed, Expr::col(offer::Column::Placed).sub(1))
+            .col_expr(
+                offer::Column::Placed,
+                Expr::col(offer::Column::Placed).sub(1),
+            )
             .filter(offer::Column::Id.eq(open.offer_id))
             .exec(&txn)
             .await?;

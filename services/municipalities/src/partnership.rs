@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -60,12 +60,18 @@ pub async fn contact(
         .transpose()
 }
 
-pub async fn remove_contact(db: &DatabaseConnection, contact_id: Uuid) -> Result<(), MunicipalitiesError> {
+pub async fn remove_contact(
+    db: &DatabaseConnection,
+    contact_id: Uuid,
+) -> Result<(), MunicipalitiesError> {
     contact::Entity::delete_by_id(contact_id).exec(db).await?;
     Ok(())
 }
 
-pub async fn contacts(db: &DatabaseConnection, nis: Nis) -> Result<Vec<Contact>, MunicipalitiesError> {
+pub async fn contacts(
+    db: &DatabaseConnection,
+    nis: Nis,
+) -> Result<Vec<Contact>, MunicipalitiesError> {
     contact::Entity::find()
         .filter(contact::Column::Nis.eq(nis.to_string()))
         .order_by_asc(contact::Column::Id)

@@ -35,13 +35,21 @@ pub fn staff(principal: &Principal) -> Result<(), AuthError> {
 /// Whether the caller may see and change the partnership, offers and placements of the
 /// municipality `nis` whose competent agency is `agency`: its own officers, and case
 /// workers of that agency.
-pub fn may_manage(principal: &Principal, nis: Nis, agency: Option<Agency>) -> Result<bool, AuthError> {
+pub fn may_manage(
+    principal: &Principal,
+    nis: Nis,
+    agency: Option<Agency>,
+) -> Result<bool, AuthError> {
     staff(principal)?;
     Ok(own_nis(principal) == Some(nis) || agency_covers(principal, agency))
 }
 
 /// [`may_manage`] for a request that names the municipality: a refusal, not a silence.
-pub fn require_manage(principal: &Principal, nis: Nis, agency: Option<Agency>) -> Result<(), AuthError> {
+pub fn require_manage(
+    principal: &Principal,
+    nis: Nis,
+    agency: Option<Agency>,
+) -> Result<(), AuthError> {
     if may_manage(principal, nis, agency)? {
         Ok(())
     } else {
@@ -97,30 +105,56 @@ mod tests {
 
     #[test]
     fn an_officer_manages_their_own_municipality_only() {
-        let antwerp = principal("municipality-11002", Some("11002"), &[Role::MunicipalityOfficer]);
-        assert_eq!(may_manage(&antwerp, nis("11002"), Some(Agency::Atlas)), Ok(true));
-        assert_eq!(may_manage(&antwerp, nis("44021"), Some(Agency::InGent)), Ok(false));
+        let antwerp = principal(
+            "municipality-11002",
+            Some("11002"),
+            &[Role::MunicipalityOfficer],
+        );
+        assert_eq!(
+            may_manage(&antwerp, nis("11002"), Some(Agency::Atlas)),
+            Ok(true)
+        );
+        assert_eq!(
+            may_manage(&antwerp, nis("44021"), Some(Agency::InGent)),
+            Ok(false)
+        );
         assert!(require_manage(&antwerp, nis("44021"), Some(Agency::InGent)).is_err());
     }
 
     #[test]
     fn an_agency_manages_the_municipalities_of_its_area() {
         let agii = principal("agii", None, &[Role::CaseWorker]);
-        assert_eq!(may_manage(&agii, nis("24062"), Some(Agency::Agii)), Ok(true));
+        assert_eq!(
+            may_manage(&agii, nis("24062"), Some(Agency::Agii)),
+            Ok(true)
+        );
         assert_eq!(may_manage(&agii, nis("21004"), Some(Agency::Bon)), Ok(true));
-        assert_eq!(may_manage(&agii, nis("11002"), Some(Agency::Atlas)), Ok(false));
+        assert_eq!(
+            may_manage(&agii, nis("11002"), Some(Agency::Atlas)),
+            Ok(false)
+        );
         assert_eq!(may_manage(&agii, nis("62063"), None), Ok(false));
         let atlas = principal("atlas", None, &[Role::CaseWorker]);
-        assert_eq!(may_manage(&atlas, nis("24062"), Some(Agency::Agii)), Ok(false));
+        assert_eq!(
+            may_manage(&atlas, nis("24062"), Some(Agency::Agii)),
+            Ok(false)
+        );
     }
 
     #[test]
     fn the_monitor_needs_its_role_or_its_own_municipality() {
         let monitor = principal("agii", None, &[Role::Monitor]);
         assert!(require_monitor(&monitor, nis("11002")).is_ok());
-        let gent = principal("municipality-44021", Some("44021"), &[Role::MunicipalityOfficer]);
+        let gent = principal(
+            "municipality-44021",
+            Some("44021"),
+            &[Role::MunicipalityOfficer],
+        );
         assert!(require_monitor(&gent, nis("44021")).is_ok());
-        assert!(matches!(require_monitor(&gent, nis("11002")), Err(AuthError::Forbidden(_))));
+        assert!(matches!(
+            require_monitor(&gent, nis("11002")),
+            Err(AuthError::Forbidden(_))
+        ));
         let worker = principal("atlas", None, &[Role::CaseWorker]);
         assert_eq!(
             require_monitor(&worker, nis("11002")),

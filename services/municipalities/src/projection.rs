@@ -47,7 +47,9 @@ fn agency(value: i32) -> Result<Agency, HandlerError> {
         Ok(common::Agency::Bon) => Ok(Agency::Bon),
         Ok(common::Agency::Atlas) => Ok(Agency::Atlas),
         Ok(common::Agency::InGent) => Ok(Agency::InGent),
-        _ => Err(HandlerError::permanent(format!("agency {value} is unknown"))),
+        _ => Err(HandlerError::permanent(format!(
+            "agency {value} is unknown"
+        ))),
     }
 }
 
@@ -87,7 +89,9 @@ async fn nis_of(txn: &DatabaseTransaction, trajectory_id: Uuid) -> Result<String
         .await?
         .map(|r| r.nis)
         .ok_or_else(|| {
-            HandlerError::transient(format!("trajectory {trajectory_id} has not started here yet"))
+            HandlerError::transient(format!(
+                "trajectory {trajectory_id} has not started here yet"
+            ))
         })
 }
 
@@ -115,7 +119,11 @@ async fn set_state(
 pub struct Residents;
 
 impl Handler for Residents {
-    async fn handle(&self, txn: &DatabaseTransaction, event: &Envelope) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
         use resident::Column as C;
         if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
             let trajectory_id = uuid("trajectory_id", &started.trajectory_id)?;
@@ -221,7 +229,11 @@ impl Handler for Residents {
 pub struct OwnFacts;
 
 impl Handler for OwnFacts {
-    async fn handle(&self, txn: &DatabaseTransaction, event: &Envelope) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
         if let Some(started) = event.decode::<own::ParticipationPlacementStarted>()? {
             fact(
                 txn,

@@ -16,8 +16,8 @@ pub const MUNICIPALITIES_CSV: &str = include_str!("../data/municipalities.csv");
 pub const MERGERS_2025_CSV: &str = include_str!("../data/mergers-2025.csv");
 
 /// The day the shipped register describes: the municipal mergers of 2025-01-01.
-pub const VALID_FROM: chrono::NaiveDate = chrono::NaiveDate::from_ymd_opt(2025, 1, 1)
-    .expect("a valid date");
+pub const VALID_FROM: chrono::NaiveDate =
+    chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("a valid date");
 
 /// The Kafka key of `RegisterPublished`.
 pub const EVENT_KEY: &str = "register";
@@ -157,7 +157,11 @@ mod tests {
         assert_eq!(register.len(), 565);
         let count = |r: Region| register.iter().filter(|m| m.region == r).count();
         assert_eq!(
-            (count(Region::Flanders), count(Region::Brussels), count(Region::Wallonia)),
+            (
+                count(Region::Flanders),
+                count(Region::Brussels),
+                count(Region::Wallonia)
+            ),
             (285, 19, 261)
         );
         let formers: usize = register.iter().map(|m| m.former.len()).sum();
@@ -195,11 +199,17 @@ mod tests {
     #[test]
     fn broken_files_say_which_line() {
         let header = "nis,name_nl,name_fr,province_nis,province_nl,region\n";
-        let err = parse(&format!("{header}11002,Antwerpen,Anvers,10000,P,flanders\n1100,X,X,,,flanders\n"), "former_nis,former_name,nis\n")
-            .expect_err("bad code");
+        let err = parse(
+            &format!("{header}11002,Antwerpen,Anvers,10000,P,flanders\n1100,X,X,,,flanders\n"),
+            "former_nis,former_name,nis\n",
+        )
+        .expect_err("bad code");
         assert_eq!((err.file, err.line), ("municipalities.csv", 3));
-        let err = parse(&format!("{header}11002,Antwerpen,Anvers,10000,P,mars\n"), "former_nis,former_name,nis\n")
-            .expect_err("bad region");
+        let err = parse(
+            &format!("{header}11002,Antwerpen,Anvers,10000,P,mars\n"),
+            "former_nis,former_name,nis\n",
+        )
+        .expect_err("bad region");
         assert!(err.reason.contains("region"));
         let err = parse(
             &format!("{header}11002,Antwerpen,Anvers,10000,P,flanders\n"),

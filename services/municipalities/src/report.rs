@@ -37,8 +37,14 @@ async fn tally(
     };
     Ok(query
         .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "facts")
-        .column_as(Expr::cust("CAST(COUNT(DISTINCT person_ref) AS BIGINT)"), "people")
-        .column_as(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"), "amount")
+        .column_as(
+            Expr::cust("CAST(COUNT(DISTINCT person_ref) AS BIGINT)"),
+            "people",
+        )
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"),
+            "amount",
+        )
         .into_tuple::<Tally>()
         .all(db)
         .await?)
@@ -73,6 +79,12 @@ pub async fn local_monitor(
     let cell = |m: Measure, q: i32| cells.get(&(m, q)).copied().unwrap_or_default();
     Ok(Measure::ALL
         .into_iter()
-        .map(|m| disclose(m, std::array::from_fn(|i| cell(m, i as i32 + 1)), cell(m, 0)))
+        .map(|m| {
+            disclose(
+                m,
+                std::array::from_fn(|i| cell(m, i as i32 + 1)),
+                cell(m, 0),
+            )
+        })
         .collect())
 }

@@ -60,10 +60,22 @@ mod tests {
 
     #[test]
     fn agencies_follow_the_municipality_of_residence() {
-        assert_eq!(competent_agency(11002, Region::Flanders), Some(Agency::Atlas));
-        assert_eq!(competent_agency(44021, Region::Flanders), Some(Agency::InGent));
-        assert_eq!(competent_agency(11001, Region::Flanders), Some(Agency::Agii));
-        assert_eq!(competent_agency(44020, Region::Flanders), Some(Agency::Agii));
+        assert_eq!(
+            competent_agency(11002, Region::Flanders),
+            Some(Agency::Atlas)
+        );
+        assert_eq!(
+            competent_agency(44021, Region::Flanders),
+            Some(Agency::InGent)
+        );
+        assert_eq!(
+            competent_agency(11001, Region::Flanders),
+            Some(Agency::Agii)
+        );
+        assert_eq!(
+            competent_agency(44020, Region::Flanders),
+            Some(Agency::Agii)
+        );
         assert_eq!(competent_agency(21001, Region::Brussels), Some(Agency::Bon));
         assert_eq!(competent_agency(21019, Region::Brussels), Some(Agency::Bon));
         assert_eq!(competent_agency(62063, Region::Wallonia), None);

@@ -6,9 +6,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     TrajectoryError,
-    domain::{
-        ContractTerms, NationalNumber, ParticipationWaiver, Trajectory, TrajectoryEvent,
-    },
+    domain::{ContractTerms, NationalNumber, ParticipationWaiver, Trajectory, TrajectoryEvent},
     policy,
     store::{ListFilter, NewPerson, Store},
 };

@@ -1290,7 +1290,10 @@ mod tests {
         let mut t = signed(ObligationStatus::Obliged);
         t.record_participation_hours(39);
         t.record_participation_hours(12);
-        assert_eq!(t.progress.participation_hours, 39, "a late total never lowers it");
+        assert_eq!(
+            t.progress.participation_hours, 39,
+            "a late total never lowers it"
+        );
         let events = t.complete_participation(d(2026, 5, 2));
         assert_eq!(
             events,

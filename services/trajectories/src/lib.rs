@@ -61,7 +61,11 @@ impl ServiceModule for Trajectories {
         };
         vec![
             ctx.consumer(results::GROUP, &[results::TOPIC], results),
-            ctx.consumer(municipalities::GROUP, &[municipalities::TOPIC], municipalities),
+            ctx.consumer(
+                municipalities::GROUP,
+                &[municipalities::TOPIC],
+                municipalities,
+            ),
         ]
     }
 

@@ -42,7 +42,9 @@ fn agency(value: i32) -> Result<Option<&'static str>, HandlerError> {
         Ok(common::Agency::Bon) => Ok(Some("bon")),
         Ok(common::Agency::Atlas) => Ok(Some("atlas")),
         Ok(common::Agency::InGent) => Ok(Some("in-gent")),
-        Err(_) => Err(HandlerError::permanent(format!("agency {value} is unknown"))),
+        Err(_) => Err(HandlerError::permanent(format!(
+            "agency {value} is unknown"
+        ))),
     }
 }
 
@@ -59,7 +61,9 @@ fn five_digits(field: &str, value: &str) -> Result<(), HandlerError> {
     if value.len() == 5 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(HandlerError::permanent(format!("{field} {value:?} is not a NIS code")))
+        Err(HandlerError::permanent(format!(
+            "{field} {value:?} is not a NIS code"
+        )))
     }
 }
 
@@ -113,7 +117,11 @@ fn date(field: &str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError
 }
 
 impl Handler for MunicipalityEvents {
-    async fn handle(&self, txn: &DatabaseTransaction, event: &Envelope) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
         if let Some(published) = event.decode::<pb::RegisterPublished>()? {
             register(txn, &published.municipalities).await?;
             tracing::info!(

@@ -448,7 +448,10 @@ impl Store {
         let field = "municipality_nis";
         let code = Nis::parse_code(input)?;
         let key = format!("{code:05}");
-        let Some(row) = municipality::Entity::find_by_id(key.clone()).one(&self.db).await? else {
+        let Some(row) = municipality::Entity::find_by_id(key.clone())
+            .one(&self.db)
+            .await?
+        else {
             if municipality::Entity::find().one(&self.db).await?.is_none() {
                 return Err(TrajectoryError::RegisterNotLoaded);
             }
