@@ -332,3 +332,55 @@ async fn oidc_hs256(token: &str) -> String {
         .unwrap();
     hs256_with_public_key(token, &pem)
 }
+
+#[tokio::test]
+async fn a_municipality_officer_of_the_independent_provider_acts_for_its_own_nis_only() {
+    use proto::municipalities::v1 as mpb;
+    let app = spawn_app_with(Issuer::OidcProvider).await;
+    let officer = oidc::provider_token("municipality-11002-officer").await;
+    let mut client = app.municipalities().await;
+    let list = |nis: &str| {
+        authed(
+            mpb::ListOffersRequest {
+                municipality_nis: nis.into(),
+                ..Default::default()
+            },
+            &officer,
+        )
+    };
+    client
+        .list_offers(list("11002"))
+        .await
+        .expect("its own municipality, from the nis attribute");
+    refused(
+        client.list_offers(list("44021")).await.map(|_| ()),
+        Code::PermissionDenied,
+        "municipality 44021 is outside organisation municipality-11002",
+    );
+    // A monitor sees aggregates, and holds no case worker's or officer's rights.
+    let monitor = oidc::provider_token("agii-monitor").await;
+    client
+        .get_local_monitor(authed(
+            mpb::GetLocalMonitorRequest {
+                municipality_nis: "44021".into(),
+                year: 2026,
+            },
+            &monitor,
+        ))
+        .await
+        .expect("the monitor role");
+    refused(
+        client
+            .list_offers(authed(
+                mpb::ListOffersRequest {
+                    municipality_nis: "24062".into(),
+                    ..Default::default()
+                },
+                &monitor,
+            ))
+            .await
+            .map(|_| ()),
+        Code::PermissionDenied,
+        "municipality-officer",
+    );
+}

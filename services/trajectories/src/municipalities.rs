@@ -13,7 +13,7 @@ use proto::{common::v1 as common, municipalities::v1 as pb};
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
 use uuid::Uuid;
 
-use crate::{TrajectoryError, store};
+use crate::{results::handler_error, store};
 
 /// The consumer group (and inbox name).
 pub const GROUP: &str = "trajectories.municipalities";
@@ -24,15 +24,6 @@ pub const TOPIC: &str = "municipalities.events.v1";
 #[derive(Debug)]
 pub struct MunicipalityEvents {
     pub outbox: Outbox,
-}
-
-fn handler_error(e: TrajectoryError) -> HandlerError {
-    match e {
-        TrajectoryError::Conflict { .. } | TrajectoryError::Database(_) => {
-            HandlerError::transient(e.to_string())
-        }
-        other => HandlerError::permanent(other.to_string()),
-    }
 }
 
 fn agency(value: i32) -> Result<Option<&'static str>, HandlerError> {

@@ -23,7 +23,9 @@ pub struct TestResults {
     pub outbox: Outbox,
 }
 
-fn handler_error(e: TrajectoryError) -> HandlerError {
+/// A trajectory error as a consumer failure: a lost race or the database retries, the
+/// rest cannot be cured by retrying.
+pub(crate) fn handler_error(e: TrajectoryError) -> HandlerError {
     match e {
         TrajectoryError::Conflict { .. } | TrajectoryError::Database(_) => {
             HandlerError::transient(e.to_string())
