@@ -349,9 +349,11 @@ impl MigrationTrait for Indexes {
              on placement (offer_id, trajectory_id) where state = 'active'",
         )
         .await?;
+        // Covering: the monitor's aggregates read the index alone (count distinct
+        // person_ref, sum amount), never the table.
         db.execute_unprepared(
             "create index if not exists monitor_fact_by_municipality_year \
-             on monitor_fact (nis, year, measure, quarter)",
+             on monitor_fact (nis, year, measure, quarter, person_ref, amount)",
         )
         .await?;
         Ok(())
