@@ -186,7 +186,7 @@ fn print_banner(
         data_dir.display()
     );
     for (service, addr) in endpoints {
-        eprintln!("  gRPC {:<13} {addr}", service.as_str());
+        eprintln!("  gRPC {:<14} {addr}", service.as_str());
     }
     eprintln!("  OIDC issuer        {issuer}");
     eprintln!("  Kafka broker       {broker}");
