@@ -593,6 +593,167 @@ async fn hours_delivered_twice_count_once_in_trajectories_and_in_the_monitor() {
     )
     .await;
     assert_eq!(applied, 1, "the redelivery was recognised, not applied");
+    let db = Database::connect(app.trajectories_db.expose_secret())
+        .await
+        .unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "select count(*) from inbox where consumer = 'trajectories.municipalities' \
+                 and event_id = '{}'",
+                kafka::header(&message, "ce_id").unwrap()
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.try_get_by_index::<i64>(0).unwrap(),
+        1,
+        "trajectories too"
+    );
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn concurrent_logs_of_one_person_keep_the_day_cap_and_complete_once_freeing_the_seats() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    let a = placed(&app, "11002", &signed.person_id).await;
+    let b = placed(&app, "11002", &signed.person_id).await;
+    // Two placements log a full day on the same day at once: one day holds 12 hours.
+    let (first, second) = futures::join!(
+        log_hours(&app, "11002", &a, date(2026, 6, 1), 12),
+        log_hours(&app, "11002", &b, date(2026, 6, 1), 12),
+    );
+    assert_eq!(
+        [first.is_ok(), second.is_ok()]
+            .iter()
+            .filter(|ok| **ok)
+            .count(),
+        1,
+        "{first:?} {second:?}"
+    );
+    for day in 2..=3 {
+        log_hours(&app, "11002", &a, date(2026, 6, day), 12)
+            .await
+            .unwrap();
+    }
+    // At 36 hours both placements log 4 at once: they queue on the person, the first
+    // reaches 40 and completes participation, the second finds it completed.
+    let (first, second) = futures::join!(
+        log_hours(&app, "11002", &a, date(2026, 6, 4), 4),
+        log_hours(&app, "11002", &b, date(2026, 6, 5), 4),
+    );
+    let (won, lost) = match (first, second) {
+        (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+        other => panic!("one of the two must complete: {other:?}"),
+    };
+    assert_eq!(won.trajectory_hours, 40);
+    assert_eq!(lost.code(), Code::FailedPrecondition);
+    assert!(lost.message().contains("completed"), "{}", lost.message());
+    let completed = eventually("one ParticipationCompleted", PATIENCE, || async {
+        let all = kafka::decoded::<pb::ParticipationCompleted>(&app.broker.address(), TOPIC).await;
+        (!all.is_empty()).then_some(all)
+    })
+    .await;
+    assert_eq!(completed.len(), 1);
+    let mut client = app.municipalities().await;
+    for placement_id in [&a, &b] {
+        let p = client
+            .get_placement(authed(
+                pb::GetPlacementRequest {
+                    placement_id: placement_id.to_string(),
+                },
+                &antwerp(&app),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .placement
+            .unwrap();
+        assert_eq!(p.state(), pb::PlacementState::Completed);
+        let offer = client
+            .get_offer(authed(
+                pb::GetOfferRequest {
+                    offer_id: p.offer_id.clone(),
+                },
+                &antwerp(&app),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .offer
+            .unwrap();
+        assert_eq!(offer.placed, 0, "a completed placement frees its seat");
+    }
+}
+
+#[tokio::test]
+async fn a_placement_cannot_end_before_its_hours_nor_place_another_municipalitys_resident() {
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    let placement = placed(&app, "11002", &signed.person_id).await;
+    log_hours(&app, "11002", &placement, date(2026, 6, 3), 2)
+        .await
+        .unwrap();
+    let mut client = app.municipalities().await;
+    let early = client
+        .end_placement(authed(
+            pb::EndPlacementRequest {
+                placement_id: placement.clone(),
+                ended_on: Some(date(2026, 6, 2)),
+            },
+            &antwerp(&app),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(early.code(), Code::InvalidArgument);
+    assert!(
+        early.message().starts_with("ended_on"),
+        "{}",
+        early.message()
+    );
+    // Ghent's officer, in Ghent's own offer, cannot place an Antwerp resident.
+    let gent_offer = volunteering_offer(&app, "44021").await;
+    let foreign = client
+        .place_person(authed(
+            pb::PlacePersonRequest {
+                offer_id: gent_offer,
+                person_id: signed.person_id.clone(),
+                started_on: Some(date(2026, 5, 1)),
+            },
+            &municipality_officer(&app, "44021"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(foreign.code(), Code::NotFound, "{}", foreign.message());
+    // An offer in an unknown or merged-away municipality is bad input naming the field.
+    for nis in ["11999", "11007"] {
+        let status = client
+            .create_offer(authed(
+                pb::CreateOfferRequest {
+                    municipality_nis: nis.into(),
+                    kind: pb::OfferKind::Buddy as i32,
+                    host_organisation: "x".into(),
+                    title: "x".into(),
+                    capacity: 1,
+                    starts_on: Some(date(2026, 1, 1)),
+                    ends_on: Some(date(2026, 2, 1)),
+                    ..Default::default()
+                },
+                &antwerp(&app),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{nis}");
+        assert!(
+            status.message().starts_with("municipality_nis"),
+            "{}",
+            status.message()
+        );
+    }
 }
 
 /// Starts a trajectory in Antwerp on `started_on` for a new person; its ids.

@@ -433,7 +433,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(offer_id = %request.get_ref().offer_id, person_id = %request.get_ref().person_id))]
+    #[tracing::instrument(skip_all, fields(offer_id = %request.get_ref().offer_id, person_id))]
     async fn place_person(
         &self,
         request: Request<pb::PlacePersonRequest>,
@@ -442,6 +442,8 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         policy::staff(principal)?;
         let req = request.get_ref();
         let person_id = convert::uuid("person_id", &req.person_id)?;
+        // Recorded once parsed: whatever else a caller types there never reaches a span.
+        tracing::Span::current().record("person_id", person_id.to_string());
         let started_on = convert::required_date("started_on", req.started_on.as_ref())?;
         let offer = self.offer(principal, &req.offer_id).await?;
         let who = self

@@ -482,6 +482,14 @@ impl LocalPlan {
                 ),
             ));
         }
+        let mut ids: Vec<Uuid> = self.actions.iter().filter_map(|(id, _, _)| *id).collect();
+        ids.sort();
+        if let Some(twice) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(MunicipalitiesError::invalid(
+                "actions.action_id",
+                format!("{} appears twice", twice[0]),
+            ));
+        }
         if self.actions.len() > MAX_PLAN_ACTIONS {
             return Err(MunicipalitiesError::invalid(
                 "actions",

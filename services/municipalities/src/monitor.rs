@@ -3,9 +3,11 @@
 //! A figure counts people (or, for hours, the hours of the people behind it). A cell
 //! whose people are fewer than [`rules::SUPPRESSION_THRESHOLD`] is suppressed (primary
 //! suppression). Then, so that the year's total cannot give a suppressed quarter away,
-//! more quarters are suppressed until at least two are and the suppressed quarters hold
-//! at least the threshold of people together (secondary suppression); where no quarter is
-//! left to suppress, the total goes too.
+//! more quarters are suppressed until at least two are and one of the suppressed quarters
+//! alone holds at least the threshold of people (secondary suppression): one person may
+//! count in several quarters, so only the largest quarter is a safe lower bound of the
+//! people behind what the total gives away. Where no quarter is left to suppress, the total
+//! goes too.
 
 use crate::rules;
 
@@ -107,10 +109,14 @@ pub fn disclose(measure: Measure, quarters: [Count; 4], total: Count) -> Row {
     let mut total_hidden = !rules::may_show(total.people);
     loop {
         let count = hidden.iter().filter(|h| **h).count();
-        let people: i64 = (0..4)
+        // The people behind the hidden quarters together: at least the largest of them
+        // (one person may count in several quarters), so that is what must reach the
+        // threshold.
+        let people = (0..4)
             .filter(|i| hidden[*i])
             .map(|i| quarters[i].people)
-            .sum();
+            .max()
+            .unwrap_or(0);
         let exposed = count > 0 && !total_hidden && (count == 1 || !rules::may_show(people));
         if !exposed {
             break;
@@ -170,6 +176,40 @@ mod tests {
         );
         assert_eq!(row.quarters[2], Shown::Count(6));
         assert_eq!(row.total, Shown::Count(22));
+    }
+
+    #[test]
+    fn the_same_few_people_in_two_quarters_do_not_hide_each_other() {
+        // Three people log hours in Q1 and again in Q2: together still three people.
+        let quarters = [
+            Count {
+                value: 30,
+                people: 3,
+            },
+            Count {
+                value: 30,
+                people: 3,
+            },
+            Count {
+                value: 100,
+                people: 10,
+            },
+            Count {
+                value: 100,
+                people: 10,
+            },
+        ];
+        let total = Count {
+            value: 260,
+            people: 23,
+        };
+        let row = disclose(Measure::ParticipationHours, quarters, total);
+        assert_eq!(
+            row.quarters[2],
+            Shown::Suppressed,
+            "else 260 - 100 - 100 = their 60 hours"
+        );
+        assert_eq!(row.total, Shown::Count(260));
     }
 
     #[test]
@@ -258,8 +298,8 @@ mod tests {
                 prop_assert!(total >= rules::SUPPRESSION_THRESHOLD);
                 let hidden: Vec<usize> = (0..4).filter(|i| row.quarters[*i] == Shown::Suppressed).collect();
                 prop_assert!(hidden.len() != 1, "one hidden quarter = total - the others");
-                let hidden_people: i64 = hidden.iter().map(|i| n[*i]).sum();
-                prop_assert!(hidden.is_empty() || hidden_people >= rules::SUPPRESSION_THRESHOLD);
+                let largest = hidden.iter().map(|i| n[*i]).max().unwrap_or(0);
+                prop_assert!(hidden.is_empty() || largest >= rules::SUPPRESSION_THRESHOLD);
             }
         }
     }

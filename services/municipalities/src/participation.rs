@@ -342,6 +342,10 @@ impl Participation {
             });
         }
         let txn = self.db.begin().await?;
+        // The trajectory's row first, for every log of this person whatever the placement:
+        // concurrent logs queue here instead of deadlocking on each other's placements,
+        // and the checks below read the row as it is now.
+        lock_resident(&txn, open.trajectory_id).await?;
         let who = resident_in(&txn, open.trajectory_id).await?;
         let signed_on = who.may_participate()?;
         let hours = crate::domain::check_hours(hours, done_on, today, signed_on, open.started_on)?;
@@ -397,16 +401,15 @@ impl Participation {
         if rules::participation_complete(total)
             && claim_completion(&txn, open.trajectory_id, done_on).await?
         {
-            placement::Entity::update_many()
-                .col_expr(
-                    placement::Column::State,
-                    Expr::value(PlacementState::Completed.as_str()),
-                )
-                .col_expr(placement::Column::ClosedOn, Expr::value(Some(done_on)))
+            // Every running placement of the trajectory is done, and frees its seat.
+            let running = placement::Entity::find()
                 .filter(placement::Column::TrajectoryId.eq(open.trajectory_id))
                 .filter(placement::Column::State.eq(PlacementState::Active.as_str()))
-                .exec(&txn)
+                .all(&txn)
                 .await?;
+            for p in &running {
+                close_placement(&txn, p, PlacementState::Completed, done_on).await?;
+            }
             let completed = pb::ParticipationCompleted {
                 placement_id: open.id.to_string(),
                 person_id: open.person_id.to_string(),
@@ -445,30 +448,29 @@ impl Participation {
             ));
         }
         let txn = self.db.begin().await?;
-        let ended = placement::Entity::update_many()
-            .col_expr(
-                placement::Column::State,
-                Expr::value(PlacementState::Ended.as_str()),
-            )
-            .col_expr(placement::Column::ClosedOn, Expr::value(Some(ended_on)))
-            .filter(placement::Column::Id.eq(open.id))
-            .filter(placement::Column::State.eq(PlacementState::Active.as_str()))
-            .exec(&txn)
-            .await?;
-        if ended.rows_affected != 1 {
+        lock_resident(&txn, open.trajectory_id).await?;
+        let last_logged = hours_entry::Entity::find()
+            .filter(hours_entry::Column::PlacementId.eq(open.id))
+            .order_by_desc(hours_entry::Column::DoneOn)
+            .one(&txn)
+            .await?
+            .map(|e| e.done_on);
+        if let Some(last) = last_logged.filter(|last| *last > ended_on) {
+            return Err(MunicipalitiesError::invalid(
+                "ended_on",
+                format!("{ended_on} is before hours already logged on {last}"),
+            ));
+        }
+        let row = placement::Entity::find_by_id(open.id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| corrupt(format!("placement {} vanished", open.id)))?;
+        if !close_placement(&txn, &row, PlacementState::Ended, ended_on).await? {
             return Err(MunicipalitiesError::PlacementClosed {
                 placement_id: open.id,
                 state: open.state.as_str(),
             });
         }
-        offer::Entity::update_many()
-            .col_expr(
-                offer::Column::Placed,
-                Expr::col(offer::Column::Placed).sub(1),
-            )
-            .filter(offer::Column::Id.eq(open.offer_id))
-            .exec(&txn)
-            .await?;
         let event = pb::ParticipationPlacementEnded {
             placement_id: open.id.to_string(),
             person_id: open.person_id.to_string(),
@@ -489,6 +491,49 @@ impl Participation {
         self.outbox.committed();
         Ok(placement)
     }
+}
+
+/// Takes the write lock on the trajectory's row (a no-op update), so that writes of one
+/// person's participation run one after the other.
+async fn lock_resident(
+    txn: &DatabaseTransaction,
+    trajectory_id: Uuid,
+) -> Result<(), MunicipalitiesError> {
+    resident::Entity::update_many()
+        .col_expr(resident::Column::Hours, Expr::col(resident::Column::Hours))
+        .filter(resident::Column::TrajectoryId.eq(trajectory_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Closes an active placement as `state` on `on` and frees its seat; `false` when it was
+/// not active any more.
+async fn close_placement(
+    txn: &DatabaseTransaction,
+    p: &placement::Model,
+    state: PlacementState,
+    on: NaiveDate,
+) -> Result<bool, MunicipalitiesError> {
+    let closed = placement::Entity::update_many()
+        .col_expr(placement::Column::State, Expr::value(state.as_str()))
+        .col_expr(placement::Column::ClosedOn, Expr::value(Some(on)))
+        .filter(placement::Column::Id.eq(p.id))
+        .filter(placement::Column::State.eq(PlacementState::Active.as_str()))
+        .exec(txn)
+        .await?;
+    if closed.rows_affected != 1 {
+        return Ok(false);
+    }
+    offer::Entity::update_many()
+        .col_expr(
+            offer::Column::Placed,
+            Expr::col(offer::Column::Placed).sub(1),
+        )
+        .filter(offer::Column::Id.eq(p.offer_id))
+        .exec(txn)
+        .await?;
+    Ok(true)
 }
 
 async fn resident_in(

@@ -8,13 +8,17 @@ use platform::{
 
 use crate::domain::{Agency, Nis, Resident};
 
-/// The municipality a municipality officer acts for, from the organisation's `nis`.
+/// The municipality a municipality officer acts for: the organisation's `nis`, only for
+/// an organisation that is that municipality (`municipality-<nis>`), so that no other
+/// organisation gains a municipality's rights through an attribute.
 fn own_nis(principal: &Principal) -> Option<Nis> {
-    principal
-        .has(Role::MunicipalityOfficer)
-        .then(|| principal.organisation.nis())
+    let org = &principal.organisation;
+    let nis = org
+        .nis()
+        .filter(|_| principal.has(Role::MunicipalityOfficer))?;
+    (org.alias.strip_prefix("municipality-") == Some(nis))
+        .then(|| Nis::parse("nis", nis).ok())
         .flatten()
-        .and_then(|nis| Nis::parse("nis", nis).ok())
 }
 
 /// Whether the caller's agency handles residents of `agency`'s area.
@@ -119,6 +123,24 @@ mod tests {
             Ok(false)
         );
         assert!(require_manage(&antwerp, nis("44021"), Some(Agency::InGent)).is_err());
+    }
+
+    #[test]
+    fn a_nis_attribute_on_another_organisation_gives_no_municipality_rights() {
+        let atlas = principal("atlas", Some("11002"), &[Role::MunicipalityOfficer]);
+        assert_eq!(
+            may_manage(&atlas, nis("11002"), Some(Agency::InGent)),
+            Ok(false)
+        );
+        let mismatch = principal(
+            "municipality-44021",
+            Some("11002"),
+            &[Role::MunicipalityOfficer],
+        );
+        assert_eq!(
+            may_manage(&mismatch, nis("11002"), Some(Agency::Atlas)),
+            Ok(false)
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::{
     domain::Agency,
     monitor::Measure,
-    store::{monitor_fact, resident},
+    store::{former_nis, monitor_fact, resident},
 };
 
 /// The consumer group (and inbox name) of the residents projection.
@@ -82,6 +82,15 @@ async fn fact(
     Ok(())
 }
 
+/// The code now in force for `code`: itself, or the municipality it was merged into.
+async fn current_nis(txn: &DatabaseTransaction, code: &str) -> Result<String, HandlerError> {
+    Ok(former_nis::Entity::find_by_id(code.to_owned())
+        .one(txn)
+        .await?
+        .map(|merged| merged.nis)
+        .unwrap_or_else(|| code.to_owned()))
+}
+
 /// The municipality of a known trajectory.
 async fn nis_of(txn: &DatabaseTransaction, trajectory_id: Uuid) -> Result<String, HandlerError> {
     resident::Entity::find_by_id(trajectory_id)
@@ -128,10 +137,13 @@ impl Handler for Residents {
         if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
             let trajectory_id = uuid("trajectory_id", &started.trajectory_id)?;
             let started_on = date("started_on", started.started_on.as_ref())?;
+            // A trajectory started before the register reached trajectories may carry a
+            // code merged away in 2025: count and manage it under its municipality now.
+            let nis = current_nis(txn, &started.municipality_nis).await?;
             resident::Entity::insert(resident::ActiveModel {
                 trajectory_id: Set(trajectory_id),
                 person_id: Set(uuid("person_id", &started.person_id)?),
-                nis: Set(started.municipality_nis.clone()),
+                nis: Set(nis.clone()),
                 agency: Set(agency(started.agency)?.as_str().to_owned()),
                 contract_signed_on: Set(None),
                 state: Set("active".to_owned()),
@@ -149,7 +161,7 @@ impl Handler for Residents {
                 txn,
                 format!("started:{trajectory_id}"),
                 Measure::TrajectoriesStarted,
-                &started.municipality_nis,
+                &nis,
                 started_on,
                 trajectory_id,
                 1,
@@ -190,11 +202,12 @@ impl Handler for Residents {
             .await?;
         } else if let Some(attest) = event.decode::<traj::AttestIssued>()? {
             let trajectory_id = uuid("trajectory_id", &attest.trajectory_id)?;
+            let nis = current_nis(txn, &attest.municipality_nis).await?;
             fact(
                 txn,
                 format!("attest:{trajectory_id}"),
                 Measure::AttestsIssued,
-                &attest.municipality_nis,
+                &nis,
                 date("issued_on", attest.issued_on.as_ref())?,
                 trajectory_id,
                 1,
