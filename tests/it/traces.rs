@@ -32,16 +32,8 @@ async fn a_result_in_testing_that_issues_the_attest_is_one_exported_trace() {
     // Everything but MO first: NT2 passed, VDAB on time, participation waived (works).
     pass(&app, &signed.person_id, tpb::TestType::Nt2A2).await;
     let mut client = app.trajectories().await;
-    client
-        .record_vdab_registration(authed(
-            pb::RecordVdabRegistrationRequest {
-                trajectory_id: signed.trajectory_id.clone(),
-                registered_on: Some(date(2026, 2, 1)),
-            },
-            &app.atlas(),
-        ))
-        .await
-        .unwrap();
+    // The NT2 result is applied first: a registration racing it would be refused as a
+    // concurrent change (ABORTED, retryable).
     let reader = client.clone();
     let get = || {
         let mut client = reader.clone();
@@ -69,6 +61,16 @@ async fn a_result_in_testing_that_issues_the_attest_is_one_exported_trace() {
             .then_some(())
     })
     .await;
+    client
+        .record_vdab_registration(authed(
+            pb::RecordVdabRegistrationRequest {
+                trajectory_id: signed.trajectory_id.clone(),
+                registered_on: Some(date(2026, 2, 1)),
+            },
+            &app.atlas(),
+        ))
+        .await
+        .unwrap();
     client
         .waive_participation(authed(
             pb::WaiveParticipationRequest {
@@ -145,4 +147,62 @@ async fn a_result_in_testing_that_issues_the_attest_is_one_exported_trace() {
         "the consumer continues the producer's span"
     );
     let _ = mo;
+}
+
+#[tokio::test]
+async fn the_fortieth_hour_in_municipalities_is_one_trace_to_the_completed_component() {
+    let (receiver, endpoint) = otlp::Receiver::start().await;
+    let capture = capture::install_exporting_to(Some(&endpoint));
+    let app = spawn_app().await;
+    let signed = register_start_sign(&app, 850_730_033).await;
+    let placement = inburgering_testkit::placed(&app, "11002", &signed.person_id).await;
+    for (day, hours) in [(1, 12), (2, 12), (3, 12), (4, 4)] {
+        inburgering_testkit::log_hours(&app, "11002", &placement, date(2026, 6, day), hours)
+            .await
+            .unwrap();
+    }
+    let trace = eventually(
+        "the trace of the last hours to be exported",
+        Duration::from_secs(30),
+        || async {
+            capture.flush();
+            let spans = receiver.spans();
+            let rpc = spans.iter().find(|s| {
+                s.name == "inburgering.municipalities.v1.MunicipalityService/LogHours"
+                    && spans.iter().any(|c| {
+                        c.trace_id == s.trace_id
+                            && attribute(c, "ce_type").as_deref()
+                                == Some("inburgering.trajectories.v1.ComponentCompleted")
+                    })
+            })?;
+            Some(
+                spans
+                    .iter()
+                    .filter(|s| s.trace_id == rpc.trace_id)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
+        },
+    )
+    .await;
+    let names: Vec<&str> = trace.iter().map(|s| s.name.as_str()).collect();
+    for expected in [
+        "inburgering.municipalities.v1.MunicipalityService/LogHours",
+        "municipalities.events.v1 publish",
+        "municipalities.events.v1 process",
+        "trajectories.events.v1 publish",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from the trace: {names:?}"
+        );
+    }
+    assert!(
+        trace
+            .iter()
+            .any(|s| s.name == "municipalities.events.v1 process"
+                && attribute(s, "messaging.consumer.group.name").as_deref()
+                    == Some("trajectories.municipalities")),
+        "trajectories consumed it in the same trace: {names:?}"
+    );
 }
