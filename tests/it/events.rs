@@ -369,7 +369,13 @@ async fn a_dead_lettered_event_is_replayed_once_its_cause_is_fixed() {
     assert!(replayed.status.success(), "{replayed:?}");
     let line: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
     assert_eq!(line["ce_id"], contract_id.as_str());
-    assert_eq!(line["dlq_consumer"], "testing.candidates");
+    // Both groups of the topic may have given up on it; it is replayed once, and each
+    // group's inbox decides whether it still has to apply it.
+    assert!(
+        ["testing.candidates", "municipalities.residents"]
+            .contains(&line["dlq_consumer"].as_str().unwrap_or_default()),
+        "{line}"
+    );
 
     // Applied by the group that gave up on it; the original topic got it byte for byte,
     // without the dlq_* headers.
