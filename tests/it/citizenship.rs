@@ -13,7 +13,7 @@ use tonic::Code;
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
-async fn trajectory(app: &TestApp, id: &str) -> pb::Trajectory {
+pub(crate) async fn trajectory(app: &TestApp, id: &str) -> pb::Trajectory {
     app.trajectories()
         .await
         .get_trajectory(authed(

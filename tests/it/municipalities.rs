@@ -17,27 +17,13 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use secrecy::ExposeSecret;
 use tonic::Code;
 
+use crate::citizenship::trajectory;
+
 const PATIENCE: Duration = Duration::from_secs(30);
 const TOPIC: &str = "municipalities.events.v1";
 
 fn antwerp(app: &TestApp) -> String {
     municipality_officer(app, "11002")
-}
-
-async fn trajectory(app: &TestApp, id: &str) -> traj::Trajectory {
-    app.trajectories()
-        .await
-        .get_trajectory(authed(
-            traj::GetTrajectoryRequest {
-                trajectory_id: id.into(),
-            },
-            &app.atlas(),
-        ))
-        .await
-        .expect("get")
-        .into_inner()
-        .trajectory
-        .expect("trajectory")
 }
 
 /// One number from the municipalities database.

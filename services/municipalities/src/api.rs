@@ -60,8 +60,8 @@ impl MunicipalityApi {
 
     /// Whether the caller manages the municipality `nis` (stored, hence known).
     async fn manages(&self, principal: &Principal, nis: Nis) -> Result<bool> {
-        let m = directory::get(self.db(), nis).await?;
-        Ok(policy::may_manage(principal, m.nis, m.agency)?)
+        let agency = directory::competent_agency(self.db(), nis).await?;
+        Ok(policy::may_manage(principal, nis, agency)?)
     }
 
     /// The offer, if the caller manages its municipality; otherwise "does not exist".

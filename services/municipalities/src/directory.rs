@@ -30,7 +30,7 @@ fn to_domain(
     let corrupt =
         |what: &str| MunicipalitiesError::Corrupt(format!("municipality {}: {what}", row.nis));
     Ok(Municipality {
-        nis: Nis::parse("nis", &row.nis).map_err(|_| corrupt("nis"))?,
+        nis: Nis::from_stored(&row.nis)?,
         region: Region::from_stored(&row.region).ok_or_else(|| corrupt("region"))?,
         agency: row
             .agency
@@ -57,8 +57,7 @@ async fn formers(
         .all(db)
         .await?
     {
-        let former = Nis::parse("former", &row.former)
-            .map_err(|_| MunicipalitiesError::Corrupt(format!("former code {}", row.former)))?;
+        let former = Nis::from_stored(&row.former)?;
         by.entry(row.nis).or_default().push(former);
     }
     Ok(by)
@@ -83,6 +82,27 @@ pub async fn get(db: &DatabaseConnection, nis: Nis) -> Result<Municipality, Muni
             None => Err(MunicipalitiesError::MunicipalityNotFound { nis: code }),
         },
     }
+}
+
+/// The agency competent for the municipality `nis` (none in Wallonia), without the rest
+/// of its record: what every access check on a stored offer or placement needs.
+pub async fn competent_agency(
+    db: &DatabaseConnection,
+    nis: Nis,
+) -> Result<Option<Agency>, MunicipalitiesError> {
+    let code = nis.to_string();
+    let row = municipality::Entity::find_by_id(code.clone())
+        .one(db)
+        .await?
+        .ok_or(MunicipalitiesError::MunicipalityNotFound { nis: code })?;
+    row.agency
+        .as_deref()
+        .map(|a| {
+            Agency::from_stored(a).ok_or_else(|| {
+                MunicipalitiesError::Corrupt(format!("municipality {}: agency", row.nis))
+            })
+        })
+        .transpose()
 }
 
 /// A current or former code → the current municipality, and whether it was merged.

@@ -40,6 +40,13 @@ impl Nis {
     pub fn code(self) -> u32 {
         self.0
     }
+
+    /// A code read back from the service's own tables, which hold only parsed codes: one
+    /// that does not parse is corrupt data, not bad input.
+    pub fn from_stored(stored: &str) -> Result<Self, MunicipalitiesError> {
+        Self::parse("nis", stored)
+            .map_err(|_| MunicipalitiesError::Corrupt(format!("stored NIS {stored:?}")))
+    }
 }
 
 impl fmt::Display for Nis {

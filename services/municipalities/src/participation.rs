@@ -38,25 +38,17 @@ pub struct Participation {
     outbox: Outbox,
 }
 
-fn corrupt(what: String) -> MunicipalitiesError {
-    MunicipalitiesError::Corrupt(what)
-}
-
 /// Stored hours as a count; a negative value cannot be written.
 fn count(stored: i32) -> u32 {
     u32::try_from(stored).unwrap_or(0)
 }
 
-fn nis(stored: &str) -> Result<Nis, MunicipalitiesError> {
-    Nis::parse("nis", stored).map_err(|_| corrupt(format!("stored NIS {stored:?}")))
-}
-
 fn to_offer(row: offer::Model) -> Result<Offer, MunicipalitiesError> {
     Ok(Offer {
         id: row.id,
-        nis: nis(&row.nis)?,
+        nis: Nis::from_stored(&row.nis)?,
         kind: OfferKind::from_stored(&row.kind, row.host_kind.as_deref())
-            .ok_or_else(|| corrupt(format!("offer {} kind", row.id)))?,
+            .ok_or_else(|| MunicipalitiesError::Corrupt(format!("offer {} kind", row.id)))?,
         host_organisation: row.host_organisation,
         title: row.title,
         capacity: row.capacity,
@@ -76,11 +68,11 @@ fn to_placement(
         offer_id: row.offer_id,
         person_id: row.person_id,
         trajectory_id: row.trajectory_id,
-        nis: nis(&row.nis)?,
+        nis: Nis::from_stored(&row.nis)?,
         kind: OfferKind::from_stored(&row.kind, row.host_kind.as_deref())
-            .ok_or_else(|| corrupt(format!("placement {} kind", row.id)))?,
+            .ok_or_else(|| MunicipalitiesError::Corrupt(format!("placement {} kind", row.id)))?,
         state: PlacementState::from_stored(&row.state)
-            .ok_or_else(|| corrupt(format!("placement {} state", row.id)))?,
+            .ok_or_else(|| MunicipalitiesError::Corrupt(format!("placement {} state", row.id)))?,
         started_on: row.started_on,
         hours: count(row.hours),
         trajectory_hours: count(trajectory_hours),
@@ -94,14 +86,19 @@ pub fn to_resident(row: resident::Model) -> Result<Resident, MunicipalitiesError
         "active" => "active",
         "suspended" => "suspended",
         "stopped" => "stopped",
-        other => return Err(corrupt(format!("resident state {other:?}"))),
+        other => {
+            return Err(MunicipalitiesError::Corrupt(format!(
+                "resident state {other:?}"
+            )));
+        }
     };
     Ok(Resident {
         trajectory_id: row.trajectory_id,
         person_id: row.person_id,
-        nis: nis(&row.nis)?,
-        agency: Agency::from_stored(&row.agency)
-            .ok_or_else(|| corrupt(format!("resident agency {:?}", row.agency)))?,
+        nis: Nis::from_stored(&row.nis)?,
+        agency: Agency::from_stored(&row.agency).ok_or_else(|| {
+            MunicipalitiesError::Corrupt(format!("resident agency {:?}", row.agency))
+        })?,
         contract_signed_on: row.contract_signed_on,
         state,
         hours: count(row.hours),
@@ -424,7 +421,9 @@ impl Participation {
         let row = placement::Entity::find_by_id(open.id)
             .one(&txn)
             .await?
-            .ok_or_else(|| corrupt(format!("placement {} vanished", open.id)))?;
+            .ok_or_else(|| {
+                MunicipalitiesError::Corrupt(format!("placement {} vanished", open.id))
+            })?;
         let placement = to_placement(row, total as i32)?;
         txn.commit().await?;
         self.outbox.committed();
@@ -464,7 +463,9 @@ impl Participation {
         let row = placement::Entity::find_by_id(open.id)
             .one(&txn)
             .await?
-            .ok_or_else(|| corrupt(format!("placement {} vanished", open.id)))?;
+            .ok_or_else(|| {
+                MunicipalitiesError::Corrupt(format!("placement {} vanished", open.id))
+            })?;
         if !close_placement(&txn, &row, PlacementState::Ended, ended_on).await? {
             return Err(MunicipalitiesError::PlacementClosed {
                 placement_id: open.id,
@@ -484,7 +485,9 @@ impl Participation {
         let row = placement::Entity::find_by_id(open.id)
             .one(&txn)
             .await?
-            .ok_or_else(|| corrupt(format!("placement {} vanished", open.id)))?;
+            .ok_or_else(|| {
+                MunicipalitiesError::Corrupt(format!("placement {} vanished", open.id))
+            })?;
         let hours = resident_in(&txn, open.trajectory_id).await?.hours;
         let placement = to_placement(row, hours as i32)?;
         txn.commit().await?;
@@ -543,7 +546,9 @@ async fn resident_in(
     let row = resident::Entity::find_by_id(trajectory_id)
         .one(txn)
         .await?
-        .ok_or_else(|| corrupt(format!("placement of unknown trajectory {trajectory_id}")))?;
+        .ok_or_else(|| {
+            MunicipalitiesError::Corrupt(format!("placement of unknown trajectory {trajectory_id}"))
+        })?;
     to_resident(row)
 }
 

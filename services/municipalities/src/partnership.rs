@@ -14,18 +14,10 @@ use crate::{
     store::{agreement, contact, local_plan, plan_action},
 };
 
-fn corrupt(what: String) -> MunicipalitiesError {
-    MunicipalitiesError::Corrupt(what)
-}
-
-fn nis(stored: &str) -> Result<Nis, MunicipalitiesError> {
-    Nis::parse("nis", stored).map_err(|_| corrupt(format!("stored NIS {stored:?}")))
-}
-
 fn to_contact(row: contact::Model) -> Result<Contact, MunicipalitiesError> {
     Ok(Contact {
         id: row.id,
-        nis: nis(&row.nis)?,
+        nis: Nis::from_stored(&row.nis)?,
         function: row.function,
         work_email: row.work_email,
     })
@@ -85,9 +77,9 @@ pub async fn contacts(
 fn to_agreement(row: agreement::Model) -> Result<Agreement, MunicipalitiesError> {
     Ok(Agreement {
         id: row.id,
-        nis: nis(&row.nis)?,
+        nis: Nis::from_stored(&row.nis)?,
         agency: Agency::from_stored(&row.agency)
-            .ok_or_else(|| corrupt(format!("agreement {} agency", row.id)))?,
+            .ok_or_else(|| MunicipalitiesError::Corrupt(format!("agreement {} agency", row.id)))?,
         subject: row.subject,
         signed_on: row.signed_on,
         valid_until: row.valid_until,
@@ -134,7 +126,7 @@ pub async fn plan_municipality(
     local_plan::Entity::find_by_id(plan_id)
         .one(db)
         .await?
-        .map(|p| nis(&p.nis))
+        .map(|p| Nis::from_stored(&p.nis))
         .transpose()
 }
 
@@ -233,8 +225,9 @@ pub async fn plans(
         let actions = actions
             .into_iter()
             .map(|a| {
-                let status = ActionStatus::from_stored(&a.status)
-                    .ok_or_else(|| corrupt(format!("action {} status", a.id)))?;
+                let status = ActionStatus::from_stored(&a.status).ok_or_else(|| {
+                    MunicipalitiesError::Corrupt(format!("action {} status", a.id))
+                })?;
                 Ok((Some(a.id), a.description, status))
             })
             .collect::<Result<_, MunicipalitiesError>>()?;
@@ -242,7 +235,7 @@ pub async fn plans(
             row.id,
             LocalPlan {
                 id: Some(row.id),
-                nis: nis(&row.nis)?,
+                nis: Nis::from_stored(&row.nis)?,
                 title: row.title,
                 from_year: row.from_year,
                 to_year: row.to_year,
