@@ -45,6 +45,9 @@ pub struct Config {
     /// for missed contract deadlines); 0 turns it off. Every replica sweeps; a breach is
     /// published once.
     pub breach_sweep_interval_secs: u64,
+    /// gRPC URL of trajectories, for the services that ask it something that must be
+    /// current (ceremonies: the names and contact languages of invitees, an audited read).
+    pub trajectories_url: String,
 }
 
 fn serialize_secret_opt<S: serde::Serializer>(
@@ -74,6 +77,7 @@ impl Default for Config {
             consumer_max_attempts: 5,
             request_timeout_secs: 30,
             breach_sweep_interval_secs: 3600,
+            trajectories_url: "http://127.0.0.1:50051".into(),
         }
     }
 }

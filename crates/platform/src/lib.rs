@@ -7,6 +7,7 @@
 //! `tonic::Status`. It must never contain a service's domain: no rule, no table of a
 //! service, no knowledge of a service's proto beyond what a caller passes in.
 
+pub mod agency;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod paging;
 pub mod runtime;
 pub mod telemetry;
 
+pub use agency::Agency;
 pub use auth::{Principal, Role};
 pub use config::Config;
 pub use error::{PlatformError, ServiceError, ServiceErrorCode};

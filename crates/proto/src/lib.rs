@@ -35,3 +35,9 @@ pub mod municipalities {
         ));
     }
 }
+
+pub mod ceremonies {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/inburgering.ceremonies.v1.rs"));
+    }
+}

@@ -6,6 +6,7 @@
 //! never read another service's tables.
 
 pub mod api;
+pub mod disclosure;
 pub mod domain;
 mod error;
 pub mod events;
@@ -23,6 +24,7 @@ use std::{sync::Arc, time::Duration};
 
 use platform::runtime::{ConsumerTask, ScheduledJob, ServiceContext, ServiceModule};
 use proto::trajectories::v1::{
+    disclosure_service_server::DisclosureServiceServer,
     obligation_check_service_server::ObligationCheckServiceServer,
     trajectory_service_server::TrajectoryServiceServer,
 };
@@ -38,8 +40,11 @@ pub struct Trajectories;
 impl ServiceModule for Trajectories {
     const NAME: &'static str = "trajectories";
     const TOPIC: &'static str = "trajectories.events.v1";
-    const GRPC_SERVICES: &'static [&'static str] =
-        &["inburgering.trajectories.v1.TrajectoryService"];
+    const GRPC_SERVICES: &'static [&'static str] = &[
+        "inburgering.trajectories.v1.TrajectoryService",
+        "inburgering.trajectories.v1.ObligationCheckService",
+        "inburgering.trajectories.v1.DisclosureService",
+    ];
     type Migrator = store::Migrator;
 
     fn routes(ctx: &ServiceContext) -> Routes {
@@ -48,6 +53,10 @@ impl ServiceModule for Trajectories {
         Routes::new(TrajectoryServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES))
             .add_service(
                 ObligationCheckServiceServer::new(check)
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(
+                DisclosureServiceServer::new(disclosure::DisclosureApi::new(ctx.db.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
     }

@@ -155,6 +155,38 @@ pub mod breach {
 }
 
 /// Every obligation check by another public body: who asked, why, and the yes/no.
+/// Every disclosure of a person's data to another organisation for a purpose (a
+/// municipality's ceremony): who asked, for which organisation, why, what, when.
+pub mod disclosure_audit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "disclosure_audit")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(indexed)]
+        pub disclosed_at: DateTimeUtc,
+        /// The token's subject.
+        pub caller: String,
+        #[sea_orm(indexed)]
+        pub organisation: String,
+        /// e.g. `ceremony`.
+        pub purpose: String,
+        /// What the purpose is about, e.g. the ceremony's id.
+        pub reference: String,
+        #[sea_orm(indexed)]
+        pub person_id: Uuid,
+        /// The fields disclosed, comma separated.
+        pub fields: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod obligation_check {
     use sea_orm::entity::prelude::*;
 
@@ -244,6 +276,10 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(CreateEntities {
             name: "m0009_trajectories_municipality_register",
             entities: &[&municipality::Entity],
+        }));
+        all.push(Box::new(CreateEntities {
+            name: "m0010_trajectories_disclosure_audit",
+            entities: &[&disclosure_audit::Entity],
         }));
         all
     }

@@ -94,6 +94,26 @@ pub fn dev_clients() -> Vec<DevClient> {
             roles: &["municipality-officer"],
         },
         DevClient {
+            client_id: "municipality-11002-organiser",
+            organisation: json!({"municipality-11002": {
+                "kind": ["municipality"],
+                "nis": ["11002"],
+                "region": ["flanders"],
+                "agency": ["atlas"],
+            }}),
+            roles: &["ceremony-organiser"],
+        },
+        DevClient {
+            client_id: "municipality-44021-organiser",
+            organisation: json!({"municipality-44021": {
+                "kind": ["municipality"],
+                "nis": ["44021"],
+                "region": ["flanders"],
+                "agency": ["in-gent"],
+            }}),
+            roles: &["ceremony-organiser"],
+        },
+        DevClient {
             client_id: "agii-monitor",
             organisation: json!({"agii": {"kind": ["agency"]}}),
             roles: &["monitor"],
