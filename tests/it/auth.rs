@@ -384,3 +384,42 @@ async fn a_municipality_officer_of_the_independent_provider_acts_for_its_own_nis
         "municipality-officer",
     );
 }
+
+#[tokio::test]
+async fn a_ceremony_organiser_of_the_independent_provider_organises_its_own_municipality_only() {
+    use proto::ceremonies::v1 as cpb;
+    let app = spawn_app_with(Issuer::OidcProvider).await;
+    let organiser = oidc::provider_token("municipality-11002-organiser").await;
+    let mut client = app.ceremonies().await;
+    let list = |nis: &str, token: &str| {
+        authed(
+            cpb::ListCeremoniesRequest {
+                municipality_nis: nis.into(),
+                ..Default::default()
+            },
+            token,
+        )
+    };
+    client
+        .list_ceremonies(list("11002", &organiser))
+        .await
+        .expect("its own municipality, from the nis attribute");
+    refused(
+        client
+            .list_ceremonies(list("44021", &organiser))
+            .await
+            .map(|_| ()),
+        Code::PermissionDenied,
+        "municipality 44021 is outside organisation municipality-11002",
+    );
+    // A municipality officer is not its ceremony organiser.
+    let officer = oidc::provider_token("municipality-11002-officer").await;
+    refused(
+        client
+            .list_ceremonies(list("11002", &officer))
+            .await
+            .map(|_| ()),
+        Code::PermissionDenied,
+        "ceremony-organiser",
+    );
+}

@@ -35,8 +35,25 @@ fn completed(t: &pb::Trajectory, component: pb::Component) -> bool {
         .any(|c| c.component() == component && c.completed_on.is_some())
 }
 
-/// Books and passes one test for `person`, as the testing service's users do.
+/// Books and passes one test for `person`, as the testing service's users do, in a
+/// session tomorrow.
 pub(crate) async fn pass(app: &TestApp, person: &str, test_type: tpb::TestType) -> tpb::Booking {
+    pass_at(
+        app,
+        person,
+        test_type,
+        chrono::Utc::now() + chrono::Duration::days(1),
+    )
+    .await
+}
+
+/// [`pass`] in a session that starts at `starts` (its Belgian day is the day passed).
+pub(crate) async fn pass_at(
+    app: &TestApp,
+    person: &str,
+    test_type: tpb::TestType,
+    starts: chrono::DateTime<chrono::Utc>,
+) -> tpb::Booking {
     let admin = app.token("atlas", &["test-admin"]);
     let mut testing = app.testing().await;
     eventually("testing to learn of the contract", PATIENCE, || {
@@ -56,7 +73,6 @@ pub(crate) async fn pass(app: &TestApp, person: &str, test_type: tpb::TestType) 
         }
     })
     .await;
-    let starts = chrono::Utc::now() + chrono::Duration::days(1);
     let session = testing
         .plan_session(authed(
             tpb::PlanSessionRequest {
@@ -109,6 +125,15 @@ pub(crate) async fn pass(app: &TestApp, person: &str, test_type: tpb::TestType) 
 /// waived for work, MO then NT2 booked and passed in testing. Returns the trajectory with
 /// its attest and the NT2 booking whose result issued it.
 pub(crate) async fn attest(app: &TestApp, signed: &Signed) -> (pb::Trajectory, tpb::Booking) {
+    attest_at(app, signed, chrono::Utc::now() + chrono::Duration::days(1)).await
+}
+
+/// [`attest`] with both tests in sessions starting at `starts`.
+pub(crate) async fn attest_at(
+    app: &TestApp,
+    signed: &Signed,
+    starts: chrono::DateTime<chrono::Utc>,
+) -> (pb::Trajectory, tpb::Booking) {
     let mut client = app.trajectories().await;
     client
         .record_vdab_registration(authed(
@@ -130,8 +155,8 @@ pub(crate) async fn attest(app: &TestApp, signed: &Signed) -> (pb::Trajectory, t
         ))
         .await
         .unwrap();
-    pass(app, &signed.person_id, tpb::TestType::Mo).await;
-    let nt2 = pass(app, &signed.person_id, tpb::TestType::Nt2A2).await;
+    pass_at(app, &signed.person_id, tpb::TestType::Mo, starts).await;
+    let nt2 = pass_at(app, &signed.person_id, tpb::TestType::Nt2A2, starts).await;
     let attested = eventually("the attest", PATIENCE, || async {
         let t = trajectory(app, &signed.trajectory_id).await;
         t.attest_issued_on.is_some().then_some(t)

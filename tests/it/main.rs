@@ -4,6 +4,7 @@
 
 mod auth;
 mod breaches;
+mod ceremonies;
 mod citizenship;
 mod deploy;
 mod events;

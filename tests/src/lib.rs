@@ -20,6 +20,7 @@ use platform::{
     runtime::{self, ServiceModule},
 };
 use proto::{
+    ceremonies::v1::ceremony_service_client::CeremonyServiceClient,
     municipalities::v1::municipality_service_client::MunicipalityServiceClient,
     testing::v1::testing_service_client::TestingServiceClient,
     trajectories::v1::trajectory_service_client::TrajectoryServiceClient,
@@ -49,15 +50,19 @@ pub struct TestApp {
     pub trajectories_addr: SocketAddr,
     pub testing_addr: SocketAddr,
     pub municipalities_addr: SocketAddr,
+    pub ceremonies_addr: SocketAddr,
     /// The trajectories database, for tests of what must be recorded but is served by no
     /// API (the audit of obligation checks).
     pub trajectories_db: secrecy::SecretString,
     /// The municipalities database, for checks of what the monitor holds.
     pub municipalities_db: secrecy::SecretString,
+    /// The ceremonies database, for checks of what it keeps (and never keeps).
+    pub ceremonies_db: secrecy::SecretString,
     verifier: Arc<Verifier>,
     trajectories: Running,
     testing: Running,
     municipalities: Running,
+    ceremonies: Running,
 }
 
 /// One service of a test app: how to stop it and wait for it.
@@ -85,13 +90,14 @@ impl std::fmt::Debug for TestApp {
     }
 }
 
-/// Spawns trajectories, testing and municipalities trusting the dev issuer.
+/// Spawns every service trusting the dev issuer.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Issuer::Dev).await
 }
 
-/// Spawns trajectories, testing and municipalities trusting `issuer`, and waits until
-/// trajectories holds the municipality register (from municipalities' events). The
+/// Spawns every service trusting `issuer`, and waits until trajectories and ceremonies
+/// hold the municipality register (from municipalities' events). Ceremonies calls the
+/// trajectories of the same app. The
 /// deadline sweep is off: the tests' trajectories start in January 2026 and a sweep would
 /// report their deadlines; a test of the sweep turns it on in `config` and restarts
 /// trajectories.
@@ -120,7 +126,15 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
     let municipalities_db = postgres::fresh_database().await;
     let (municipalities_addr, municipalities) =
         start::<municipalities::Municipalities>(&config, &verifier, &municipalities_db).await;
-    wait_for_register(&trajectories_db).await;
+    let ceremonies_db = postgres::fresh_database().await;
+    let ceremonies_config = Arc::new(Config {
+        trajectories_url: format!("http://{trajectories_addr}"),
+        ..(*config).clone()
+    });
+    let (ceremonies_addr, ceremonies) =
+        start::<ceremonies::Ceremonies>(&ceremonies_config, &verifier, &ceremonies_db).await;
+    wait_for_register(&trajectories_db, "trajectories").await;
+    wait_for_register(&ceremonies_db, "ceremonies").await;
     TestApp {
         broker,
         config,
@@ -128,12 +142,15 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
         trajectories_addr,
         testing_addr,
         municipalities_addr,
+        ceremonies_addr,
         trajectories_db,
         municipalities_db,
+        ceremonies_db,
         verifier,
         trajectories,
         testing,
         municipalities,
+        ceremonies,
     }
 }
 
@@ -141,15 +158,15 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
 /// codes merged away in 2025.
 pub const REGISTER_CODES: i64 = 565 + 29;
 
-/// Waits until trajectories' projection holds the whole register.
-async fn wait_for_register(trajectories_db: &secrecy::SecretString) {
+/// Waits until the projection of `service` (in its database `db`) holds the whole register.
+async fn wait_for_register(db: &secrecy::SecretString, service: &str) {
     use sea_orm::{ConnectionTrait, Database, Statement};
     use secrecy::ExposeSecret;
-    let db = Database::connect(trajectories_db.expose_secret())
+    let db = Database::connect(db.expose_secret())
         .await
-        .expect("trajectories database answers");
+        .unwrap_or_else(|e| panic!("{service} database answers: {e}"));
     eventually(
-        "the municipality register in trajectories",
+        &format!("the municipality register in {service}"),
         Duration::from_secs(60),
         || {
             let db = db.clone();
@@ -222,8 +239,15 @@ impl TestApp {
             .expect("municipalities answers")
     }
 
+    pub async fn ceremonies(&self) -> CeremonyServiceClient<Channel> {
+        CeremonyServiceClient::connect(format!("http://{}", self.ceremonies_addr))
+            .await
+            .expect("ceremonies answers")
+    }
+
     /// Stops the services gracefully (drain, relay flush) and waits for them.
     pub async fn stop(self) {
+        self.ceremonies.stop("ceremonies").await;
         self.trajectories.stop("trajectories").await;
         self.testing.stop("testing").await;
         self.municipalities.stop("municipalities").await;

@@ -26,7 +26,7 @@ pub struct DevArgs {
     /// Folder for SQLite files, the broker's storage and the dev issuer key.
     #[arg(long, default_value = "data")]
     data_dir: PathBuf,
-    /// gRPC port of the first service; the others follow (trajectories 50051, testing 50052, municipalities 50053).
+    /// gRPC port of the first service; the others follow (trajectories 50051, testing 50052, municipalities 50053, ceremonies 50054).
     #[arg(long, default_value_t = 50051)]
     grpc_port: u16,
     /// Port of the dev OIDC issuer.
@@ -94,6 +94,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir.clone(),
         log,
         otlp_endpoint: otlp,
+        // Trajectories is the first service (offset 0).
+        trajectories_url: format!("http://{}", local(args.grpc_port)),
         ..Config::default()
     });
     let verifier = Arc::new(Verifier::new(

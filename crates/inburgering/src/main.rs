@@ -5,11 +5,14 @@
 //!   process, and a dev OIDC issuer. It prints the endpoints and a first grpcurl call.
 //! - `inburgering serve <service>` runs one service against configured PostgreSQL, Kafka
 //!   and OIDC issuer, as a Kubernetes Deployment does.
+//! - `inburgering ceremonies import|report` loads historical overviews and prints the
+//!   response-rate report as CSV.
 //! - `inburgering token` prints a dev-issuer token; `inburgering events tail` prints a
 //!   topic's events as JSON; `inburgering events replay` re-publishes dead-lettered ones.
 //!
 //! It wires services to the platform and holds no domain logic.
 
+mod ceremonies_cli;
 mod dev;
 mod replay;
 mod services;
@@ -59,6 +62,11 @@ enum Command {
         #[arg(long, default_value = dev::DEFAULT_ISSUER)]
         issuer: String,
     },
+    /// The ceremonies' historical overviews and report.
+    Ceremonies {
+        #[command(subcommand)]
+        command: ceremonies_cli::CeremoniesCommand,
+    },
     /// Tools for the event topics.
     Events {
         #[command(subcommand)]
@@ -96,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", issuer.token(&org, &roles));
             Ok(())
         }
+        Command::Ceremonies { command } => ceremonies_cli::run(command).await,
         Command::Events {
             command: EventsCommand::Tail(args),
         } => tail::run(args).await,

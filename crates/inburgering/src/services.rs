@@ -18,14 +18,16 @@ pub enum ServiceName {
     Trajectories,
     Testing,
     Municipalities,
+    Ceremonies,
 }
 
 impl ServiceName {
     /// In port order under `inburgering dev` (50051, 50052, …).
-    pub const ALL: [ServiceName; 3] = [
+    pub const ALL: [ServiceName; 4] = [
         ServiceName::Trajectories,
         ServiceName::Testing,
         ServiceName::Municipalities,
+        ServiceName::Ceremonies,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +35,7 @@ impl ServiceName {
             ServiceName::Trajectories => trajectories::Trajectories::NAME,
             ServiceName::Testing => testing::Testing::NAME,
             ServiceName::Municipalities => municipalities::Municipalities::NAME,
+            ServiceName::Ceremonies => ceremonies::Ceremonies::NAME,
         }
     }
 }
@@ -73,11 +76,14 @@ pub async fn run(
             go::<municipalities::Municipalities>(config, database_url, listener, verifier, shutdown)
                 .await
         }
+        ServiceName::Ceremonies => {
+            go::<ceremonies::Ceremonies>(config, database_url, listener, verifier, shutdown).await
+        }
     }
 }
 
 /// The configured database of `service`, or its SQLite file under the data folder.
-fn database_url(config: &Config, service: ServiceName) -> anyhow::Result<SecretString> {
+pub fn database_url(config: &Config, service: ServiceName) -> anyhow::Result<SecretString> {
     match &config.database_url {
         Some(url) => Ok(url.clone()),
         None => {
@@ -109,6 +115,7 @@ pub async fn migrate(service: ServiceName) -> anyhow::Result<()> {
         ServiceName::Trajectories => up::<trajectories::Trajectories>(&url, max).await,
         ServiceName::Testing => up::<testing::Testing>(&url, max).await,
         ServiceName::Municipalities => up::<municipalities::Municipalities>(&url, max).await,
+        ServiceName::Ceremonies => up::<ceremonies::Ceremonies>(&url, max).await,
     };
     telemetry.shutdown();
     migrated.with_context(|| format!("migrating {}", service.as_str()))

@@ -1,0 +1,411 @@
+//! gRPC handlers of the ceremonies service: proto ⇄ domain (through [`convert`]) and the
+//! policy checks; the work is in [`ceremony`](crate::ceremony),
+//! [`invitations`](crate::invitations) and [`report`](crate::report).
+
+use platform::{Principal, clock, grpc::OnBehalfOf, paging::Page};
+use proto::{ceremonies::v1 as pb, common::v1 as common};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    CeremoniesError,
+    ceremony::{Ceremonies, Filter},
+    convert,
+    domain::{self, Ceremony, CeremonyState, Details, Nis},
+    invitations::Invitations,
+    letter, policy,
+    policy::Scope,
+    report,
+};
+
+type Result<T, E = CeremoniesError> = std::result::Result<T, E>;
+
+/// The `CeremonyService` implementation.
+#[derive(Debug, Clone)]
+pub struct CeremonyApi {
+    ceremonies: Ceremonies,
+    invitations: Invitations,
+}
+
+fn page(req: Option<&common::PageRequest>) -> Result<Page, Status> {
+    let page = req.cloned().unwrap_or_default();
+    Ok(Page::parse(page.page_size, &page.page_token)?)
+}
+
+fn year(field: &'static str, value: i32) -> Result<i32> {
+    if (2000..=2100).contains(&value) {
+        Ok(value)
+    } else {
+        Err(CeremoniesError::invalid(
+            field,
+            format!("{value} is not a year from 2000 to 2100"),
+        ))
+    }
+}
+
+fn ambassador(a: &crate::store::ambassador::Model) -> pb::Ambassador {
+    pb::Ambassador {
+        ambassador_id: a.id.to_string(),
+        ceremony_id: a.ceremony_id.to_string(),
+        display_name: a.display_name.clone(),
+        consent_given_on: Some(convert::date(a.consent_given_on)),
+        consent_withdrawn_on: a.consent_withdrawn_on.map(convert::date),
+    }
+}
+
+impl CeremonyApi {
+    pub fn new(ceremonies: Ceremonies, invitations: Invitations) -> Self {
+        Self {
+            ceremonies,
+            invitations,
+        }
+    }
+
+    /// The ceremony, if the caller may read it; otherwise "does not exist".
+    async fn readable(&self, principal: &Principal, raw: &str) -> Result<Ceremony> {
+        policy::staff(principal)?;
+        let ceremony_id = convert::uuid("ceremony_id", raw)?;
+        match self.ceremonies.get(ceremony_id).await? {
+            Some(c) if policy::may_read(principal, c.nis, c.agency) => Ok(c),
+            _ => Err(CeremoniesError::CeremonyNotFound { ceremony_id }),
+        }
+    }
+
+    /// The ceremony, if the caller organises it (its municipality's organisers only).
+    async fn managed(&self, principal: &Principal, raw: &str) -> Result<Ceremony> {
+        policy::staff(principal)?;
+        let ceremony_id = convert::uuid("ceremony_id", raw)?;
+        match self.ceremonies.get(ceremony_id).await? {
+            Some(c) if policy::may_manage(principal, c.nis) => Ok(c),
+            // An agency that may read it learns it may not change it.
+            Some(c) if policy::may_read(principal, c.nis, c.agency) => {
+                Err(policy::require_organiser(principal, c.nis)
+                    .err()
+                    .map(CeremoniesError::from)
+                    .unwrap_or(CeremoniesError::CeremonyNotFound { ceremony_id }))
+            }
+            _ => Err(CeremoniesError::CeremonyNotFound { ceremony_id }),
+        }
+    }
+
+    async fn letters(
+        &self,
+        c: &Ceremony,
+        invitations: &[domain::Invitation],
+    ) -> Result<Vec<pb::Invitation>> {
+        let m = self.ceremonies.municipality("ceremony_id", c.nis).await?;
+        let held = c.state == CeremonyState::Held;
+        Ok(invitations
+            .iter()
+            .map(|i| convert::invitation(i, letter::invitation(c, &m.name_nl, i), held))
+            .collect())
+    }
+}
+
+#[tonic::async_trait]
+impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
+    #[tracing::instrument(skip_all, fields(nis = %request.get_ref().municipality_nis, ceremony_id))]
+    async fn plan_ceremony(
+        &self,
+        request: Request<pb::PlanCeremonyRequest>,
+    ) -> Result<Response<pb::PlanCeremonyResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let nis = Nis::parse("municipality_nis", &req.municipality_nis)?;
+        policy::require_organiser(principal, nis)?;
+        let m = self
+            .ceremonies
+            .municipality("municipality_nis", nis)
+            .await?;
+        if m.nis != nis {
+            return Err(CeremoniesError::invalid(
+                "municipality_nis",
+                format!("{nis} was merged into {} on 2025-01-01", m.nis),
+            )
+            .into());
+        }
+        let details = Details::check(convert::raw_details(req.details.as_ref())?, clock::today())?;
+        let c = self
+            .ceremonies
+            .plan(&m, details, &principal.subject)
+            .await?;
+        tracing::Span::current().record("ceremony_id", tracing::field::display(c.id));
+        Ok(Response::new(pb::PlanCeremonyResponse {
+            ceremony: Some(convert::ceremony(&c)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn change_ceremony(
+        &self,
+        request: Request<pb::ChangeCeremonyRequest>,
+    ) -> Result<Response<pb::ChangeCeremonyResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let c = self.managed(principal, &req.ceremony_id).await?;
+        let details = Details::check(convert::raw_details(req.details.as_ref())?, clock::today())?;
+        let c = self.ceremonies.change(&c, details).await?;
+        Ok(Response::new(pb::ChangeCeremonyResponse {
+            ceremony: Some(convert::ceremony(&c)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn cancel_ceremony(
+        &self,
+        request: Request<pb::CancelCeremonyRequest>,
+    ) -> Result<Response<pb::CancelCeremonyResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let c = self.managed(principal, &req.ceremony_id).await?;
+        let reason = req.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(
+                CeremoniesError::invalid("reason", "is required, at most 500 characters").into(),
+            );
+        }
+        let (c, informed) = self.ceremonies.cancel(&c, reason).await?;
+        Ok(Response::new(pb::CancelCeremonyResponse {
+            ceremony: Some(convert::ceremony(&c)),
+            informed: informed as i32,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn close_ceremony(
+        &self,
+        request: Request<pb::CloseCeremonyRequest>,
+    ) -> Result<Response<pb::CloseCeremonyResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let c = self
+            .managed(principal, &request.get_ref().ceremony_id)
+            .await?;
+        let (c, participants, no_shows) = self.ceremonies.close(&c, clock::today()).await?;
+        Ok(Response::new(pb::CloseCeremonyResponse {
+            ceremony: Some(convert::ceremony(&c)),
+            participants: participants as i32,
+            no_shows: no_shows as i32,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn get_ceremony(
+        &self,
+        request: Request<pb::GetCeremonyRequest>,
+    ) -> Result<Response<pb::GetCeremonyResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let c = self
+            .readable(principal, &request.get_ref().ceremony_id)
+            .await?;
+        Ok(Response::new(pb::GetCeremonyResponse {
+            ceremony: Some(convert::ceremony(&c)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_ceremonies(
+        &self,
+        request: Request<pb::ListCeremoniesRequest>,
+    ) -> Result<Response<pb::ListCeremoniesResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let page = page(req.page.as_ref())?;
+        let named = if req.municipality_nis.is_empty() {
+            None
+        } else {
+            Some(Nis::parse("municipality_nis", &req.municipality_nis)?)
+        };
+        let mut filter = Filter {
+            nis: named,
+            agencies: None,
+            year: if req.year == 0 {
+                None
+            } else {
+                Some(year("year", req.year)?)
+            },
+        };
+        match policy::list_scope(principal)? {
+            Scope::Municipality(own) => {
+                if let Some(nis) = named {
+                    policy::require_organiser(principal, nis)?;
+                }
+                filter.nis = Some(own);
+            }
+            Scope::Agencies(agencies) => filter.agencies = Some(agencies),
+            Scope::All => {}
+        }
+        let (ceremonies, next) = self.ceremonies.list(&filter, page).await?;
+        Ok(Response::new(pb::ListCeremoniesResponse {
+            ceremonies: ceremonies.iter().map(convert::ceremony).collect(),
+            page: Some(common::PageResponse {
+                next_page_token: next,
+            }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn send_invitations(
+        &self,
+        request: Request<pb::SendInvitationsRequest>,
+    ) -> Result<Response<pb::SendInvitationsResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let c = self
+            .managed(principal, &request.get_ref().ceremony_id)
+            .await?;
+        let caller = OnBehalfOf::of(&request)?;
+        let sent = self.invitations.send(&c, &caller, clock::today()).await?;
+        Ok(Response::new(pb::SendInvitationsResponse {
+            sent: sent.sent as i32,
+            invitations: sent.invitations as i32,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn list_invitations(
+        &self,
+        request: Request<pb::ListInvitationsRequest>,
+    ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let c = self.managed(principal, &req.ceremony_id).await?;
+        let (invitations, next) = self
+            .invitations
+            .list(c.id, page(req.page.as_ref())?)
+            .await?;
+        Ok(Response::new(pb::ListInvitationsResponse {
+            invitations: self.letters(&c, &invitations).await?,
+            page: Some(common::PageResponse {
+                next_page_token: next,
+            }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn record_rsvp(
+        &self,
+        request: Request<pb::RecordRsvpRequest>,
+    ) -> Result<Response<pb::RecordRsvpResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let c = self.managed(principal, &req.ceremony_id).await?;
+        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let rsvp = convert::rsvp_from(req.rsvp)?;
+        let guests = domain::guests(req.guests, rsvp)?;
+        let i = self.invitations.rsvp(&c, person_id, rsvp, guests).await?;
+        Ok(Response::new(pb::RecordRsvpResponse {
+            invitation: self.letters(&c, &[i]).await?.pop(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn record_attendance(
+        &self,
+        request: Request<pb::RecordAttendanceRequest>,
+    ) -> Result<Response<pb::RecordAttendanceResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let c = self.managed(principal, &req.ceremony_id).await?;
+        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let i = self
+            .invitations
+            .attend(&c, person_id, clock::today())
+            .await?;
+        Ok(Response::new(pb::RecordAttendanceResponse {
+            invitation: self.letters(&c, &[i]).await?.pop(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn add_ambassador(
+        &self,
+        request: Request<pb::AddAmbassadorRequest>,
+    ) -> Result<Response<pb::AddAmbassadorResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.get_ref();
+        let c = self.managed(principal, &req.ceremony_id).await?;
+        let name = domain::display_name(&req.display_name)?;
+        let consent = convert::required_date("consent_given_on", req.consent_given_on.as_ref())?;
+        if consent > clock::today() {
+            return Err(CeremoniesError::invalid(
+                "consent_given_on",
+                format!("{consent} is in the future"),
+            )
+            .into());
+        }
+        let a = self.ceremonies.add_ambassador(&c, name, consent).await?;
+        Ok(Response::new(pb::AddAmbassadorResponse {
+            ambassador: Some(ambassador(&a)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ambassador_id = %request.get_ref().ambassador_id))]
+    async fn withdraw_ambassador_consent(
+        &self,
+        request: Request<pb::WithdrawAmbassadorConsentRequest>,
+    ) -> Result<Response<pb::WithdrawAmbassadorConsentResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        policy::staff(principal)?;
+        let ambassador_id = convert::uuid("ambassador_id", &request.get_ref().ambassador_id)?;
+        let not_found = || CeremoniesError::AmbassadorNotFound { ambassador_id };
+        let a = self
+            .ceremonies
+            .ambassador(ambassador_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let c = self
+            .ceremonies
+            .get(a.ceremony_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if !policy::may_manage(principal, c.nis) {
+            return Err(not_found().into());
+        }
+        let a = self.ceremonies.withdraw_consent(&a, clock::today()).await?;
+        Ok(Response::new(pb::WithdrawAmbassadorConsentResponse {
+            ambassador: Some(ambassador(&a)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(ceremony_id = %request.get_ref().ceremony_id))]
+    async fn list_ambassadors(
+        &self,
+        request: Request<pb::ListAmbassadorsRequest>,
+    ) -> Result<Response<pb::ListAmbassadorsResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let c = self
+            .managed(principal, &request.get_ref().ceremony_id)
+            .await?;
+        let all = self.ceremonies.ambassadors(c.id).await?;
+        Ok(Response::new(pb::ListAmbassadorsResponse {
+            ambassadors: all.iter().map(ambassador).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().year))]
+    async fn get_report(
+        &self,
+        request: Request<pb::GetReportRequest>,
+    ) -> Result<Response<pb::GetReportResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let scope = policy::report_scope(principal)?;
+        let req = request.get_ref();
+        let y = year("year", req.year)?;
+        let only_nis = if req.municipality_nis.is_empty() {
+            None
+        } else {
+            let nis = Nis::parse("municipality_nis", &req.municipality_nis)?;
+            if let Scope::Municipality(own) = scope
+                && own != nis
+            {
+                policy::require_organiser(principal, nis)?;
+            }
+            Some(nis)
+        };
+        let only_agency = convert::agency_from("agency", req.agency)?;
+        let rows = report::year(self.ceremonies.db(), y, &scope, only_nis, only_agency).await?;
+        let totals = report::totals(&rows);
+        Ok(Response::new(pb::GetReportResponse {
+            rows: rows.iter().map(convert::report_row).collect(),
+            totals: totals.iter().map(convert::report_total).collect(),
+        }))
+    }
+}

@@ -1,0 +1,234 @@
+//! Proto ⇄ domain, in one place: the API, the events and the projections use it. Each
+//! parser names the field it checks.
+
+use chrono::{Datelike, NaiveDate};
+use proto::{ceremonies::v1 as pb, common::v1 as common};
+use uuid::Uuid;
+
+use crate::{
+    CeremoniesError,
+    domain::{
+        Agency, Ceremony, CeremonyKind, CeremonyState, Details, Host, Invitation, RawDetails, Rsvp,
+    },
+};
+
+pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, CeremoniesError> {
+    if value.is_empty() {
+        return Err(CeremoniesError::invalid(field, "is required"));
+    }
+    Uuid::parse_str(value)
+        .map_err(|_| CeremoniesError::invalid(field, format!("{value:?} is not a UUID")))
+}
+
+pub fn date(d: NaiveDate) -> common::Date {
+    common::Date {
+        year: d.year(),
+        month: d.month() as i32,
+        day: d.day() as i32,
+    }
+}
+
+/// The date in `d`, if it is one.
+pub fn naive_date(d: &common::Date) -> Option<NaiveDate> {
+    u32::try_from(d.month)
+        .ok()
+        .zip(u32::try_from(d.day).ok())
+        .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day))
+}
+
+/// A date field that must be there.
+pub fn required_date(
+    field: &'static str,
+    d: Option<&common::Date>,
+) -> Result<NaiveDate, CeremoniesError> {
+    let d = d.ok_or_else(|| CeremoniesError::invalid(field, "is required"))?;
+    naive_date(d).ok_or_else(|| {
+        CeremoniesError::invalid(
+            field,
+            format!("{}-{}-{} is not a date", d.year, d.month, d.day),
+        )
+    })
+}
+
+pub fn agency(a: Agency) -> common::Agency {
+    match a {
+        Agency::Agii => common::Agency::Agii,
+        Agency::Bon => common::Agency::Bon,
+        Agency::Atlas => common::Agency::Atlas,
+        Agency::InGent => common::Agency::InGent,
+    }
+}
+
+/// An optional agency field; `None` when unset.
+pub fn agency_from(field: &'static str, value: i32) -> Result<Option<Agency>, CeremoniesError> {
+    match common::Agency::try_from(value) {
+        Ok(common::Agency::Unspecified) => Ok(None),
+        Ok(common::Agency::Agii) => Ok(Some(Agency::Agii)),
+        Ok(common::Agency::Bon) => Ok(Some(Agency::Bon)),
+        Ok(common::Agency::Atlas) => Ok(Some(Agency::Atlas)),
+        Ok(common::Agency::InGent) => Ok(Some(Agency::InGent)),
+        Err(_) => Err(CeremoniesError::invalid(
+            field,
+            format!("{value} is not an agency"),
+        )),
+    }
+}
+
+pub fn kind(k: CeremonyKind) -> pb::CeremonyKind {
+    match k {
+        CeremonyKind::Integration => pb::CeremonyKind::Integration,
+        CeremonyKind::Youth => pb::CeremonyKind::Youth,
+    }
+}
+
+pub fn kind_from(value: i32) -> Option<CeremonyKind> {
+    match pb::CeremonyKind::try_from(value) {
+        Ok(pb::CeremonyKind::Integration) => Some(CeremonyKind::Integration),
+        Ok(pb::CeremonyKind::Youth) => Some(CeremonyKind::Youth),
+        _ => None,
+    }
+}
+
+fn host(h: Host) -> pb::Host {
+    match h {
+        Host::Mayor => pb::Host::Mayor,
+        Host::Alderman => pb::Host::Alderman,
+    }
+}
+
+fn state(s: CeremonyState) -> pb::CeremonyState {
+    match s {
+        CeremonyState::Planned => pb::CeremonyState::Planned,
+        CeremonyState::Held => pb::CeremonyState::Held,
+        CeremonyState::Cancelled => pb::CeremonyState::Cancelled,
+    }
+}
+
+pub fn rsvp(r: Rsvp) -> pb::Rsvp {
+    match r {
+        Rsvp::Yes => pb::Rsvp::Yes,
+        Rsvp::No => pb::Rsvp::No,
+        Rsvp::Maybe => pb::Rsvp::Maybe,
+    }
+}
+
+pub fn rsvp_from(value: i32) -> Result<Rsvp, CeremoniesError> {
+    match pb::Rsvp::try_from(value) {
+        Ok(pb::Rsvp::Yes) => Ok(Rsvp::Yes),
+        Ok(pb::Rsvp::No) => Ok(Rsvp::No),
+        Ok(pb::Rsvp::Maybe) => Ok(Rsvp::Maybe),
+        _ => Err(CeremoniesError::invalid(
+            "rsvp",
+            "is required: RSVP_YES, RSVP_NO or RSVP_MAYBE",
+        )),
+    }
+}
+
+/// The request's details, before [`Details::check`].
+pub fn raw_details(d: Option<&pb::CeremonyDetails>) -> Result<RawDetails, CeremoniesError> {
+    let d = d.ok_or_else(|| CeremoniesError::invalid("details", "is required"))?;
+    let host = match pb::Host::try_from(d.host) {
+        Ok(pb::Host::Mayor) => Some(Host::Mayor),
+        Ok(pb::Host::Alderman) => Some(Host::Alderman),
+        _ => None,
+    };
+    Ok(RawDetails {
+        kind: kind_from(d.kind),
+        date: required_date("details.date", d.date.as_ref())?,
+        place: d.place.clone(),
+        host,
+        capacity: d.capacity,
+        attest_from: required_date("details.attest_from", d.attest_from.as_ref())?,
+        attest_to: required_date("details.attest_to", d.attest_to.as_ref())?,
+        co_organiser: agency_from("details.co_organiser", d.co_organiser)?,
+        min_age: d.min_age,
+        max_age: d.max_age,
+    })
+}
+
+pub fn details(d: &Details) -> pb::CeremonyDetails {
+    pb::CeremonyDetails {
+        kind: kind(d.kind) as i32,
+        date: Some(date(d.date)),
+        place: d.place.clone(),
+        host: host(d.host) as i32,
+        capacity: d.capacity as i32,
+        attest_from: Some(date(d.attest_from)),
+        attest_to: Some(date(d.attest_to)),
+        co_organiser: d.co_organiser.map_or(0, |a| agency(a) as i32),
+        min_age: d.ages.map_or(0, |a| a.min as i32),
+        max_age: d.ages.map_or(0, |a| a.max as i32),
+    }
+}
+
+pub fn ceremony(c: &Ceremony) -> pb::Ceremony {
+    pb::Ceremony {
+        ceremony_id: c.id.to_string(),
+        municipality_nis: c.nis.to_string(),
+        details: Some(details(&c.details)),
+        state: state(c.state) as i32,
+        invitations: c.invitations as i32,
+        agency: agency(c.agency) as i32,
+    }
+}
+
+/// An invitation, with its letter and whether it was a no-show (known once held).
+pub fn invitation(i: &Invitation, letter: String, held: bool) -> pb::Invitation {
+    pb::Invitation {
+        invitation_id: i.id.to_string(),
+        ceremony_id: i.ceremony_id.to_string(),
+        person_id: i.person_id.to_string(),
+        given_name: i.given_name.clone(),
+        family_name: i.family_name.clone(),
+        contact_language: i.contact_language.clone().unwrap_or_default(),
+        attest_issued_on: Some(date(i.attest_issued_on)),
+        rsvp: i.rsvp.map_or(0, |r| rsvp(r) as i32),
+        guests: i.guests as i32,
+        attended: i.attended,
+        late_addition: i.late_addition,
+        letter,
+        no_show: held && i.rsvp == Some(Rsvp::Yes) && !i.attended,
+    }
+}
+
+fn source(s: crate::report::Source) -> pb::Source {
+    match s {
+        crate::report::Source::Platform => pb::Source::Platform,
+        crate::report::Source::Imported => pb::Source::Imported,
+    }
+}
+
+fn opt(v: Option<u32>) -> Option<i32> {
+    v.map(|v| i32::try_from(v).unwrap_or(i32::MAX))
+}
+
+pub fn report_row(r: &crate::report::Row) -> pb::ReportRow {
+    pb::ReportRow {
+        municipality_nis: r.nis.to_string(),
+        municipality_name: r.name.clone(),
+        agency: r.agency.map_or(0, |a| agency(a) as i32),
+        year: r.year,
+        kind: kind(r.kind) as i32,
+        source: source(r.source) as i32,
+        ceremonies_held: opt(r.held),
+        invitations: opt(r.invitations),
+        participants: opt(r.participants),
+        computed_rate_percent: opt(r.computed_rate),
+        reported_rate_basis_points: opt(r.reported_basis_points),
+        inconsistent: r.inconsistent,
+    }
+}
+
+pub fn report_total(t: &crate::report::Total) -> pb::ReportTotal {
+    pb::ReportTotal {
+        agency: t.agency.map_or(0, |a| agency(a) as i32),
+        kind: kind(t.kind) as i32,
+        rows: t.rows as i32,
+        ceremonies_held: opt(t.held),
+        invitations: opt(t.invitations),
+        participants: opt(t.participants),
+        computed_rate_percent: opt(t.computed_rate),
+        rows_with_missing_counts: t.rows_with_missing_counts as i32,
+        inconsistent_rows: t.inconsistent_rows as i32,
+    }
+}
