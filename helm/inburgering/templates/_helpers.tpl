@@ -78,6 +78,9 @@ INBURGERING_REQUEST_TIMEOUT_SECS: {{ $c.requestTimeoutSecs | quote }}
 {{- if hasKey $c "breachSweepIntervalSecs" }}
 INBURGERING_BREACH_SWEEP_INTERVAL_SECS: {{ $c.breachSweepIntervalSecs | quote }}
 {{- end }}
+{{- range .svc.calls }}
+INBURGERING_{{ upper . }}_URL: {{ printf "http://%s-%s:%v" (include "inburgering.fullname" $.root) . $.root.Values.ports.grpc | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* The database URL from the service's existing Secret. (dict "svc" $svc) */}}
