@@ -325,6 +325,20 @@ async fn a_ceremony_over_a_period_invites_exactly_the_attests_of_its_municipalit
         assert_eq!(e.municipality_nis, ANTWERP);
     }
 
+    // An attest issued after the first round: the next round invites only that person,
+    // as a late addition.
+    let late = attested(&app, 860_101_017, false).await;
+    eventually("ceremonies to keep the late attest", PATIENCE, || async {
+        (attests_kept(&app).await == 6).then_some(())
+    })
+    .await;
+    let sent = send(&app, &ceremony.ceremony_id).await.unwrap();
+    assert_eq!((sent.sent, sent.invitations), (1, 3));
+    let list = invitations(&app, &ceremony.ceremony_id).await;
+    let added = list.iter().find(|i| i.person_id == late.person_id).unwrap();
+    assert!(added.late_addition);
+    assert!(list.iter().filter(|i| i.late_addition).count() == 1);
+
     // Fewer seats than invitations: refused, and nothing changes.
     let mut smaller = details(1);
     smaller.place = "Zaal 2".into();
@@ -434,7 +448,7 @@ async fn a_ceremony_over_a_period_invites_exactly_the_attests_of_its_municipalit
             .any(|i| i.person_id == young.person_id && i.no_show)
     );
 
-    // The report counts what was recorded: 2 invited, 1 came, 50%.
+    // The report counts what was recorded: 3 invited, 1 came, 33%.
     let report = client
         .get_report(authed(
             pb::GetReportRequest {
@@ -460,7 +474,7 @@ async fn a_ceremony_over_a_period_invites_exactly_the_attests_of_its_municipalit
             row.participants,
             row.computed_rate_percent
         ),
-        (Some(1), Some(2), Some(1), Some(50))
+        (Some(1), Some(3), Some(1), Some(33))
     );
     assert!(!row.inconsistent);
 
