@@ -19,7 +19,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 const ANTWERP: &str = "11002";
 const GHENT: &str = "44021";
 
-fn organiser(app: &TestApp, nis: &str) -> String {
+pub(crate) fn organiser(app: &TestApp, nis: &str) -> String {
     app.token(&format!("municipality-{nis}"), &["ceremony-organiser"])
 }
 
@@ -32,7 +32,7 @@ fn day(d: chrono::NaiveDate) -> common::Date {
 }
 
 /// An integration ceremony today in Antwerp over the attests of this year.
-fn details(capacity: i32) -> pb::CeremonyDetails {
+pub(crate) fn details(capacity: i32) -> pb::CeremonyDetails {
     pb::CeremonyDetails {
         kind: pb::CeremonyKind::Integration as i32,
         date: Some(day(today())),
@@ -47,7 +47,7 @@ fn details(capacity: i32) -> pb::CeremonyDetails {
     }
 }
 
-async fn plan(
+pub(crate) async fn plan(
     app: &TestApp,
     nis: &str,
     details: pb::CeremonyDetails,
@@ -65,7 +65,7 @@ async fn plan(
         .map(|r| r.into_inner().ceremony.expect("ceremony"))
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     ceremony_id: &str,
 ) -> Result<pb::SendInvitationsResponse, tonic::Status> {
@@ -99,7 +99,7 @@ async fn invitations(app: &TestApp, ceremony_id: &str) -> Vec<pb::Invitation> {
 
 /// A person registered with the nine digits `base` (born in the 2000s when `young`),
 /// started and signed in Antwerp, taken to the attest.
-async fn attested(app: &TestApp, base: u64, young: bool) -> Signed {
+pub(crate) async fn attested(app: &TestApp, base: u64, young: bool) -> Signed {
     let token = app.atlas();
     let mut client = app.trajectories().await;
     let (person_id, trajectory_id) = if young {

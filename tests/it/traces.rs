@@ -206,3 +206,55 @@ async fn the_fortieth_hour_in_municipalities_is_one_trace_to_the_completed_compo
         "trajectories consumed it in the same trace: {names:?}"
     );
 }
+
+#[tokio::test]
+async fn sending_invitations_is_one_trace_through_the_audited_read_in_trajectories() {
+    let (receiver, endpoint) = otlp::Receiver::start().await;
+    let capture = capture::install_exporting_to(Some(&endpoint));
+    let app = spawn_app().await;
+    crate::ceremonies::attested(&app, 850_730_033, false).await;
+    let ceremony = crate::ceremonies::plan(&app, "11002", crate::ceremonies::details(10))
+        .await
+        .unwrap();
+    // The attest reaches ceremonies through the broker; invite once it has.
+    eventually("the invitation", Duration::from_secs(30), || async {
+        let sent = crate::ceremonies::send(&app, &ceremony.ceremony_id)
+            .await
+            .ok()?;
+        (sent.sent == 1).then_some(())
+    })
+    .await;
+    let trace = eventually(
+        "the trace of the invitations to be exported",
+        Duration::from_secs(30),
+        || async {
+            capture.flush();
+            let spans = receiver.spans();
+            let rpc = spans.iter().find(|s| {
+                s.name == "inburgering.ceremonies.v1.CeremonyService/SendInvitations"
+                    && spans.iter().any(|c| {
+                        c.trace_id == s.trace_id && c.name == "ceremonies.events.v1 publish"
+                    })
+            })?;
+            Some(
+                spans
+                    .iter()
+                    .filter(|s| s.trace_id == rpc.trace_id)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
+        },
+    )
+    .await;
+    let names: Vec<&str> = trace.iter().map(|s| s.name.as_str()).collect();
+    for expected in [
+        "inburgering.ceremonies.v1.CeremonyService/SendInvitations",
+        "inburgering.trajectories.v1.DisclosureService/DiscloseForCeremony",
+        "ceremonies.events.v1 publish",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from the trace: {names:?}"
+        );
+    }
+}
