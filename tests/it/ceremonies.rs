@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use chrono::Datelike;
 use inburgering_testkit::{
-    Signed, TestApp, authed, date, eventually, kafka, register_and_start, sign_request, spawn_app,
+    Signed, TestApp, authed, date, eventually, kafka, register_and_start,
+    register_and_start_person, sign_request, spawn_app,
 };
 use prost::Message as _;
 use proto::{ceremonies::v1 as pb, common::v1 as common, trajectories::v1 as tpb};
@@ -103,40 +104,14 @@ pub(crate) async fn attested(app: &TestApp, base: u64, young: bool) -> Signed {
     let token = app.atlas();
     let mut client = app.trajectories().await;
     let (person_id, trajectory_id) = if young {
-        let number = format!("{base:09}{:02}", 97 - (2_000_000_000 + base) % 97);
-        let person_id = client
-            .register_person(authed(
-                tpb::RegisterPersonRequest {
-                    national_number: number,
-                    given_name: "Yusuf".into(),
-                    family_name: "Demir".into(),
-                    mother_tongue: "tr".into(),
-                    contact_language: String::new(),
-                },
-                &token,
-            ))
-            .await
-            .expect("register")
-            .into_inner()
-            .person_id;
-        let trajectory_id = client
-            .start_trajectory(authed(
-                tpb::StartTrajectoryRequest {
-                    person_id: person_id.clone(),
-                    municipality_nis: ANTWERP.into(),
-                    status: tpb::ObligationStatus::Obliged as i32,
-                    exemption_reason: 0,
-                    started_on: Some(date(2026, 1, 15)),
-                },
-                &token,
-            ))
-            .await
-            .expect("start")
-            .into_inner()
-            .trajectory
-            .expect("trajectory")
-            .trajectory_id;
-        (person_id, trajectory_id)
+        let person = tpb::RegisterPersonRequest {
+            national_number: format!("{base:09}{:02}", 97 - (2_000_000_000 + base) % 97),
+            given_name: "Yusuf".into(),
+            family_name: "Demir".into(),
+            mother_tongue: "tr".into(),
+            contact_language: String::new(),
+        };
+        register_and_start_person(&mut client, &token, person, ANTWERP).await
     } else {
         register_and_start(&mut client, &token, base, ANTWERP).await
     };

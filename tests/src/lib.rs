@@ -348,18 +348,26 @@ pub async fn register_and_start(
     base: u64,
     nis: &str,
 ) -> (String, String) {
+    let person = proto::trajectories::v1::RegisterPersonRequest {
+        national_number: national_number(base),
+        given_name: "Amina".into(),
+        family_name: "Haddad".into(),
+        mother_tongue: "ar".into(),
+        contact_language: "fr".into(),
+    };
+    register_and_start_person(client, token, person, nis).await
+}
+
+/// [`register_and_start`] for the person `person`.
+pub async fn register_and_start_person(
+    client: &mut TrajectoryServiceClient<Channel>,
+    token: &str,
+    person: proto::trajectories::v1::RegisterPersonRequest,
+    nis: &str,
+) -> (String, String) {
     use proto::trajectories::v1 as pb;
     let person_id = client
-        .register_person(authed(
-            pb::RegisterPersonRequest {
-                national_number: national_number(base),
-                given_name: "Amina".into(),
-                family_name: "Haddad".into(),
-                mother_tongue: "ar".into(),
-                contact_language: "fr".into(),
-            },
-            token,
-        ))
+        .register_person(authed(person, token))
         .await
         .expect("register")
         .into_inner()
