@@ -7,6 +7,7 @@ mod breaches;
 mod ceremonies;
 mod citizenship;
 mod deploy;
+mod disclosure;
 mod events;
 mod migrations;
 mod municipalities;

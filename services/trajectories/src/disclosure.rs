@@ -5,10 +5,10 @@
 //! nothing else, nobody else. Every person disclosed is audited in the same transaction
 //! as the answer is decided.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use platform::{Principal, Role, auth::AuthError};
+use platform::Principal;
 use proto::trajectories::v1 as pb;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
@@ -20,6 +20,7 @@ use crate::{
     TrajectoryError,
     api::convert,
     domain::Nis,
+    policy,
     store::{disclosure_audit, person, trajectory},
 };
 
@@ -29,17 +30,6 @@ pub const MAX_PERSONS: usize = 500;
 pub const CEREMONY: &str = "ceremony";
 /// The fields a ceremony gets.
 const CEREMONY_FIELDS: &str = "given_name,family_name,contact_language,age";
-
-/// The municipality an organiser acts for: role `ceremony-organiser` in the organisation
-/// `municipality-<nis>` (and its `nis` attribute, when it has one, says the same).
-fn organiser_of(principal: &Principal) -> Option<&str> {
-    if !principal.has(Role::CeremonyOrganiser) {
-        return None;
-    }
-    let org = &principal.organisation;
-    let nis = org.nis()?;
-    (org.alias.strip_prefix("municipality-") == Some(nis)).then_some(nis)
-}
 
 /// The `DisclosureService` implementation.
 #[derive(Debug, Clone)]
@@ -69,17 +59,7 @@ impl pb::disclosure_service_server::DisclosureService for DisclosureApi {
         let req = request.get_ref();
         let nis = Nis::parse_code(&req.municipality_nis)?;
         let nis = format!("{nis:05}");
-        match organiser_of(principal) {
-            Some(own) if own == nis => {}
-            Some(_) => {
-                return Err(AuthError::Forbidden(format!(
-                    "municipality {nis} is outside organisation {}",
-                    principal.organisation.alias
-                ))
-                .into());
-            }
-            None => return Err(AuthError::MissingRole(Role::CeremonyOrganiser).into()),
-        }
+        policy::require_ceremony_organiser(principal, &nis)?;
         let ceremony_id = Uuid::parse_str(&req.ceremony_id).map_err(|_| {
             TrajectoryError::invalid(
                 "ceremony_id",
@@ -96,10 +76,15 @@ impl pb::disclosure_service_server::DisclosureService for DisclosureApi {
             .into());
         }
         let mut asked = Vec::with_capacity(req.person_ids.len());
+        let mut seen = HashSet::with_capacity(req.person_ids.len());
         for (i, raw) in req.person_ids.iter().enumerate() {
-            asked.push(Uuid::parse_str(raw).map_err(|_| {
+            let id = Uuid::parse_str(raw).map_err(|_| {
                 TrajectoryError::invalid("person_ids", format!("[{i}] {raw:?} is not a UUID"))
-            })?);
+            })?;
+            // A person named twice is answered and audited once.
+            if seen.insert(id) {
+                asked.push(id);
+            }
         }
 
         // Residents of the municipality with an attest: the only ones the purpose covers.
@@ -171,41 +156,5 @@ impl pb::disclosure_service_server::DisclosureService for DisclosureApi {
             invitees,
             withheld_person_ids: withheld,
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use platform::auth::Organisation;
-
-    fn principal(org: &str, roles: &[Role]) -> Principal {
-        Principal {
-            subject: "s".into(),
-            organisation: Organisation {
-                alias: org.into(),
-                attributes: Default::default(),
-            },
-            roles: roles.iter().copied().collect(),
-        }
-    }
-
-    #[test]
-    fn only_a_municipalitys_ceremony_organiser_is_its_organiser() {
-        assert_eq!(
-            organiser_of(&principal("municipality-11002", &[Role::CeremonyOrganiser])),
-            Some("11002")
-        );
-        assert_eq!(
-            organiser_of(&principal(
-                "municipality-11002",
-                &[Role::MunicipalityOfficer]
-            )),
-            None
-        );
-        assert_eq!(
-            organiser_of(&principal("atlas", &[Role::CeremonyOrganiser])),
-            None
-        );
     }
 }

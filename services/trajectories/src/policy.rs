@@ -30,6 +30,25 @@ pub fn may_handle(principal: &Principal, agency: Agency) -> Result<bool, AuthErr
     Ok(case_worker_scope(principal)?.contains(&agency))
 }
 
+/// A ceremony's read of residents is for the organisers of their municipality: role
+/// `ceremony-organiser` in the organisation `municipality-<nis>` (whose `nis` attribute,
+/// when it has one, says the same).
+pub fn require_ceremony_organiser(principal: &Principal, nis: &str) -> Result<(), AuthError> {
+    principal.require(Role::CeremonyOrganiser)?;
+    let org = &principal.organisation;
+    let own = org
+        .nis()
+        .filter(|own| org.alias.strip_prefix("municipality-") == Some(own));
+    if own == Some(nis) {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden(format!(
+            "municipality {nis} is outside organisation {}",
+            org.alias
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +92,27 @@ mod tests {
         );
         assert!(matches!(
             case_worker_scope(&principal("ggc", &[Role::CaseWorker])),
+            Err(AuthError::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn only_a_municipalitys_ceremony_organiser_reads_for_it() {
+        let antwerp = principal("municipality-11002", &[Role::CeremonyOrganiser]);
+        assert_eq!(require_ceremony_organiser(&antwerp, "11002"), Ok(()));
+        assert!(matches!(
+            require_ceremony_organiser(&antwerp, "44021"),
+            Err(AuthError::Forbidden(_))
+        ));
+        assert_eq!(
+            require_ceremony_organiser(
+                &principal("municipality-11002", &[Role::MunicipalityOfficer]),
+                "11002"
+            ),
+            Err(AuthError::MissingRole(Role::CeremonyOrganiser))
+        );
+        assert!(matches!(
+            require_ceremony_organiser(&principal("atlas", &[Role::CeremonyOrganiser]), "11002"),
             Err(AuthError::Forbidden(_))
         ));
     }

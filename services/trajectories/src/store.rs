@@ -154,7 +154,6 @@ pub mod breach {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Every obligation check by another public body: who asked, why, and the yes/no.
 /// Every disclosure of a person's data to another organisation for a purpose (a
 /// municipality's ceremony): who asked, for which organisation, why, what, when.
 pub mod disclosure_audit {
@@ -187,6 +186,7 @@ pub mod disclosure_audit {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// Every obligation check by another public body: who asked, why, and the yes/no.
 pub mod obligation_check {
     use sea_orm::entity::prelude::*;
 
