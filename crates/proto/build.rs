@@ -19,6 +19,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "inburgering/ceremonies/v1/types.proto",
         "inburgering/ceremonies/v1/service.proto",
         "inburgering/ceremonies/v1/events.proto",
+        "inburgering/recruitment/v1/types.proto",
+        "inburgering/recruitment/v1/service.proto",
+        "inburgering/recruitment/v1/events.proto",
     ];
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     // SAFETY: a build script is single-threaded; prost-build reads PROTOC to find protoc.

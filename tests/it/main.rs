@@ -13,6 +13,7 @@ mod migrations;
 mod municipalities;
 mod obligation;
 mod privacy;
+mod recruitment;
 mod testing;
 mod traces;
 mod trajectories;

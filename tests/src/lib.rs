@@ -22,6 +22,7 @@ use platform::{
 use proto::{
     ceremonies::v1::ceremony_service_client::CeremonyServiceClient,
     municipalities::v1::municipality_service_client::MunicipalityServiceClient,
+    recruitment::v1::recruitment_service_client::RecruitmentServiceClient,
     testing::v1::testing_service_client::TestingServiceClient,
     trajectories::v1::trajectory_service_client::TrajectoryServiceClient,
 };
@@ -51,6 +52,7 @@ pub struct TestApp {
     pub testing_addr: SocketAddr,
     pub municipalities_addr: SocketAddr,
     pub ceremonies_addr: SocketAddr,
+    pub recruitment_addr: SocketAddr,
     /// The trajectories database, for tests of what must be recorded but is served by no
     /// API (the audit of obligation checks).
     pub trajectories_db: secrecy::SecretString,
@@ -58,11 +60,15 @@ pub struct TestApp {
     pub municipalities_db: secrecy::SecretString,
     /// The ceremonies database, for checks of what it keeps (and never keeps).
     pub ceremonies_db: secrecy::SecretString,
+    /// The recruitment database, for the operators' commands (register feed, letters)
+    /// and checks of what it keeps (and erases).
+    pub recruitment_db: secrecy::SecretString,
     verifier: Arc<Verifier>,
     trajectories: Running,
     testing: Running,
     municipalities: Running,
     ceremonies: Running,
+    recruitment: Running,
 }
 
 /// One service of a test app: how to stop it and wait for it.
@@ -95,9 +101,9 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Issuer::Dev).await
 }
 
-/// Spawns every service trusting `issuer`, and waits until trajectories and ceremonies
-/// hold the municipality register (from municipalities' events). Ceremonies calls the
-/// trajectories of the same app. The
+/// Spawns every service trusting `issuer`, and waits until trajectories, ceremonies and
+/// recruitment hold the municipality register (from municipalities' events). Ceremonies
+/// and recruitment call the trajectories of the same app. The
 /// deadline sweep is off: the tests' trajectories start in January 2026 and a sweep would
 /// report their deadlines; a test of the sweep turns it on in `config` and restarts
 /// trajectories.
@@ -133,8 +139,12 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
     });
     let (ceremonies_addr, ceremonies) =
         start::<ceremonies::Ceremonies>(&ceremonies_config, &verifier, &ceremonies_db).await;
+    let recruitment_db = postgres::fresh_database().await;
+    let (recruitment_addr, recruitment) =
+        start::<recruitment::Recruitment>(&ceremonies_config, &verifier, &recruitment_db).await;
     wait_for_register(&trajectories_db, "trajectories").await;
     wait_for_register(&ceremonies_db, "ceremonies").await;
+    wait_for_register(&recruitment_db, "recruitment").await;
     TestApp {
         broker,
         config,
@@ -143,14 +153,17 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
         testing_addr,
         municipalities_addr,
         ceremonies_addr,
+        recruitment_addr,
         trajectories_db,
         municipalities_db,
         ceremonies_db,
+        recruitment_db,
         verifier,
         trajectories,
         testing,
         municipalities,
         ceremonies,
+        recruitment,
     }
 }
 
@@ -245,8 +258,15 @@ impl TestApp {
             .expect("ceremonies answers")
     }
 
+    pub async fn recruitment(&self) -> RecruitmentServiceClient<Channel> {
+        RecruitmentServiceClient::connect(format!("http://{}", self.recruitment_addr))
+            .await
+            .expect("recruitment answers")
+    }
+
     /// Stops the services gracefully (drain, relay flush) and waits for them.
     pub async fn stop(self) {
+        self.recruitment.stop("recruitment").await;
         self.ceremonies.stop("ceremonies").await;
         self.trajectories.stop("trajectories").await;
         self.testing.stop("testing").await;

@@ -7,6 +7,8 @@
 //!   and OIDC issuer, as a Kubernetes Deployment does.
 //! - `inburgering ceremonies import|report` loads historical overviews and prints the
 //!   response-rate report as CSV.
+//! - `inburgering recruitment import-register|letters` imports the national-register feed
+//!   and prints letters to PDF.
 //! - `inburgering token` prints a dev-issuer token; `inburgering events tail` prints a
 //!   topic's events as JSON; `inburgering events replay` re-publishes dead-lettered ones.
 //!
@@ -14,6 +16,7 @@
 
 mod ceremonies_cli;
 mod dev;
+mod recruitment_cli;
 mod replay;
 mod services;
 mod tail;
@@ -67,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: ceremonies_cli::CeremoniesCommand,
     },
+    /// The register feed and the letter batches of recruitment.
+    Recruitment {
+        #[command(subcommand)]
+        command: recruitment_cli::RecruitmentCommand,
+    },
     /// Tools for the event topics.
     Events {
         #[command(subcommand)]
@@ -105,6 +113,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ceremonies { command } => ceremonies_cli::run(command).await,
+        Command::Recruitment { command } => recruitment_cli::run(command).await,
         Command::Events {
             command: EventsCommand::Tail(args),
         } => tail::run(args).await,

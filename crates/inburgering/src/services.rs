@@ -19,15 +19,17 @@ pub enum ServiceName {
     Testing,
     Municipalities,
     Ceremonies,
+    Recruitment,
 }
 
 impl ServiceName {
     /// In port order under `inburgering dev` (50051, 50052, …).
-    pub const ALL: [ServiceName; 4] = [
+    pub const ALL: [ServiceName; 5] = [
         ServiceName::Trajectories,
         ServiceName::Testing,
         ServiceName::Municipalities,
         ServiceName::Ceremonies,
+        ServiceName::Recruitment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +38,7 @@ impl ServiceName {
             ServiceName::Testing => testing::Testing::NAME,
             ServiceName::Municipalities => municipalities::Municipalities::NAME,
             ServiceName::Ceremonies => ceremonies::Ceremonies::NAME,
+            ServiceName::Recruitment => recruitment::Recruitment::NAME,
         }
     }
 }
@@ -79,6 +82,9 @@ pub async fn run(
         ServiceName::Ceremonies => {
             go::<ceremonies::Ceremonies>(config, database_url, listener, verifier, shutdown).await
         }
+        ServiceName::Recruitment => {
+            go::<recruitment::Recruitment>(config, database_url, listener, verifier, shutdown).await
+        }
     }
 }
 
@@ -116,6 +122,7 @@ pub async fn migrate(service: ServiceName) -> anyhow::Result<()> {
         ServiceName::Testing => up::<testing::Testing>(&url, max).await,
         ServiceName::Municipalities => up::<municipalities::Municipalities>(&url, max).await,
         ServiceName::Ceremonies => up::<ceremonies::Ceremonies>(&url, max).await,
+        ServiceName::Recruitment => up::<recruitment::Recruitment>(&url, max).await,
     };
     telemetry.shutdown();
     migrated.with_context(|| format!("migrating {}", service.as_str()))

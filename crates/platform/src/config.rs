@@ -48,6 +48,9 @@ pub struct Config {
     /// gRPC URL of trajectories, for the services that ask it something that must be
     /// current (ceremonies: the names and contact languages of invitees, an audited read).
     pub trajectories_url: String,
+    /// Days recruitment keeps a letter's name and address after sending it; unset means
+    /// the rule's default (recruitment `rules::DEFAULT_ADDRESS_RETENTION_DAYS`).
+    pub address_retention_days: Option<u32>,
 }
 
 fn serialize_secret_opt<S: serde::Serializer>(
@@ -78,6 +81,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             breach_sweep_interval_secs: 3600,
             trajectories_url: "http://127.0.0.1:50051".into(),
+            address_retention_days: None,
         }
     }
 }

@@ -212,6 +212,18 @@ fn split_path(path: &str) -> (String, String) {
     (service, method)
 }
 
+/// A channel to another service at `url` (configured as `field`) that connects when first
+/// called, so a service starts, and its other RPCs answer, while the callee is down.
+pub fn lazy_channel(field: &str, url: &str) -> Result<tonic::transport::Channel, String> {
+    tonic::transport::Endpoint::from_shared(url.to_owned())
+        .map(|e| {
+            e.connect_timeout(std::time::Duration::from_secs(5))
+                .timeout(std::time::Duration::from_secs(20))
+                .connect_lazy()
+        })
+        .map_err(|e| format!("{field} {url:?}: {e}"))
+}
+
 /// The caller's credentials (bearer token and `x-organization`) of an incoming request,
 /// to call another service on the caller's behalf: the callee checks and audits the same
 /// person and organisation, not a service account that could read for anyone.
@@ -239,6 +251,25 @@ impl OnBehalfOf {
         Ok(Self {
             authorization,
             organisation: metadata.get(ORGANISATION_HEADER).cloned(),
+        })
+    }
+
+    /// The credentials of an operator's command: a bearer token it was given (a Keycloak
+    /// service account in production, `inburgering token` in dev) and the organisation
+    /// it acts for, when the token holds several.
+    pub fn bearer(token: &str, organisation: Option<&str>) -> Result<Self, AuthError> {
+        let token = token.trim();
+        let authorization = format!("Bearer {}", token.strip_prefix("Bearer ").unwrap_or(token))
+            .parse()
+            .map_err(|_| {
+                AuthError::Malformed("it holds characters a header cannot carry".into())
+            })?;
+        let organisation = organisation.map(|o| o.parse()).transpose().map_err(|_| {
+            AuthError::Malformed("the organisation is not a valid header value".into())
+        })?;
+        Ok(Self {
+            authorization,
+            organisation,
         })
     }
 

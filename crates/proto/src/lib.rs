@@ -41,3 +41,9 @@ pub mod ceremonies {
         include!(concat!(env!("OUT_DIR"), "/inburgering.ceremonies.v1.rs"));
     }
 }
+
+pub mod recruitment {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/inburgering.recruitment.v1.rs"));
+    }
+}

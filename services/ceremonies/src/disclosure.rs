@@ -34,13 +34,7 @@ impl Trajectories {
     /// A client of `url` that connects when first called, so the service starts (and its
     /// other RPCs answer) while trajectories is down.
     pub fn lazy(url: &str) -> Self {
-        let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
-            .map(|e| {
-                e.connect_timeout(std::time::Duration::from_secs(5))
-                    .timeout(std::time::Duration::from_secs(20))
-                    .connect_lazy()
-            })
-            .map_err(|e| format!("trajectories_url {url:?}: {e}"));
+        let channel = platform::grpc::lazy_channel("trajectories_url", url);
         Self { channel }
     }
 

@@ -63,10 +63,11 @@ impl TrajectoryService for TrajectoryApi {
         request: Request<pb::RegisterPersonRequest>,
     ) -> Result<Response<pb::RegisterPersonResponse>, Status> {
         let principal = Principal::of(&request)?;
-        policy::case_worker_scope(principal)?;
+        policy::require_registrar(principal)?;
         let req = request.get_ref();
         let new = NewPerson {
-            national_number: NationalNumber::parse(&req.national_number)?,
+            national_number: NationalNumber::parse(&req.national_number)
+                .map_err(TrajectoryError::from)?,
             given_name: convert::name("given_name", &req.given_name)?,
             family_name: convert::name("family_name", &req.family_name)?,
             mother_tongue: convert::language("mother_tongue", &req.mother_tongue)?

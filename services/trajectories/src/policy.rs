@@ -25,6 +25,22 @@ pub fn case_worker_scope(principal: &Principal) -> Result<Vec<Agency>, AuthError
     Ok(scope)
 }
 
+/// Who may register a person: a case worker at intake, or a recruitment officer passing
+/// on the national-register feed (recruitment keeps only the `person_id` it gets back);
+/// either of an integration agency.
+pub fn require_registrar(principal: &Principal) -> Result<(), AuthError> {
+    if !principal.has(Role::RecruitmentOfficer) {
+        return case_worker_scope(principal).map(|_| ());
+    }
+    if agency_scope(&principal.organisation).is_empty() {
+        return Err(AuthError::Forbidden(format!(
+            "organisation {} is not an integration agency and registers no persons",
+            principal.organisation.alias
+        )));
+    }
+    Ok(())
+}
+
 /// A case worker may act on a trajectory only within the scope of their agency.
 pub fn may_handle(principal: &Principal, agency: Agency) -> Result<bool, AuthError> {
     Ok(case_worker_scope(principal)?.contains(&agency))

@@ -185,6 +185,34 @@ impl Outbox {
         Ok(event_id)
     }
 
+    /// Stages many events of one type in as few statements as the database allows; for
+    /// batches (letters), where one insert per event would dominate.
+    pub async fn stage_many<C, M>(&self, txn: &C, events: &[(String, M)]) -> Result<(), DbErr>
+    where
+        C: ConnectionTrait,
+        M: prost::Message + prost::Name,
+    {
+        let traceparent = crate::telemetry::current_traceparent();
+        let now = Utc::now();
+        for chunk in events.chunks(500) {
+            let rows = chunk.iter().map(|(key, event)| store::outbox::ActiveModel {
+                event_id: Set(Uuid::now_v7()),
+                topic: Set(self.topic.to_string()),
+                key: Set(key.clone()),
+                ce_type: Set(M::full_name()),
+                ce_source: Set(self.source.to_string()),
+                ce_time: Set(now),
+                payload: Set(event.encode_to_vec()),
+                traceparent: Set(traceparent.clone()),
+                ..Default::default()
+            });
+            store::outbox::Entity::insert_many(rows)
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Wakes the relay; call after the transaction that staged events committed.
     pub fn committed(&self) {
         self.committed.notify_one();

@@ -1,0 +1,171 @@
+//! `inburgering recruitment import-register FILE` and `inburgering recruitment letters`:
+//! operators' commands on the recruitment database (configured like `serve recruitment`:
+//! `INBURGERING_DATABASE_URL`, or the SQLite file under the data folder), migrated first.
+//! Events they cause wait in the outbox for the running service's relay.
+//!
+//! The import hands national numbers to trajectories on the operator's behalf: it needs
+//! a token of a `recruitment-officer` of an agency in `INBURGERING_TOKEN` (a service
+//! account's in production; `inburgering token --org bon --role recruitment-officer` in
+//! dev) and trajectories at `INBURGERING_TRAJECTORIES_URL`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+use platform::{Config, events::Outbox, grpc::OnBehalfOf, runtime::ServiceModule};
+use recruitment::{domain::LetterKind, feed, letters};
+
+use crate::services::{self, ServiceName};
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Kind {
+    /// To obliged and entitled newcomers in Flanders.
+    Recruitment,
+    /// To adult newcomers in Brussels, from Bon.
+    Welcome,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum RecruitmentCommand {
+    /// Import national-register change records (CSV with a header, or JSON lines). The
+    /// file is checked whole first: any malformed line stops it before anything is
+    /// written. Importing the same file again adds nothing.
+    ImportRegister {
+        /// The file.
+        file: PathBuf,
+        /// The organisation the token acts for, when it holds several.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Print the letters of a kind to PDF files (one per batch, with an index) for the
+    /// people registered in the period who do not have that letter yet.
+    Letters {
+        #[arg(long, value_enum)]
+        kind: Kind,
+        /// First registration day (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        registered_from: NaiveDate,
+        /// Last registration day (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        registered_to: NaiveDate,
+        /// Where the PDF files go (default: letters/ under the data folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Stop after this many batches (a trial run).
+        #[arg(long)]
+        max_batches: Option<u64>,
+    },
+}
+
+async fn database(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let url = services::database_url(config, ServiceName::Recruitment)?;
+    platform::db::connect_and_migrate::<<recruitment::Recruitment as ServiceModule>::Migrator>(
+        &url,
+        config.database_max_connections,
+    )
+    .await
+    .context("opening the recruitment database")
+}
+
+fn bar(len: u64, unit: &str) -> anyhow::Result<ProgressBar> {
+    Ok(ProgressBar::new(len).with_style(
+        ProgressStyle::with_template(&format!(
+            "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{eta}} left)"
+        ))
+        .context("progress bar template")?,
+    ))
+}
+
+pub async fn run(command: RecruitmentCommand) -> anyhow::Result<()> {
+    let config = Config::load()?;
+    let outbox = Outbox::new(recruitment::SERVICE, recruitment::TOPIC);
+    match command {
+        RecruitmentCommand::ImportRegister { file, org } => {
+            let token = std::env::var("INBURGERING_TOKEN").context(
+                "INBURGERING_TOKEN: a token of a recruitment-officer is needed to register persons with trajectories",
+            )?;
+            let caller = OnBehalfOf::bearer(&token, org.as_deref())?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let db = database(&config).await?;
+            let registrar = feed::Registrar::new(&config.trajectories_url, caller);
+            let bar = bar(feed::line_count(&text), "records")?;
+            bar.set_message(format!("importing {}", file.display()));
+            let outcome = feed::import(&db, &outbox, &registrar, &text, &|done| {
+                bar.set_position(done)
+            })
+            .await;
+            bar.finish_and_clear();
+            let summary = outcome?;
+            println!(
+                "{}: {} records, {} new, {} imported before, {} repeated in the file",
+                file.display(),
+                summary.records,
+                summary.imported,
+                summary.already_imported,
+                summary.duplicates_in_file
+            );
+            for (group, n) in &summary.groups {
+                println!("  new {group}: {n}");
+            }
+            for (reason, n) in &summary.skipped {
+                println!("  not taken, {reason}: {n}");
+            }
+            Ok(())
+        }
+        RecruitmentCommand::Letters {
+            kind,
+            registered_from,
+            registered_to,
+            out,
+            max_batches,
+        } => {
+            if registered_to < registered_from {
+                anyhow::bail!(
+                    "--registered-to {registered_to} is before --registered-from {registered_from}"
+                );
+            }
+            let db = database(&config).await?;
+            let run = letters::Run {
+                kind: match kind {
+                    Kind::Recruitment => LetterKind::Recruitment,
+                    Kind::Welcome => LetterKind::Welcome,
+                },
+                registered_from,
+                registered_to,
+                out_dir: out.unwrap_or_else(|| config.data_dir.join("letters")),
+                retention_days: recruitment::retention_days(&config),
+                max_batches,
+            };
+            let bar = bar(letters::pending(&db, &run).await?, "letters")?;
+            bar.set_message(format!("{} letters", run.kind.as_str()));
+            let outcome = letters::run(&db, &outbox, &run, &|done| bar.set_position(done)).await;
+            bar.finish_and_clear();
+            let summary = outcome?;
+            println!(
+                "{} letters in {} batch(es) to {}: {} with a translation, {} in Dutch only{}",
+                summary.letters,
+                summary.batches,
+                run.out_dir.display(),
+                summary.translated.values().sum::<u64>(),
+                summary.dutch_only,
+                if summary.resumed > 0 {
+                    format!(
+                        " ({} batch(es) of an interrupted run completed)",
+                        summary.resumed
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            for (language, n) in &summary.translated {
+                println!("  translated into {language}: {n}");
+            }
+            for file in &summary.files {
+                println!("  {}", file.display());
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! Proto ⇄ domain, in one place: the API, the events and the projections use it. Each
+//! parser names the field it checks.
+
+use chrono::{Datelike, NaiveDate};
+use proto::{common::v1 as common, recruitment::v1 as pb};
+use uuid::Uuid;
+
+use crate::{
+    RecruitmentError,
+    domain::{ActionStatus, Agency, LetterKind},
+    rules::Group,
+    store::{ambassador, campaign, local_plan, plan_action, referral, template},
+};
+
+type Result<T, E = RecruitmentError> = std::result::Result<T, E>;
+
+pub fn uuid(field: &'static str, value: &str) -> Result<Uuid> {
+    if value.is_empty() {
+        return Err(RecruitmentError::invalid(field, "is required"));
+    }
+    Uuid::parse_str(value)
+        .map_err(|_| RecruitmentError::invalid(field, format!("{value:?} is not a UUID")))
+}
+
+pub fn optional_uuid(field: &'static str, value: &str) -> Result<Option<Uuid>> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        uuid(field, value).map(Some)
+    }
+}
+
+pub fn date(d: NaiveDate) -> common::Date {
+    common::Date {
+        year: d.year(),
+        month: d.month() as i32,
+        day: d.day() as i32,
+    }
+}
+
+/// The date in `d`, if it is one.
+pub fn naive_date(d: &common::Date) -> Option<NaiveDate> {
+    u32::try_from(d.month)
+        .ok()
+        .zip(u32::try_from(d.day).ok())
+        .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day))
+}
+
+/// A date field that may be absent.
+pub fn optional_date(field: &'static str, d: Option<&common::Date>) -> Result<Option<NaiveDate>> {
+    d.map(|d| {
+        naive_date(d).ok_or_else(|| {
+            RecruitmentError::invalid(
+                field,
+                format!("{}-{}-{} is not a date", d.year, d.month, d.day),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// A date field that must be there.
+pub fn required_date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
+    optional_date(field, d)?.ok_or_else(|| RecruitmentError::invalid(field, "is required"))
+}
+
+pub fn agency(a: Agency) -> common::Agency {
+    match a {
+        Agency::Agii => common::Agency::Agii,
+        Agency::Bon => common::Agency::Bon,
+        Agency::Atlas => common::Agency::Atlas,
+        Agency::InGent => common::Agency::InGent,
+    }
+}
+
+fn stored_agency(s: &str) -> i32 {
+    Agency::from_alias(s).map_or(common::Agency::Unspecified, agency) as i32
+}
+
+/// An agency field; unspecified is `None`.
+pub fn agency_from(field: &'static str, value: i32) -> Result<Option<Agency>> {
+    match common::Agency::try_from(value) {
+        Ok(common::Agency::Unspecified) => Ok(None),
+        Ok(common::Agency::Agii) => Ok(Some(Agency::Agii)),
+        Ok(common::Agency::Bon) => Ok(Some(Agency::Bon)),
+        Ok(common::Agency::Atlas) => Ok(Some(Agency::Atlas)),
+        Ok(common::Agency::InGent) => Ok(Some(Agency::InGent)),
+        Err(_) => Err(RecruitmentError::invalid(
+            field,
+            format!("{value} is not an agency"),
+        )),
+    }
+}
+
+pub fn group(g: Group) -> pb::TargetGroup {
+    match g {
+        Group::Obliged => pb::TargetGroup::Obliged,
+        Group::Entitled => pb::TargetGroup::Entitled,
+        Group::BrusselsNewcomer => pb::TargetGroup::BrusselsNewcomer,
+    }
+}
+
+/// A stored target group (a letter group or a campaign group) as proto.
+pub fn stored_group(s: &str) -> pb::TargetGroup {
+    pb::TargetGroup::from_str_name(&format!(
+        "TARGET_GROUP_{}",
+        s.to_uppercase().replace('-', "_")
+    ))
+    .unwrap_or(pb::TargetGroup::Unspecified)
+}
+
+/// A campaign's target group, stored as its lower-case name.
+pub fn group_to_stored(field: &'static str, value: i32) -> Result<String> {
+    match pb::TargetGroup::try_from(value) {
+        Ok(pb::TargetGroup::Unspecified) | Err(_) => Err(RecruitmentError::invalid(
+            field,
+            format!("{value} is not a target group"),
+        )),
+        Ok(g) => Ok(g
+            .as_str_name()
+            .trim_start_matches("TARGET_GROUP_")
+            .to_lowercase()
+            .replace('_', "-")),
+    }
+}
+
+pub fn kind(k: LetterKind) -> pb::LetterKind {
+    match k {
+        LetterKind::Recruitment => pb::LetterKind::Recruitment,
+        LetterKind::Welcome => pb::LetterKind::Welcome,
+    }
+}
+
+pub fn kind_from(field: &'static str, value: i32) -> Result<LetterKind> {
+    match pb::LetterKind::try_from(value) {
+        Ok(pb::LetterKind::Recruitment) => Ok(LetterKind::Recruitment),
+        Ok(pb::LetterKind::Welcome) => Ok(LetterKind::Welcome),
+        _ => Err(RecruitmentError::invalid(
+            field,
+            "is required: recruitment or welcome",
+        )),
+    }
+}
+
+/// An enum value stored by its proto name without the prefix, e.g. `social-media`.
+fn enum_to_stored(name: &str, prefix: &str) -> String {
+    name.trim_start_matches(prefix)
+        .to_lowercase()
+        .replace('_', "-")
+}
+
+fn enum_from_stored(stored: &str, prefix: &str) -> String {
+    format!("{prefix}{}", stored.to_uppercase().replace('-', "_"))
+}
+
+pub fn channel_to_stored(field: &'static str, value: i32) -> Result<String> {
+    match pb::Channel::try_from(value) {
+        Ok(pb::Channel::Unspecified) | Err(_) => Err(RecruitmentError::invalid(
+            field,
+            format!("{value} is not a channel"),
+        )),
+        Ok(c) => Ok(enum_to_stored(c.as_str_name(), "CHANNEL_")),
+    }
+}
+
+pub fn referrer_to_stored(field: &'static str, value: i32) -> Result<String> {
+    match pb::ReferrerKind::try_from(value) {
+        Ok(pb::ReferrerKind::Unspecified) | Err(_) => Err(RecruitmentError::invalid(
+            field,
+            "is required: municipality, diaspora organisation, employer, school, OCMW or ambassador",
+        )),
+        Ok(k) => Ok(enum_to_stored(k.as_str_name(), "REFERRER_KIND_")),
+    }
+}
+
+pub fn status_from(field: &'static str, value: i32) -> Result<ActionStatus> {
+    match pb::ActionStatus::try_from(value) {
+        Ok(pb::ActionStatus::Planned) => Ok(ActionStatus::Planned),
+        Ok(pb::ActionStatus::InProgress) => Ok(ActionStatus::InProgress),
+        Ok(pb::ActionStatus::Done) => Ok(ActionStatus::Done),
+        Ok(pb::ActionStatus::Dropped) => Ok(ActionStatus::Dropped),
+        _ => Err(RecruitmentError::invalid(
+            field,
+            "is required: planned, in progress, done or dropped",
+        )),
+    }
+}
+
+fn list(stored: &str) -> impl Iterator<Item = &str> {
+    stored.split(',').filter(|s| !s.is_empty())
+}
+
+pub fn template(t: &template::Model) -> Result<pb::Template> {
+    let paragraphs: Vec<String> = serde_json::from_str(&t.paragraphs)
+        .map_err(|e| RecruitmentError::Corrupt(format!("template paragraphs: {e}")))?;
+    Ok(pb::Template {
+        kind: LetterKind::from_stored(&t.kind).map_or(pb::LetterKind::Unspecified, kind) as i32,
+        language: t.language.clone(),
+        version: t.version,
+        subject: t.subject.clone(),
+        paragraphs,
+        uploaded_by: t.uploaded_by.clone(),
+    })
+}
+
+pub fn campaign(c: &campaign::Model) -> pb::Campaign {
+    pb::Campaign {
+        campaign_id: c.id.to_string(),
+        agency: stored_agency(&c.agency),
+        name: c.name.clone(),
+        target_groups: list(&c.target_groups)
+            .map(|g| stored_group(g) as i32)
+            .collect(),
+        channels: list(&c.channels)
+            .map(|s| {
+                pb::Channel::from_str_name(&enum_from_stored(s, "CHANNEL_"))
+                    .unwrap_or(pb::Channel::Unspecified) as i32
+            })
+            .collect(),
+        starts_on: Some(date(c.starts_on)),
+        ends_on: Some(date(c.ends_on)),
+        municipality_nis: list(&c.municipalities).map(str::to_owned).collect(),
+    }
+}
+
+pub fn referral(r: &referral::Model) -> pb::Referral {
+    pb::Referral {
+        referral_id: r.id.to_string(),
+        person_id: r.person_id.to_string(),
+        referrer_kind: pb::ReferrerKind::from_str_name(&enum_from_stored(
+            &r.referrer_kind,
+            "REFERRER_KIND_",
+        ))
+        .unwrap_or(pb::ReferrerKind::Unspecified) as i32,
+        referrer_name: r.referrer_name.clone(),
+        campaign_id: r.campaign_id.map(|c| c.to_string()).unwrap_or_default(),
+        referred_on: Some(date(r.referred_on)),
+        gpmi_condition: r.gpmi_condition,
+    }
+}
+
+pub fn ambassador(a: &ambassador::Model) -> pb::Ambassador {
+    pb::Ambassador {
+        ambassador_id: a.id.to_string(),
+        agency: stored_agency(&a.agency),
+        display_name: a.display_name.clone().unwrap_or_default(),
+        languages: list(&a.languages).map(str::to_owned).collect(),
+        consent_on: Some(date(a.consent_on)),
+        withdrawn_on: a.withdrawn_on.map(date),
+    }
+}
+
+pub fn plan(p: &local_plan::Model, actions: &[plan_action::Model]) -> pb::LocalPlan {
+    pb::LocalPlan {
+        plan_id: p.id.to_string(),
+        municipality_nis: p.nis.clone(),
+        year: p.year,
+        agency: stored_agency(&p.agency),
+        actions: actions
+            .iter()
+            .map(|a| pb::PlanAction {
+                action_id: a.id.to_string(),
+                description: a.description.clone(),
+                owner: a.owner.clone(),
+                status: ActionStatus::from_stored(&a.status).map_or(
+                    pb::ActionStatus::Unspecified,
+                    |s| match s {
+                        ActionStatus::Planned => pb::ActionStatus::Planned,
+                        ActionStatus::InProgress => pb::ActionStatus::InProgress,
+                        ActionStatus::Done => pb::ActionStatus::Done,
+                        ActionStatus::Dropped => pb::ActionStatus::Dropped,
+                    },
+                ) as i32,
+                due_on: a.due_on.map(date),
+                done_on: a.done_on.map(date),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,392 @@
+//! The recruitment domain: types that cannot be invalid once parsed. No I/O here.
+
+use std::fmt;
+
+pub use platform::{Agency, Nis};
+
+use crate::{
+    RecruitmentError,
+    rules::{Group, Region},
+};
+
+/// A municipality of the register, as this service keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Municipality {
+    pub nis: Nis,
+    pub name_nl: String,
+    /// None in Wallonia, where no agency is competent.
+    pub agency: Option<Agency>,
+}
+
+impl Municipality {
+    /// The region follows from the competent agency: Bon serves the 19 Brussels
+    /// municipalities, no agency Wallonia, the others Flanders.
+    pub fn region(&self) -> Region {
+        match self.agency {
+            Some(Agency::Bon) => Region::Brussels,
+            Some(_) => Region::Flanders,
+            None => Region::Wallonia,
+        }
+    }
+}
+
+/// An ISO 639-1 language code, lower case ("ar", "nl").
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Language(String);
+
+impl Language {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, RecruitmentError> {
+        let code = input.trim().to_ascii_lowercase();
+        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_lowercase()) {
+            Ok(Self(code))
+        } else {
+            Err(RecruitmentError::invalid(
+                field,
+                format!("{input:?} is not an ISO 639-1 language code (two letters, e.g. \"ar\")"),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Dutch: the language of every letter.
+    pub fn dutch() -> Self {
+        Self("nl".into())
+    }
+
+    /// The language's name in Dutch, for the letter's note; the code itself for a
+    /// language the table does not hold.
+    pub fn dutch_name(&self) -> &str {
+        match self.0.as_str() {
+            "ar" => "het Arabisch",
+            "en" => "het Engels",
+            "fr" => "het Frans",
+            "es" => "het Spaans",
+            "pt" => "het Portugees",
+            "tr" => "het Turks",
+            "ru" => "het Russisch",
+            "uk" => "het Oekraïens",
+            "fa" => "het Perzisch",
+            "ps" => "het Pasjtoe",
+            "so" => "het Somalisch",
+            "ti" => "het Tigrinya",
+            "ro" => "het Roemeens",
+            "pl" => "het Pools",
+            "bg" => "het Bulgaars",
+            "de" => "het Duits",
+            "it" => "het Italiaans",
+            "zh" => "het Chinees",
+            "hi" => "het Hindi",
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 nationality, upper case ("MA").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nationality(String);
+
+impl Nationality {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, RecruitmentError> {
+        let code = input.trim().to_ascii_uppercase();
+        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Self(code))
+        } else {
+            Err(RecruitmentError::invalid(
+                field,
+                format!("{input:?} is not an ISO 3166-1 alpha-2 country code (e.g. \"MA\")"),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The two letters (DESIGN.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LetterKind {
+    /// To obliged and entitled newcomers in Flanders, from the competent agency.
+    Recruitment,
+    /// To adult newcomers in Brussels, from Bon.
+    Welcome,
+}
+
+impl LetterKind {
+    pub const ALL: [LetterKind; 2] = [LetterKind::Recruitment, LetterKind::Welcome];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LetterKind::Recruitment => "recruitment",
+            LetterKind::Welcome => "welcome",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The letter a target group gets.
+    pub fn of(group: Group) -> Self {
+        match group {
+            Group::Obliged | Group::Entitled => LetterKind::Recruitment,
+            Group::BrusselsNewcomer => LetterKind::Welcome,
+        }
+    }
+
+    /// The groups that get this letter.
+    pub fn groups(self) -> &'static [Group] {
+        match self {
+            LetterKind::Recruitment => &[Group::Obliged, Group::Entitled],
+            LetterKind::Welcome => &[Group::BrusselsNewcomer],
+        }
+    }
+}
+
+impl Group {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Obliged => "obliged",
+            Group::Entitled => "entitled",
+            Group::BrusselsNewcomer => "brussels-newcomer",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        [Group::Obliged, Group::Entitled, Group::BrusselsNewcomer]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+    }
+}
+
+/// The placeholders a template may hold, filled per letter.
+pub const PLACEHOLDERS: [&str; 4] = ["name", "agency", "municipality", "registered_on"];
+/// The placeholders every template must hold: a letter that does not name its addressee
+/// and its sender is not official.
+pub const REQUIRED_PLACEHOLDERS: [&str; 2] = ["name", "agency"];
+
+/// A template's text, checked at upload: every `{{…}}` is a known placeholder, the
+/// required ones are there, and every character can be printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateText {
+    pub subject: String,
+    pub paragraphs: Vec<String>,
+}
+
+impl TemplateText {
+    pub fn parse(subject: &str, paragraphs: &[String]) -> Result<Self, RecruitmentError> {
+        let subject = subject.trim();
+        if subject.is_empty() {
+            return Err(RecruitmentError::invalid("subject", "is required"));
+        }
+        if subject.chars().count() > 200 {
+            return Err(RecruitmentError::invalid(
+                "subject",
+                "is longer than 200 characters",
+            ));
+        }
+        if paragraphs.is_empty() || paragraphs.iter().all(|p| p.trim().is_empty()) {
+            return Err(RecruitmentError::invalid(
+                "paragraphs",
+                "at least one is required",
+            ));
+        }
+        if paragraphs.len() > 40 || paragraphs.iter().any(|p| p.chars().count() > 4000) {
+            return Err(RecruitmentError::invalid(
+                "paragraphs",
+                "at most 40 paragraphs of at most 4000 characters",
+            ));
+        }
+        let mut seen = Vec::new();
+        for (field, text) in std::iter::once(("subject", subject))
+            .chain(paragraphs.iter().map(|p| ("paragraphs", p.as_str())))
+        {
+            if let Some(ch) = crate::pdf::unprintable(text) {
+                return Err(RecruitmentError::invalid(
+                    field,
+                    format!("holds {ch:?}, which the letter font cannot print"),
+                ));
+            }
+            for name in placeholders(field, text)? {
+                if !PLACEHOLDERS.contains(&name) {
+                    return Err(RecruitmentError::invalid(
+                        field,
+                        format!(
+                            "{{{{{name}}}}} is not a placeholder; known are {}",
+                            PLACEHOLDERS.map(|p| format!("{{{{{p}}}}}")).join(", ")
+                        ),
+                    ));
+                }
+                seen.push(name);
+            }
+        }
+        if let Some(missing) = REQUIRED_PLACEHOLDERS.iter().find(|p| !seen.contains(p)) {
+            return Err(RecruitmentError::invalid(
+                "paragraphs",
+                format!("the placeholder {{{{{missing}}}}} is missing; every letter needs it"),
+            ));
+        }
+        Ok(Self {
+            subject: subject.to_owned(),
+            paragraphs: paragraphs.iter().map(|p| p.trim().to_owned()).collect(),
+        })
+    }
+
+    /// The text with the placeholders filled from `value`.
+    pub fn fill<'a>(text: &str, value: impl Fn(&str) -> &'a str) -> String {
+        let mut out = String::with_capacity(text.len() + 32);
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            match after.find("}}") {
+                Some(end) => {
+                    out.push_str(value(after[..end].trim()));
+                    rest = &after[end + 2..];
+                }
+                None => {
+                    out.push_str(&rest[start..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// The placeholder names in `text`; a `{{` without its `}}` is an error.
+fn placeholders<'t>(field: &'static str, text: &'t str) -> Result<Vec<&'t str>, RecruitmentError> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or_else(|| {
+            RecruitmentError::invalid(field, "a placeholder opened with {{ is not closed with }}")
+        })?;
+        names.push(after[..end].trim());
+        rest = &after[end + 2..];
+    }
+    Ok(names)
+}
+
+/// The state of an action of a local recruitment plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionStatus {
+    Planned,
+    InProgress,
+    Done,
+    Dropped,
+}
+
+impl ActionStatus {
+    pub const ALL: [ActionStatus; 4] = [
+        ActionStatus::Planned,
+        ActionStatus::InProgress,
+        ActionStatus::Done,
+        ActionStatus::Dropped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Planned => "planned",
+            ActionStatus::InProgress => "in-progress",
+            ActionStatus::Done => "done",
+            ActionStatus::Dropped => "dropped",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A display name of an ambassador, checked (it is printed on campaign material).
+pub fn display_name(field: &'static str, input: &str) -> Result<String, RecruitmentError> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err(RecruitmentError::invalid(field, "is required"));
+    }
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(RecruitmentError::invalid(
+            field,
+            "must be at most 100 printable characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paragraphs(ps: &[&str]) -> Vec<String> {
+        ps.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_template_without_the_name_is_refused_at_upload() {
+        let err = TemplateText::parse("Welkom", &paragraphs(&["Beste, {{agency}} groet u."]))
+            .expect_err("no name");
+        assert!(err.to_string().contains("{{name}} is missing"), "{err}");
+    }
+
+    #[test]
+    fn unknown_and_unclosed_placeholders_are_refused() {
+        let unknown = TemplateText::parse("W", &paragraphs(&["{{name}} {{agency}} {{adres}}"]))
+            .expect_err("x");
+        assert!(
+            unknown
+                .to_string()
+                .contains("{{adres}} is not a placeholder"),
+            "{unknown}"
+        );
+        let open = TemplateText::parse("W", &paragraphs(&["{{name}} {{agency"])).expect_err("x");
+        assert!(open.to_string().contains("not closed"), "{open}");
+    }
+
+    #[test]
+    fn unprintable_characters_are_refused_at_upload() {
+        let err = TemplateText::parse("Hoş geldiniz", &paragraphs(&["{{name}} {{agency}}"]))
+            .expect_err("ş");
+        assert!(err.to_string().starts_with("subject: holds 'ş'"), "{err}");
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let text = TemplateText::parse(
+            "W",
+            &paragraphs(&["Beste {{name}}, {{ agency }} schrijft."]),
+        )
+        .expect("valid");
+        let filled = TemplateText::fill(&text.paragraphs[0], |p| match p {
+            "name" => "Amal",
+            "agency" => "Bon",
+            _ => "?",
+        });
+        assert_eq!(filled, "Beste Amal, Bon schrijft.");
+    }
+
+    #[test]
+    fn languages_and_nationalities_are_two_letters() {
+        assert_eq!(
+            Language::parse("languages", " AR ").ok().map(|l| l.0),
+            Some("ar".into())
+        );
+        assert!(Language::parse("languages", "ara").is_err());
+        assert_eq!(
+            Nationality::parse("nationality", "ma").ok().map(|n| n.0),
+            Some("MA".into())
+        );
+        assert!(Nationality::parse("nationality", "M4").is_err());
+    }
+}

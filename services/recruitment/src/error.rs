@@ -1,0 +1,105 @@
+//! The one error enum of the recruitment service, in the caller's words.
+
+use platform::{ServiceError, ServiceErrorCode, auth::AuthError};
+use uuid::Uuid;
+
+/// What went wrong with a recruitment request or command.
+#[derive(Debug, thiserror::Error)]
+pub enum RecruitmentError {
+    /// A request field is wrong; the message names it and says why.
+    #[error("{field}: {reason}")]
+    InvalidArgument { field: &'static str, reason: String },
+    #[error("municipality_nis: {nis} is not in the municipality register")]
+    UnknownMunicipality { nis: String },
+    #[error("campaign {campaign_id} does not exist")]
+    CampaignNotFound { campaign_id: Uuid },
+    #[error("person {person_id} is not a newcomer known to recruitment")]
+    PersonNotFound { person_id: Uuid },
+    #[error("ambassador {ambassador_id} does not exist")]
+    AmbassadorNotFound { ambassador_id: Uuid },
+    #[error("ambassador {ambassador_id} already withdrew consent")]
+    ConsentWithdrawn { ambassador_id: Uuid },
+    #[error("local plan {plan_id} does not exist")]
+    PlanNotFound { plan_id: Uuid },
+    #[error("the local plan of {nis} for {year} exists already: {plan_id}")]
+    PlanExists {
+        nis: String,
+        year: i32,
+        plan_id: Uuid,
+    },
+    #[error("action {action_id} is not part of plan {plan_id}")]
+    ActionNotFound { plan_id: Uuid, action_id: Uuid },
+    #[error("no Dutch template of the {kind} letter has been uploaded")]
+    NoDutchTemplate { kind: &'static str },
+    #[error("the municipality register has not arrived from municipalities yet; retry in a moment")]
+    RegisterNotLoaded,
+    #[error("trajectories cannot be reached to register persons: {0}")]
+    TrajectoriesUnavailable(String),
+    #[error("trajectories refused: {0}")]
+    TrajectoriesRefused(tonic::Status),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("letter files: {0}")]
+    Files(#[from] std::io::Error),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl RecruitmentError {
+    /// Bad input in `field`.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<platform::NisError> for RecruitmentError {
+    fn from(e: platform::NisError) -> Self {
+        Self::invalid(e.field, e.reason)
+    }
+}
+
+impl From<platform::NationalNumberError> for RecruitmentError {
+    fn from(e: platform::NationalNumberError) -> Self {
+        Self::invalid("national_number", e.0)
+    }
+}
+
+impl ServiceError for RecruitmentError {
+    fn error_code(&self) -> ServiceErrorCode {
+        match self {
+            Self::InvalidArgument { .. } | Self::UnknownMunicipality { .. } => {
+                ServiceErrorCode::InvalidArgument
+            }
+            Self::CampaignNotFound { .. }
+            | Self::PersonNotFound { .. }
+            | Self::AmbassadorNotFound { .. }
+            | Self::PlanNotFound { .. }
+            | Self::ActionNotFound { .. } => ServiceErrorCode::NotFound,
+            Self::PlanExists { .. } => ServiceErrorCode::AlreadyExists,
+            Self::ConsentWithdrawn { .. } | Self::NoDutchTemplate { .. } => {
+                ServiceErrorCode::FailedPrecondition
+            }
+            Self::RegisterNotLoaded | Self::TrajectoriesUnavailable(_) => {
+                ServiceErrorCode::Unavailable
+            }
+            Self::TrajectoriesRefused(_) => ServiceErrorCode::PermissionDenied,
+            Self::Auth(e) => e.error_code(),
+            Self::Database(_) | Self::Files(_) => ServiceErrorCode::Unavailable,
+            Self::Corrupt(_) => ServiceErrorCode::Internal,
+        }
+    }
+}
+
+impl From<RecruitmentError> for tonic::Status {
+    fn from(e: RecruitmentError) -> Self {
+        match e {
+            RecruitmentError::Auth(auth) => auth.into(),
+            other => platform::error::into_status(other),
+        }
+    }
+}

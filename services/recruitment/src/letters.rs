@@ -1,0 +1,816 @@
+//! Letters: templates per kind and language (versioned, checked at upload), and the batch
+//! run (`inburgering recruitment letters`) that prints every eligible person's letter,
+//! once per person and kind, to PDF files of [`rules::LETTERS_PER_BATCH`] letters plus an
+//! index.
+//!
+//! A batch is two transactions around a file. The first reserves the letters (one per
+//! person and kind: a unique index) in a batch marked `printing`; then the PDF and its
+//! index are written under a temporary name and renamed; the second marks the batch and
+//! its letters sent, stages one `LetterSent` each and starts the addresses' retention. A
+//! run interrupted anywhere is finished by the next: a `printing` batch is printed again
+//! from its reserved letters (same file), so no letter is lost and none is sent twice.
+//! With the broker down, the events wait in the outbox.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use platform::events::Outbox;
+use proto::recruitment::v1 as pb;
+use sea_orm::{
+    ActiveValue::Set,
+    ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    TransactionTrait,
+    sea_query::{Alias, Condition, Expr, ExprTrait, Order, Query},
+};
+use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
+use uuid::Uuid;
+
+use crate::{
+    RecruitmentError, convert,
+    domain::{Agency, Language, LetterKind, TemplateText},
+    pdf,
+    rules::{self, Group},
+    store::{addressee, letter, letter_batch, municipality, registration, template},
+};
+
+type Result<T, E = RecruitmentError> = std::result::Result<T, E>;
+
+/// The agency's name as a letter signs it.
+pub fn agency_name(agency: Agency) -> &'static str {
+    match agency {
+        Agency::Agii => "Agentschap Integratie en Inburgering",
+        Agency::Bon => "Bon, Brussels Onthaalbureau Inburgering",
+        Agency::Atlas => "Atlas, integratie & inburgering Antwerpen",
+        Agency::InGent => "In-Gent",
+    }
+}
+
+/// The Dutch note of a letter without a translation in the person's languages
+/// (DESIGN.md §3: "Dutch alone when no translation exists, and the letter says so").
+pub fn dutch_only_note(languages: &[Language], agency: &str) -> String {
+    let wanted = languages
+        .iter()
+        .filter(|l| l.as_str() != "nl")
+        .map(Language::dutch_name)
+        .collect::<Vec<_>>();
+    let in_which = if wanted.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", wanted.join(" of "))
+    };
+    format!(
+        "Deze brief is er alleen in het Nederlands: er bestaat nog geen vertaling{in_which}. \
+         Hebt u vragen over deze brief? Neem contact op met {agency}. Wij helpen u graag, \
+         ook met een tolk, en dat is gratis."
+    )
+}
+
+// ---------------------------------------------------------------- templates
+
+/// Uploads a new version of the template of `kind` in `language`.
+pub async fn upload(
+    db: &DatabaseConnection,
+    kind: LetterKind,
+    language: &Language,
+    text: TemplateText,
+    by: &str,
+) -> Result<template::Model> {
+    use template::Column as C;
+    let paragraphs = serde_json::to_string(&text.paragraphs)
+        .map_err(|e| RecruitmentError::Corrupt(format!("paragraphs: {e}")))?;
+    // Two uploads at once: the primary key (kind, language, version) lets one win; the
+    // other takes the next version.
+    for _ in 0..5 {
+        let latest = template::Entity::find()
+            .filter(Expr::col(C::Kind).eq(kind.as_str()))
+            .filter(Expr::col(C::Language).eq(language.as_str()))
+            .order_by_desc(C::Version)
+            .one(db)
+            .await?;
+        let row = template::Model {
+            kind: kind.as_str().to_owned(),
+            language: language.to_string(),
+            version: latest.map_or(1, |t| t.version + 1),
+            subject: text.subject.clone(),
+            paragraphs: paragraphs.clone(),
+            uploaded_by: by.to_owned(),
+            uploaded_at: Utc::now(),
+        };
+        let active: template::ActiveModel = row.clone().into();
+        match template::Entity::insert(active)
+            .exec_without_returning(db)
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(kind = kind.as_str(), language = %language, version = row.version, "template uploaded");
+                return Ok(row);
+            }
+            Err(e) if e.to_string().to_lowercase().contains("unique") => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(RecruitmentError::Corrupt(
+        "template version kept colliding".into(),
+    ))
+}
+
+/// The current (highest) version of each language of `kind`.
+pub async fn current(
+    db: &impl ConnectionTrait,
+    kind: LetterKind,
+) -> Result<BTreeMap<String, template::Model>> {
+    let mut current = BTreeMap::new();
+    for t in template::Entity::find()
+        .filter(Expr::col(template::Column::Kind).eq(kind.as_str()))
+        .order_by_asc(template::Column::Version)
+        .all(db)
+        .await?
+    {
+        current.insert(t.language.clone(), t);
+    }
+    Ok(current)
+}
+
+/// A template's text, ready to fill.
+#[derive(Debug, Clone)]
+struct Ready {
+    subject: String,
+    paragraphs: Vec<String>,
+}
+
+fn ready(t: &template::Model) -> Result<Ready> {
+    Ok(Ready {
+        subject: t.subject.clone(),
+        paragraphs: serde_json::from_str(&t.paragraphs)
+            .map_err(|e| RecruitmentError::Corrupt(format!("template paragraphs: {e}")))?,
+    })
+}
+
+// ---------------------------------------------------------------- the batch run
+
+/// What a run of the letters did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub batches: u64,
+    pub letters: u64,
+    /// Letters with a translation, by language.
+    pub translated: BTreeMap<String, u64>,
+    pub dutch_only: u64,
+    /// Batches of an interrupted run, printed again and completed.
+    pub resumed: u64,
+    pub files: Vec<PathBuf>,
+}
+
+/// What the run is asked to do.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub kind: LetterKind,
+    /// Registration days, both inclusive.
+    pub registered_from: NaiveDate,
+    pub registered_to: NaiveDate,
+    pub out_dir: PathBuf,
+    pub retention_days: u32,
+    /// Stop after this many batches (tests and trial runs); `None` for all.
+    pub max_batches: Option<u64>,
+}
+
+/// One letter to print, with what it needs of the registration and the addressee.
+#[derive(Debug, Clone, FromQueryResult)]
+struct Candidate {
+    registration_id: Uuid,
+    person_id: Uuid,
+    nis: String,
+    agency: String,
+    target_group: String,
+    mother_tongue: String,
+    contact_language: Option<String>,
+}
+
+/// A letter reserved in a batch.
+#[derive(Debug, Clone, FromQueryResult)]
+struct Reserved {
+    letter_id: Uuid,
+    translation_language: Option<String>,
+    dutch_version: i32,
+    translation_version: Option<i32>,
+    registration_id: Uuid,
+    person_id: Uuid,
+    nis: String,
+    agency: String,
+    target_group: String,
+    registered_on: NaiveDate,
+    mother_tongue: String,
+    contact_language: Option<String>,
+    given_name: String,
+    family_name: String,
+    street: String,
+    postal_code: String,
+    city: String,
+}
+
+fn select_person_columns(q: &mut sea_orm::sea_query::SelectStatement) {
+    use addressee::Column as A;
+    use registration::Column as R;
+    q.expr_as(
+        Expr::col((registration::Entity, R::Id)),
+        Alias::new("registration_id"),
+    )
+    .column((registration::Entity, R::PersonId))
+    .column((registration::Entity, R::Nis))
+    .column((registration::Entity, R::Agency))
+    .column((registration::Entity, R::TargetGroup))
+    .column((registration::Entity, R::RegisteredOn))
+    .column((registration::Entity, R::MotherTongue))
+    .column((registration::Entity, R::ContactLanguage))
+    .column((addressee::Entity, A::GivenName))
+    .column((addressee::Entity, A::FamilyName))
+    .column((addressee::Entity, A::Street))
+    .column((addressee::Entity, A::PostalCode))
+    .column((addressee::Entity, A::City));
+}
+
+/// The next people of `run` without a letter of its kind, in registration order.
+async fn candidates(db: &impl ConnectionTrait, run: &Run, limit: u64) -> Result<Vec<Candidate>> {
+    use registration::Column as R;
+    let groups: Vec<&str> = run.kind.groups().iter().map(|g| g.as_str()).collect();
+    let mut q = Query::select();
+    select_person_columns(&mut q);
+    q.from(registration::Entity)
+        .inner_join(
+            addressee::Entity,
+            Expr::col((addressee::Entity, addressee::Column::RegistrationId))
+                .equals((registration::Entity, R::Id)),
+        )
+        .left_join(
+            letter::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((letter::Entity, letter::Column::PersonId))
+                        .equals((registration::Entity, R::PersonId)),
+                )
+                .add(Expr::col((letter::Entity, letter::Column::Kind)).eq(run.kind.as_str())),
+        )
+        .and_where(Expr::col((letter::Entity, letter::Column::Id)).is_null())
+        .and_where(Expr::col((registration::Entity, R::TargetGroup)).is_in(groups))
+        .and_where(
+            Expr::col((registration::Entity, R::RegisteredOn))
+                .between(run.registered_from, run.registered_to),
+        )
+        .order_by((registration::Entity, R::Id), Order::Asc)
+        .limit(limit);
+    let stmt = db.get_database_backend().build(&q);
+    let mut rows = Candidate::find_by_statement(stmt).all(db).await?;
+    // A person registered twice in the period gets one letter: the first registration's.
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|c| seen.insert(c.person_id));
+    Ok(rows)
+}
+
+/// The letters reserved in `batch_id`, in their order.
+async fn reserved(db: &impl ConnectionTrait, batch_id: Uuid) -> Result<Vec<Reserved>> {
+    use letter::Column as L;
+    let mut q = Query::select();
+    select_person_columns(&mut q);
+    q.expr_as(Expr::col((letter::Entity, L::Id)), Alias::new("letter_id"))
+        .column((letter::Entity, L::TranslationLanguage))
+        .column((letter::Entity, L::DutchVersion))
+        .column((letter::Entity, L::TranslationVersion))
+        .from(letter::Entity)
+        .inner_join(
+            registration::Entity,
+            Expr::col((registration::Entity, registration::Column::Id))
+                .equals((letter::Entity, L::RegistrationId)),
+        )
+        .inner_join(
+            addressee::Entity,
+            Expr::col((addressee::Entity, addressee::Column::RegistrationId))
+                .equals((letter::Entity, L::RegistrationId)),
+        )
+        .and_where(Expr::col((letter::Entity, L::BatchId)).eq(batch_id))
+        .order_by((letter::Entity, L::Position), Order::Asc);
+    let stmt = db.get_database_backend().build(&q);
+    Ok(Reserved::find_by_statement(stmt).all(db).await?)
+}
+
+fn languages_of(mother_tongue: &str, contact: Option<&str>) -> Vec<Language> {
+    std::iter::once(mother_tongue)
+        .chain(contact)
+        .filter_map(|l| Language::parse("languages", l).ok())
+        .collect()
+}
+
+/// The translation a person gets: the first of their languages with a template, none
+/// for a Dutch speaker.
+fn translation_for<'t>(
+    languages: &[Language],
+    templates: &'t BTreeMap<String, template::Model>,
+) -> Option<&'t template::Model> {
+    if languages.iter().any(|l| l.as_str() == "nl") {
+        return None;
+    }
+    languages
+        .iter()
+        .find_map(|l| templates.get(l.as_str()).filter(|t| t.language != "nl"))
+}
+
+/// The municipalities' Dutch names, for the letters.
+async fn names(db: &impl ConnectionTrait) -> Result<BTreeMap<String, String>> {
+    Ok(municipality::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.code, m.name_nl))
+        .collect())
+}
+
+/// Everything needed to fill templates: every version of the kind, by (language, version).
+async fn versions(
+    db: &impl ConnectionTrait,
+    kind: LetterKind,
+) -> Result<BTreeMap<(String, i32), Ready>> {
+    template::Entity::find()
+        .filter(Expr::col(template::Column::Kind).eq(kind.as_str()))
+        .all(db)
+        .await?
+        .iter()
+        .map(|t| Ok(((t.language.clone(), t.version), ready(t)?)))
+        .collect()
+}
+
+struct Printer<'a> {
+    names: &'a BTreeMap<String, String>,
+    versions: &'a BTreeMap<(String, i32), Ready>,
+}
+
+impl Printer<'_> {
+    fn template(&self, language: &str, version: i32) -> Result<&Ready> {
+        self.versions
+            .get(&(language.to_owned(), version))
+            .ok_or_else(|| {
+                RecruitmentError::Corrupt(format!("template {language} v{version} is gone"))
+            })
+    }
+
+    /// Prints the reserved letters to one PDF; returns the bytes and the index (CSV).
+    fn print(
+        &self,
+        batch_id: Uuid,
+        letters: &[Reserved],
+        on: NaiveDate,
+    ) -> Result<(Vec<u8>, String)> {
+        let mut batch = pdf::Batch::new(&format!("Brieven {batch_id}"));
+        let mut index = String::from("page,letter_id,person_id,translation_language\n");
+        for l in letters {
+            let agency = Agency::from_alias(&l.agency)
+                .map(agency_name)
+                .ok_or_else(|| RecruitmentError::Corrupt(format!("agency {:?}", l.agency)))?;
+            let name = format!("{} {}", l.given_name, l.family_name);
+            let municipality = self
+                .names
+                .get(&l.nis)
+                .map_or(l.nis.as_str(), String::as_str);
+            let registered_on = l.registered_on.format("%d-%m-%Y").to_string();
+            let value = |p: &str| match p {
+                "name" => name.as_str(),
+                "agency" => agency,
+                "municipality" => municipality,
+                "registered_on" => registered_on.as_str(),
+                _ => "",
+            };
+            let fill = |t: &Ready| -> (String, Vec<String>) {
+                (
+                    TemplateText::fill(&t.subject, value),
+                    t.paragraphs
+                        .iter()
+                        .map(|p| TemplateText::fill(p, value))
+                        .collect(),
+                )
+            };
+            let (nl_subject, mut nl_paragraphs) = fill(self.template("nl", l.dutch_version)?);
+            let translation = match (&l.translation_language, l.translation_version) {
+                (Some(language), Some(version)) => Some(fill(self.template(language, version)?)),
+                _ => None,
+            };
+            if translation.is_none() {
+                let languages = languages_of(&l.mother_tongue, l.contact_language.as_deref());
+                if !languages.iter().any(|x| x.as_str() == "nl") {
+                    nl_paragraphs.push(dutch_only_note(&languages, agency));
+                }
+            }
+            let mut sections = vec![pdf::Section {
+                heading: &nl_subject,
+                paragraphs: &nl_paragraphs,
+            }];
+            if let Some((subject, paragraphs)) = &translation {
+                sections.push(pdf::Section {
+                    heading: subject,
+                    paragraphs,
+                });
+            }
+            let address = [
+                name.clone(),
+                l.street.clone(),
+                format!("{} {}", l.postal_code, l.city),
+            ];
+            let reference = format!("Ref. {} - {}", l.letter_id, on.format("%d-%m-%Y"));
+            let page = batch
+                .add(&pdf::Letter {
+                    address: &address,
+                    reference: &reference,
+                    sections: &sections,
+                })
+                .map_err(|e| RecruitmentError::Corrupt(format!("letter {}: {e}", l.letter_id)))?;
+            index.push_str(&format!(
+                "{page},{},{},{}\n",
+                l.letter_id,
+                l.person_id,
+                l.translation_language.as_deref().unwrap_or("")
+            ));
+        }
+        Ok((batch.finish(), index))
+    }
+}
+
+/// The file names of a batch.
+fn files(
+    out_dir: &Path,
+    kind: LetterKind,
+    batch_id: Uuid,
+    created: DateTime<Utc>,
+) -> (PathBuf, PathBuf) {
+    let stem = format!("{}-{}-{batch_id}", kind.as_str(), created.format("%Y%m%d"));
+    (
+        out_dir.join(format!("{stem}.pdf")),
+        out_dir.join(format!("{stem}.index.csv")),
+    )
+}
+
+/// Writes `bytes` to `path` whole or not at all: a temporary file, synced, then renamed.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let part = path.with_extension("part");
+    let mut file = std::fs::File::create(&part)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&part, path)?;
+    Ok(())
+}
+
+/// Prints a reserved batch and marks it sent with its events, in one transaction.
+async fn complete(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    printer: &Printer<'_>,
+    batch: &letter_batch::Model,
+    run: &Run,
+    summary: &mut Summary,
+) -> Result<u64> {
+    let kind = LetterKind::from_stored(&batch.kind)
+        .ok_or_else(|| RecruitmentError::Corrupt(format!("batch kind {:?}", batch.kind)))?;
+    let letters = reserved(db, batch.id).await?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let (bytes, index) = printer.print(batch.id, &letters, today)?;
+    let (pdf_path, index_path) = files(&run.out_dir, kind, batch.id, batch.created_at);
+    std::fs::create_dir_all(&run.out_dir)?;
+    write_whole(&pdf_path, &bytes)?;
+    write_whole(&index_path, index.as_bytes())?;
+
+    let month = today.with_day(1).expect("every month has a first day");
+    let erase_after = now + Duration::days(i64::from(run.retention_days));
+    let txn = db.begin().await?;
+    let marked = letter_batch::Entity::update_many()
+        .col_expr(letter_batch::Column::State, Expr::val("sent"))
+        .col_expr(letter_batch::Column::SentAt, Expr::val(now))
+        .filter(Expr::col(letter_batch::Column::Id).eq(batch.id))
+        .filter(Expr::col(letter_batch::Column::State).eq("printing"))
+        .exec(&txn)
+        .await?;
+    if marked.rows_affected == 0 {
+        // Another run completed it meanwhile: its events are staged, not ours.
+        return Ok(0);
+    }
+    letter::Entity::update_many()
+        .col_expr(letter::Column::State, Expr::val("sent"))
+        .col_expr(letter::Column::SentOn, Expr::val(today))
+        .col_expr(letter::Column::SentMonth, Expr::val(month))
+        .filter(Expr::col(letter::Column::BatchId).eq(batch.id))
+        .exec(&txn)
+        .await?;
+    let registrations: Vec<Uuid> = letters.iter().map(|l| l.registration_id).collect();
+    for chunk in registrations.chunks(500) {
+        addressee::Entity::update_many()
+            .col_expr(addressee::Column::EraseAfter, Expr::val(erase_after))
+            .filter(Expr::col(addressee::Column::RegistrationId).is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await?;
+    }
+    let events: Vec<(String, pb::LetterSent)> = letters
+        .iter()
+        .map(|l| {
+            let group = Group::from_stored(&l.target_group)
+                .map_or(pb::TargetGroup::Unspecified, convert::group);
+            (
+                l.person_id.to_string(),
+                pb::LetterSent {
+                    letter_id: l.letter_id.to_string(),
+                    person_id: l.person_id.to_string(),
+                    municipality_nis: l.nis.clone(),
+                    kind: convert::kind(kind) as i32,
+                    target_group: group as i32,
+                    sent_on: Some(convert::date(today)),
+                    translation_language: l.translation_language.clone().unwrap_or_default(),
+                    batch_id: batch.id.to_string(),
+                },
+            )
+        })
+        .collect();
+    outbox.stage_many(&txn, &events).await?;
+    txn.commit().await?;
+    outbox.committed();
+    for l in &letters {
+        match &l.translation_language {
+            Some(language) => *summary.translated.entry(language.clone()).or_default() += 1,
+            None => summary.dutch_only += 1,
+        }
+    }
+    summary.batches += 1;
+    summary.letters += letters.len() as u64;
+    summary.files.push(pdf_path);
+    tracing::info!(batch_id = %batch.id, letters = letters.len(), "letter batch sent");
+    Ok(letters.len() as u64)
+}
+
+/// Reserves the next batch of `run`; `None` when everyone has their letter.
+async fn reserve(
+    db: &DatabaseConnection,
+    run: &Run,
+    templates: &BTreeMap<String, template::Model>,
+) -> Result<Option<letter_batch::Model>> {
+    let dutch = templates
+        .get("nl")
+        .ok_or(RecruitmentError::NoDutchTemplate {
+            kind: run.kind.as_str(),
+        })?;
+    let txn = db.begin().await?;
+    let people = candidates(&txn, run, rules::LETTERS_PER_BATCH as u64).await?;
+    if people.is_empty() {
+        return Ok(None);
+    }
+    let batch = letter_batch::Model {
+        id: Uuid::now_v7(),
+        kind: run.kind.as_str().to_owned(),
+        file: String::new(),
+        letters: people.len() as i32,
+        state: "printing".into(),
+        created_at: Utc::now(),
+        sent_at: None,
+    };
+    let (pdf_path, _) = files(&run.out_dir, run.kind, batch.id, batch.created_at);
+    let batch = letter_batch::Model {
+        file: pdf_path.display().to_string(),
+        ..batch
+    };
+    letter_batch::Entity::insert(letter_batch::ActiveModel::from(batch.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let rows = people.iter().enumerate().map(|(position, c)| {
+        let languages = languages_of(&c.mother_tongue, c.contact_language.as_deref());
+        let translation = translation_for(&languages, templates);
+        letter::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            person_id: Set(c.person_id),
+            registration_id: Set(c.registration_id),
+            kind: Set(run.kind.as_str().to_owned()),
+            nis: Set(c.nis.clone()),
+            agency: Set(c.agency.clone()),
+            target_group: Set(c.target_group.clone()),
+            batch_id: Set(batch.id),
+            position: Set(position as i32),
+            dutch_version: Set(dutch.version),
+            translation_language: Set(translation.map(|t| t.language.clone())),
+            translation_version: Set(translation.map(|t| t.version)),
+            state: Set("pending".into()),
+            sent_on: Set(None),
+            sent_month: Set(None),
+        }
+    });
+    // A concurrent run that reserved one of these people makes this insert fail on the
+    // unique (person, kind) index: nothing of this batch is kept and the loop goes on.
+    letter::Entity::insert_many(rows)
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Some(batch))
+}
+
+/// Runs the letters of `run`: first completes the batches an earlier run left printing,
+/// then prints new batches until everyone in the period has their letter.
+pub async fn run(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    run: &Run,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Summary> {
+    let templates = current(db, run.kind).await?;
+    let names = names(db).await?;
+    let versions = versions(db, run.kind).await?;
+    let printer = Printer {
+        names: &names,
+        versions: &versions,
+    };
+    let mut summary = Summary::default();
+    let unfinished = letter_batch::Entity::find()
+        .filter(Expr::col(letter_batch::Column::Kind).eq(run.kind.as_str()))
+        .filter(Expr::col(letter_batch::Column::State).eq("printing"))
+        .order_by_asc(letter_batch::Column::Id)
+        .all(db)
+        .await?;
+    for batch in &unfinished {
+        complete(db, outbox, &printer, batch, run, &mut summary).await?;
+        summary.resumed += 1;
+        progress(summary.letters);
+    }
+    while run.max_batches.is_none_or(|max| summary.batches < max) {
+        let batch = match reserve(db, run, &templates).await {
+            Ok(Some(batch)) => batch,
+            Ok(None) => break,
+            Err(RecruitmentError::Database(e))
+                if e.to_string().to_lowercase().contains("unique") =>
+            {
+                tracing::warn!("another run reserved the same people; taking the next ones");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        complete(db, outbox, &printer, &batch, run, &mut summary).await?;
+        progress(summary.letters);
+    }
+    Ok(summary)
+}
+
+/// People who would get a letter of `run` and do not have it yet: the progress bar's
+/// length.
+pub async fn pending(db: &DatabaseConnection, run: &Run) -> Result<u64> {
+    Ok(candidates(db, run, u64::MAX >> 1).await?.len() as u64)
+}
+
+/// Erases the names and addresses whose retention is over; returns how many.
+pub async fn erase_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
+    let deleted = addressee::Entity::delete_many()
+        .filter(Expr::col(addressee::Column::EraseAfter).lte(now))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
+// ---------------------------------------------------------------- seed templates
+
+/// The first version of the templates: Dutch and the translations the letter font can
+/// print (English, French, Spanish). Agencies upload new versions and more languages.
+pub struct SeedTemplates;
+
+impl MigrationName for SeedTemplates {
+    fn name(&self) -> &str {
+        "m0003_recruitment_seed_templates"
+    }
+}
+
+const SEED: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "recruitment",
+        "nl",
+        "Uw inburgeringstraject",
+        &[
+            "Beste {{name}},",
+            "U woont sinds kort in {{municipality}}. Welkom! Als nieuwkomer kunt u bij {{agency}} een inburgeringstraject volgen: Nederlandse les, een cursus maatschappelijke oriëntatie, begeleiding naar werk en een traject participatie en netwerk.",
+            "Voor sommige nieuwkomers is inburgering verplicht. Wij bekijken samen met u wat voor u geldt. Maak een afspraak voor een gratis intakegesprek.",
+            "Met vriendelijke groeten,",
+            "{{agency}}",
+        ],
+    ),
+    (
+        "recruitment",
+        "en",
+        "Your civic integration programme",
+        &[
+            "Dear {{name}},",
+            "You recently came to live in {{municipality}}. Welcome! As a newcomer you can follow a civic integration programme with {{agency}}: Dutch lessons, a course on social orientation, guidance towards work, and participation and networking.",
+            "For some newcomers civic integration is compulsory. We will look together at what applies to you. Make an appointment for a free intake interview.",
+            "Kind regards,",
+            "{{agency}}",
+        ],
+    ),
+    (
+        "recruitment",
+        "fr",
+        "Votre parcours d'intégration",
+        &[
+            "Madame, Monsieur {{name}},",
+            "Vous habitez depuis peu à {{municipality}}. Bienvenue ! En tant que primo-arrivant, vous pouvez suivre un parcours d'intégration civique auprès de {{agency}} : des cours de néerlandais, une formation d'orientation sociale, un accompagnement vers l'emploi et un volet participation et réseau.",
+            "Pour certains primo-arrivants, l'intégration est obligatoire. Nous verrons ensemble ce qui s'applique à vous. Prenez rendez-vous pour un entretien d'accueil gratuit.",
+            "Salutations cordiales,",
+            "{{agency}}",
+        ],
+    ),
+    (
+        "recruitment",
+        "es",
+        "Su programa de integración",
+        &[
+            "Estimado/a {{name}}:",
+            "Hace poco que vive en {{municipality}}. ¡Bienvenido/a! Como recién llegado/a puede seguir un programa de integración con {{agency}}: clases de neerlandés, un curso de orientación social, acompañamiento hacia el empleo y participación y red social.",
+            "Para algunos recién llegados la integración es obligatoria. Veremos juntos qué se aplica a usted. Pida cita para una entrevista gratuita.",
+            "Atentamente,",
+            "{{agency}}",
+        ],
+    ),
+    (
+        "welcome",
+        "nl",
+        "Welkom in Brussel",
+        &[
+            "Beste {{name}},",
+            "Op {{registered_on}} hebt u zich ingeschreven in {{municipality}}. Welkom in Brussel! {{agency}} helpt nieuwkomers op weg: met Nederlandse les, een cursus over het leven in België en Brussel, en begeleiding naar werk, studie of vrijwilligerswerk.",
+            "Sinds 1 juni 2022 is inburgering in Brussel verplicht voor sommige nieuwkomers. U kiest zelf bij wie u uw traject volgt. Kom langs of maak een afspraak: de begeleiding is gratis.",
+            "Met vriendelijke groeten,",
+            "{{agency}}",
+        ],
+    ),
+    (
+        "welcome",
+        "en",
+        "Welcome to Brussels",
+        &[
+            "Dear {{name}},",
+            "On {{registered_on}} you registered in {{municipality}}. Welcome to Brussels! {{agency}} helps newcomers find their way: with Dutch lessons, a course on life in Belgium and Brussels, and guidance towards work, study or volunteering.",
+            "Since 1 June 2022 civic integration is compulsory in Brussels for some newcomers. You choose where you follow your programme. Drop in or make an appointment: the guidance is free.",
+            "Kind regards,",
+            "{{agency}}",
+        ],
+    ),
+    (
+        "welcome",
+        "fr",
+        "Bienvenue à Bruxelles",
+        &[
+            "Madame, Monsieur {{name}},",
+            "Le {{registered_on}}, vous vous êtes inscrit(e) à {{municipality}}. Bienvenue à Bruxelles ! {{agency}} aide les primo-arrivants : cours de néerlandais, formation sur la vie en Belgique et à Bruxelles, accompagnement vers l'emploi, les études ou le volontariat.",
+            "Depuis le 1er juin 2022, le parcours d'intégration est obligatoire à Bruxelles pour certains primo-arrivants. Vous choisissez où vous le suivez. Passez nous voir ou prenez rendez-vous : l'accompagnement est gratuit.",
+            "Salutations cordiales,",
+            "{{agency}}",
+        ],
+    ),
+    (
+        "welcome",
+        "es",
+        "Bienvenido/a a Bruselas",
+        &[
+            "Estimado/a {{name}}:",
+            "El {{registered_on}} se inscribió en {{municipality}}. ¡Bienvenido/a a Bruselas! {{agency}} ayuda a los recién llegados: clases de neerlandés, un curso sobre la vida en Bélgica y Bruselas, y acompañamiento hacia el empleo, los estudios o el voluntariado.",
+            "Desde el 1 de junio de 2022 la integración es obligatoria en Bruselas para algunos recién llegados. Usted elige dónde sigue su programa. Venga o pida cita: el acompañamiento es gratuito.",
+            "Atentamente,",
+            "{{agency}}",
+        ],
+    ),
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for SeedTemplates {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), sea_orm::DbErr> {
+        let db = manager.get_connection();
+        for (kind, language, subject, paragraphs) in SEED {
+            let owned: Vec<String> = paragraphs.iter().map(|p| (*p).to_owned()).collect();
+            // The seed passes the same check as an upload.
+            TemplateText::parse(subject, &owned).map_err(|e| {
+                sea_orm::DbErr::Custom(format!("seed template {kind}/{language}: {e}"))
+            })?;
+            let row = template::ActiveModel {
+                kind: Set((*kind).to_owned()),
+                language: Set((*language).to_owned()),
+                version: Set(1),
+                subject: Set((*subject).to_owned()),
+                paragraphs: Set(serde_json::to_string(&owned)
+                    .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?),
+                uploaded_by: Set("seed".into()),
+                uploaded_at: Set(Utc::now()),
+            };
+            template::Entity::insert(row)
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::columns([
+                        template::Column::Kind,
+                        template::Column::Language,
+                        template::Column::Version,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+//! What recruitment learns from events, applied through the platform inbox so each event
+//! counts once:
+//! - [`Register`] reads `municipalities.events.v1` and keeps the municipality register
+//!   (`RegisterPublished`): which codes exist, their region and agency;
+//! - [`Conversion`] reads `trajectories.events.v1` and keeps, per person, the first
+//!   trajectory start (the intake) and the first contract: the funnel's later steps.
+
+use chrono::NaiveDate;
+use platform::{
+    Agency,
+    events::{
+        Envelope,
+        consumer::{Handler, HandlerError},
+    },
+};
+use proto::{common::v1 as common, municipalities::v1 as muni, trajectories::v1 as traj};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
+use uuid::Uuid;
+
+use crate::{
+    convert,
+    domain::Nis,
+    store::{conversion, municipality},
+};
+
+/// The consumer group (and inbox name) of the register projection.
+pub const REGISTER_GROUP: &str = "recruitment.register";
+/// The consumer group (and inbox name) of the conversion projection.
+pub const CONVERSION_GROUP: &str = "recruitment.conversion";
+
+fn permanent(e: impl std::fmt::Display) -> HandlerError {
+    HandlerError::permanent(e.to_string())
+}
+
+fn uuid(field: &str, value: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(value).map_err(|_| HandlerError::permanent(format!("{field} is not a UUID")))
+}
+
+fn date(field: &str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError> {
+    d.and_then(convert::naive_date)
+        .ok_or_else(|| HandlerError::permanent(format!("{field} is not a date")))
+}
+
+/// The handler of `municipalities.events.v1`.
+#[derive(Debug)]
+pub struct Register;
+
+impl Handler for Register {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        use municipality::Column as C;
+        let Some(published) = event.decode::<muni::RegisterPublished>()? else {
+            return Ok(());
+        };
+        let mut rows = Vec::new();
+        for m in &published.municipalities {
+            let current = Nis::parse("nis", &m.nis).map_err(permanent)?;
+            let agency: Option<Agency> =
+                convert::agency_from("agency", m.agency).map_err(permanent)?;
+            for code in std::iter::once(&m.nis).chain(&m.former_nis) {
+                rows.push(municipality::ActiveModel {
+                    code: Set(Nis::parse("former_nis", code)
+                        .map_err(permanent)?
+                        .to_string()),
+                    current_nis: Set(current.to_string()),
+                    name_nl: Set(m.name_nl.clone()),
+                    agency: Set(agency.map(|a| a.as_str().to_owned())),
+                });
+            }
+        }
+        if rows.is_empty() {
+            return Err(HandlerError::permanent("an empty register"));
+        }
+        let count = rows.len();
+        municipality::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(C::Code)
+                    .update_columns([C::CurrentNis, C::NameNl, C::Agency])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        tracing::info!(codes = count, "municipality register applied");
+        Ok(())
+    }
+}
+
+/// The handler of `trajectories.events.v1`.
+#[derive(Debug)]
+pub struct Conversion;
+
+impl Conversion {
+    /// Keeps the earliest day of a step: a later trajectory never moves it.
+    async fn step(
+        txn: &DatabaseTransaction,
+        person_id: Uuid,
+        intake_on: Option<NaiveDate>,
+        contract_on: Option<NaiveDate>,
+    ) -> Result<(), HandlerError> {
+        use conversion::Column as C;
+        let existing = conversion::Entity::find_by_id(person_id).one(txn).await?;
+        let earliest = |old: Option<NaiveDate>, new: Option<NaiveDate>| match (old, new) {
+            (Some(o), Some(n)) => Some(o.min(n)),
+            (o, n) => o.or(n),
+        };
+        let (old_intake, old_contract) = existing
+            .as_ref()
+            .map_or((None, None), |c| (c.intake_on, c.contract_on));
+        let row = conversion::ActiveModel {
+            person_id: Set(person_id),
+            intake_on: Set(earliest(old_intake, intake_on)),
+            contract_on: Set(earliest(old_contract, contract_on)),
+        };
+        conversion::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(C::PersonId)
+                    .update_columns([C::IntakeOn, C::ContractOn])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Handler for Conversion {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
+            let person_id = uuid("person_id", &started.person_id)?;
+            let on = date("started_on", started.started_on.as_ref())?;
+            Self::step(txn, person_id, Some(on), None).await?;
+            tracing::debug!(%person_id, "intake kept for the funnel");
+        } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
+            let person_id = uuid("person_id", &signed.person_id)?;
+            let on = date("signed_on", signed.signed_on.as_ref())?;
+            Self::step(txn, person_id, None, Some(on)).await?;
+            tracing::debug!(%person_id, "contract kept for the funnel");
+        }
+        Ok(())
+    }
+}
