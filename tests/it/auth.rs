@@ -423,3 +423,72 @@ async fn a_ceremony_organiser_of_the_independent_provider_organises_its_own_muni
         "ceremony-organiser",
     );
 }
+
+#[tokio::test]
+async fn recruitment_officers_and_municipality_officers_of_the_independent_provider_see_their_own_area()
+ {
+    use proto::recruitment::v1 as rpb;
+    let app = spawn_app_with(Issuer::OidcProvider).await;
+    let bon = oidc::provider_token("bon-recruitment-officer").await;
+    let schaerbeek = oidc::provider_token("municipality-21015-officer").await;
+    let mut client = app.recruitment().await;
+    let plan = |nis: &str, token: &str| {
+        authed(
+            rpb::CreateLocalPlanRequest {
+                municipality_nis: nis.into(),
+                year: 2024,
+            },
+            token,
+        )
+    };
+    client
+        .create_local_plan(plan("21015", &bon))
+        .await
+        .expect("Bon agrees a plan with a Brussels municipality");
+    refused(
+        client
+            .create_local_plan(plan("11002", &bon))
+            .await
+            .map(|_| ()),
+        Code::PermissionDenied,
+        "outside the area of bon",
+    );
+    let get = |nis: &str, token: &str| {
+        authed(
+            rpb::GetLocalPlanRequest {
+                municipality_nis: nis.into(),
+                year: 2024,
+            },
+            token,
+        )
+    };
+    client
+        .get_local_plan(get("21015", &schaerbeek))
+        .await
+        .expect("Schaerbeek reads its own plan, from the nis attribute");
+    refused(
+        client
+            .get_local_plan(get("21004", &schaerbeek))
+            .await
+            .map(|_| ()),
+        Code::PermissionDenied,
+        "outside the area of municipality-21015",
+    );
+    refused(
+        client
+            .create_local_plan(plan("21015", &schaerbeek))
+            .await
+            .map(|_| ()),
+        Code::PermissionDenied,
+        "recruitment-officer",
+    );
+    refused(
+        client
+            .list_newcomers(authed(rpb::ListNewcomersRequest::default(), "not-a-jwt"))
+            .await
+            .map(|_| ()),
+        Code::Unauthenticated,
+        "malformed",
+    );
+    app.stop().await;
+}

@@ -8,11 +8,10 @@ use std::time::Duration;
 use chrono::Datelike;
 use inburgering_testkit::{
     Signed, TestApp, authed, date, eventually, kafka, register_and_start,
-    register_and_start_person, sign_request, spawn_app,
+    register_and_start_person, scalar, sign_request, spawn_app,
 };
 use prost::Message as _;
 use proto::{ceremonies::v1 as pb, common::v1 as common, trajectories::v1 as tpb};
-use sea_orm::{ConnectionTrait, Database, Statement};
 use secrecy::ExposeSecret;
 use tonic::Code;
 
@@ -146,18 +145,6 @@ async fn publish_attest(app: &TestApp, id: &str, event: &tpb::AttestIssued) {
         &event.encode_to_vec(),
     )
     .await;
-}
-
-async fn scalar(url: &secrecy::SecretString, sql: &str) -> i64 {
-    let db = Database::connect(url.expose_secret()).await.unwrap();
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    let n: i64 = row.try_get_by_index(0).unwrap();
-    db.close().await.unwrap();
-    n
 }
 
 async fn attests_kept(app: &TestApp) -> i64 {

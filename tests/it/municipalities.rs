@@ -28,17 +28,7 @@ fn antwerp(app: &TestApp) -> String {
 
 /// One number from the municipalities database.
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    let db = Database::connect(app.municipalities_db.expose_secret())
-        .await
-        .unwrap();
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    let value = row.try_get_by_index::<i64>(0).unwrap();
-    db.close().await.unwrap();
-    value
+    inburgering_testkit::scalar(&app.municipalities_db, sql).await
 }
 
 #[tokio::test]

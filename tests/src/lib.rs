@@ -314,6 +314,26 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     bin
 }
 
+/// One number (the first column of the first row of `sql`) from the database at `url`:
+/// for checks of what a service keeps, or never keeps.
+pub async fn scalar(url: &secrecy::SecretString, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    use secrecy::ExposeSecret;
+    let db = Database::connect(url.expose_secret())
+        .await
+        .unwrap_or_else(|e| panic!("the database answers: {e}"));
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_else(|| panic!("{sql}: no row"));
+    let value = row
+        .try_get_by_index::<i64>(0)
+        .unwrap_or_else(|e| panic!("{sql}: not a number: {e}"));
+    let _ = db.close().await;
+    value
+}
+
 /// `message` with `authorization: Bearer <token>`.
 pub fn authed<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);

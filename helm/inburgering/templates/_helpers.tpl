@@ -78,6 +78,9 @@ INBURGERING_REQUEST_TIMEOUT_SECS: {{ $c.requestTimeoutSecs | quote }}
 {{- if hasKey $c "breachSweepIntervalSecs" }}
 INBURGERING_BREACH_SWEEP_INTERVAL_SECS: {{ $c.breachSweepIntervalSecs | quote }}
 {{- end }}
+{{- if hasKey $c "addressRetentionDays" }}
+INBURGERING_ADDRESS_RETENTION_DAYS: {{ $c.addressRetentionDays | quote }}
+{{- end }}
 {{- range .svc.calls }}
 INBURGERING_{{ upper . }}_URL: {{ printf "http://%s-%s:%v" (include "inburgering.fullname" $.root) . $.root.Values.ports.grpc | quote }}
 {{- end }}

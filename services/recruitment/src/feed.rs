@@ -29,8 +29,8 @@ use proto::{
     trajectories::v1::{RegisterPersonRequest, trajectory_service_client::TrajectoryServiceClient},
 };
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
+    sea_query::OnConflict,
 };
 use tonic::{Code, transport::Channel};
 use uuid::Uuid;
@@ -501,7 +501,8 @@ impl Registrar {
     }
 }
 
-/// Stores one taken record with its addressee and its event, unless it is there already.
+/// Stores one taken record with its addressee and its event, unless it is there already
+/// (the unique registration index decides, also between two imports at once).
 async fn store(
     db: &DatabaseConnection,
     outbox: &Outbox,
@@ -510,25 +511,9 @@ async fn store(
     person_id: Uuid,
 ) -> Result<bool, RecruitmentError> {
     use registration::Column as C;
+    // The insert comes first in the transaction: on SQLite a transaction that reads
+    // before it writes cannot wait for the write lock and fails as busy.
     let txn = db.begin().await?;
-    let existing = registration::Entity::find()
-        .filter(
-            sea_orm::Condition::all()
-                .add(sea_orm::ColumnTrait::eq(&C::PersonId, person_id))
-                .add(sea_orm::ColumnTrait::eq(
-                    &C::Nis,
-                    record.municipality.nis.to_string(),
-                ))
-                .add(sea_orm::ColumnTrait::eq(
-                    &C::RegisteredOn,
-                    record.registered_on,
-                )),
-        )
-        .one(&txn)
-        .await?;
-    if existing.is_some() {
-        return Ok(false);
-    }
     let id = Uuid::now_v7();
     let agency = record
         .municipality

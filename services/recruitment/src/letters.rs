@@ -555,11 +555,14 @@ async fn reserve(
         .ok_or(RecruitmentError::NoDutchTemplate {
             kind: run.kind.as_str(),
         })?;
-    let txn = db.begin().await?;
-    let people = candidates(&txn, run, rules::LETTERS_PER_BATCH as u64).await?;
+    // Read outside the transaction, which then starts with its writes (on SQLite a
+    // transaction that reads first cannot wait for the write lock). People another run
+    // reserved meanwhile fail the unique index and the caller takes the next ones.
+    let people = candidates(db, run, rules::LETTERS_PER_BATCH as u64).await?;
     if people.is_empty() {
         return Ok(None);
     }
+    let txn = db.begin().await?;
     let batch = letter_batch::Model {
         id: Uuid::now_v7(),
         kind: run.kind.as_str().to_owned(),

@@ -114,6 +114,21 @@ pub fn dev_clients() -> Vec<DevClient> {
             roles: &["ceremony-organiser"],
         },
         DevClient {
+            client_id: "bon-recruitment-officer",
+            organisation: json!({"bon": {"kind": ["agency"], "parent": ["agii"]}}),
+            roles: &["recruitment-officer"],
+        },
+        DevClient {
+            client_id: "municipality-21015-officer",
+            organisation: json!({"municipality-21015": {
+                "kind": ["municipality"],
+                "nis": ["21015"],
+                "region": ["brussels"],
+                "agency": ["bon"],
+            }}),
+            roles: &["municipality-officer"],
+        },
+        DevClient {
             client_id: "agii-monitor",
             organisation: json!({"agii": {"kind": ["agency"]}}),
             roles: &["monitor"],
