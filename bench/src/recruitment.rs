@@ -74,6 +74,11 @@ async fn main() {
         f64::from(FEED_RECORDS) / again_secs
     );
 
+    // The letters are the command alone: the services (and their relay, which would
+    // publish 100,000 LetterSent through the debug broker on the same two cores) stop;
+    // the database stays.
+    app.stop().await;
+
     // 100,000 Brussels newcomers of December 2023 without a letter, in a mix of languages.
     for sql in [
         format!(
@@ -125,10 +130,32 @@ async fn main() {
         .sum();
     let printed = summary.letters;
 
-    // The same letters printed by the PDF module alone: same texts, in memory.
-    let paragraphs: Vec<String> = (0..5)
-        .map(|i| format!("Op 04-12-2023 hebt u zich ingeschreven in Brussel. Welkom in Brussel! Bon, Brussels Onthaalbureau Inburgering helpt nieuwkomers op weg: met Nederlandse les, een cursus over het leven in België en Brussel ({i})."))
-        .collect();
+    // The same letters printed by the PDF module alone, in memory: the welcome template's
+    // length (greeting, two paragraphs, closing, signature), a translation for three in
+    // five (en, fr, es), Dutch with the note for the other two (ar, ti).
+    let dutch: Vec<String> = [
+        "Beste Nieuwkomer Bench,",
+        "Op 04-12-2023 hebt u zich ingeschreven in Brussel. Welkom in Brussel! Bon, Brussels Onthaalbureau Inburgering helpt nieuwkomers op weg: met Nederlandse les, een cursus over het leven in België en Brussel, en begeleiding naar werk, studie of vrijwilligerswerk.",
+        "Sinds 1 juni 2022 is inburgering in Brussel verplicht voor sommige nieuwkomers. U kiest zelf bij wie u uw traject volgt. Kom langs of maak een afspraak: de begeleiding is gratis.",
+        "Met vriendelijke groeten,",
+        "Bon, Brussels Onthaalbureau Inburgering",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut with_note = dutch.clone();
+    with_note.push(letters::dutch_only_note(
+        &[recruitment::domain::Language::parse("languages", "ar").expect("a code")],
+        "Bon, Brussels Onthaalbureau Inburgering",
+    ));
+    let english: Vec<String> = [
+        "Dear Nieuwkomer Bench,",
+        "On 04-12-2023 you registered in Brussel. Welcome to Brussels! Bon, Brussels Onthaalbureau Inburgering helps newcomers find their way: with Dutch lessons, a course on life in Belgium and Brussels, and guidance towards work, study or volunteering.",
+        "Since 1 June 2022 civic integration is compulsory in Brussels for some newcomers. You choose where you follow your programme. Drop in or make an appointment: the guidance is free.",
+        "Kind regards,",
+        "Bon, Brussels Onthaalbureau Inburgering",
+    ]
+    .map(String::from)
+    .to_vec();
     let started = Instant::now();
     let mut alone_bytes = 0usize;
     let mut left = printed as usize;
@@ -140,21 +167,26 @@ async fn main() {
                 format!("Wetstraat {i}"),
                 "1000 Brussel".into(),
             ];
-            let sections = [
+            let translated = [
                 pdf::Section {
                     heading: "Welkom in Brussel",
-                    paragraphs: &paragraphs,
+                    paragraphs: &dutch,
                 },
                 pdf::Section {
                     heading: "Welcome to Brussels",
-                    paragraphs: &paragraphs,
+                    paragraphs: &english,
                 },
             ];
+            let dutch_only = [pdf::Section {
+                heading: "Welkom in Brussel",
+                paragraphs: &with_note,
+            }];
+            let sections: &[pdf::Section<'_>] = if i % 5 < 3 { &translated } else { &dutch_only };
             batch
                 .add(&pdf::Letter {
                     address: &address,
-                    reference: "Ref. bench",
-                    sections: &sections,
+                    reference: "Ref. 01a23ab0-9946-7783-ba15-001c23e3d88d - 03-12-2026",
+                    sections,
                 })
                 .expect("printable");
         }
@@ -173,5 +205,4 @@ async fn main() {
     );
     let _ = std::fs::remove_dir_all(&out_dir);
     db.close().await.expect("close");
-    app.stop().await;
 }

@@ -79,6 +79,32 @@ fn bar(len: u64, unit: &str) -> anyhow::Result<ProgressBar> {
 
 pub async fn run(command: RecruitmentCommand) -> anyhow::Result<()> {
     let config = Config::load()?;
+    // One trace per command (with `INBURGERING_OTLP_ENDPOINT`): the import's calls to
+    // trajectories carry it, so Tempo shows the run and every registration it made.
+    let telemetry = platform::telemetry::init_for_command(
+        &format!("inburgering-{}", recruitment::SERVICE),
+        &config.log,
+        config.otlp_endpoint.as_deref(),
+    )?;
+    let outcome = {
+        use tracing::Instrument as _;
+        let span = tracing::info_span!("recruitment command", command = command.name());
+        execute(config, command).instrument(span).await
+    };
+    telemetry.shutdown();
+    outcome
+}
+
+impl RecruitmentCommand {
+    fn name(&self) -> &'static str {
+        match self {
+            RecruitmentCommand::ImportRegister { .. } => "import-register",
+            RecruitmentCommand::Letters { .. } => "letters",
+        }
+    }
+}
+
+async fn execute(config: Config, command: RecruitmentCommand) -> anyhow::Result<()> {
     let outbox = Outbox::new(recruitment::SERVICE, recruitment::TOPIC);
     match command {
         RecruitmentCommand::ImportRegister { file, org } => {

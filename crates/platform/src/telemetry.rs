@@ -61,6 +61,17 @@ pub fn init(
     install(service_name, log_filter, builder, std::io::stdout)
 }
 
+/// Like [`init`] for an operator's command, whose standard output is its result: the
+/// JSON logs go to standard error.
+pub fn init_for_command(
+    service_name: &str,
+    log_filter: &str,
+    otlp_endpoint: Option<&str>,
+) -> Result<Telemetry, PlatformError> {
+    let builder = with_otlp(SdkTracerProvider::builder(), otlp_endpoint)?;
+    install(service_name, log_filter, builder, std::io::stderr)
+}
+
 /// Like [`init`], with a caller's exporter and log writer besides the OTLP export (tests
 /// capture all three).
 pub fn init_with<E, W>(

@@ -22,8 +22,8 @@ use proto::recruitment::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
     ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    TransactionTrait,
-    sea_query::{Alias, Condition, Expr, ExprTrait, Order, Query},
+    QuerySelect, TransactionTrait,
+    sea_query::{Alias, Expr, ExprTrait, Order, Query},
 };
 use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
 use uuid::Uuid;
@@ -177,8 +177,8 @@ pub struct Run {
     pub max_batches: Option<u64>,
 }
 
-/// One letter to print, with what it needs of the registration and the addressee.
-#[derive(Debug, Clone, FromQueryResult)]
+/// One person to write to, with what the letter needs of the registration.
+#[derive(Debug, Clone)]
 struct Candidate {
     registration_id: Uuid,
     person_id: Uuid,
@@ -232,41 +232,71 @@ fn select_person_columns(q: &mut sea_orm::sea_query::SelectStatement) {
     .column((addressee::Entity, A::City));
 }
 
-/// The next people of `run` without a letter of its kind, in registration order.
-async fn candidates(db: &impl ConnectionTrait, run: &Run, limit: u64) -> Result<Vec<Candidate>> {
+/// The next people of `run` without a letter of its kind, in registration order, after
+/// registration `after`, and the last registration read. A run walks the registrations
+/// once by key; each page is three indexed reads of at most `limit` rows (the
+/// registrations, their persons' letters of the kind, their addressees) rather than one
+/// anti-join whose cost grows with every letter already sent.
+async fn candidates(
+    db: &impl ConnectionTrait,
+    run: &Run,
+    mut after: Option<Uuid>,
+    limit: u64,
+) -> Result<(Vec<Candidate>, Option<Uuid>)> {
     use registration::Column as R;
     let groups: Vec<&str> = run.kind.groups().iter().map(|g| g.as_str()).collect();
-    let mut q = Query::select();
-    select_person_columns(&mut q);
-    q.from(registration::Entity)
-        .inner_join(
-            addressee::Entity,
-            Expr::col((addressee::Entity, addressee::Column::RegistrationId))
-                .equals((registration::Entity, R::Id)),
-        )
-        .left_join(
-            letter::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((letter::Entity, letter::Column::PersonId))
-                        .equals((registration::Entity, R::PersonId)),
-                )
-                .add(Expr::col((letter::Entity, letter::Column::Kind)).eq(run.kind.as_str())),
-        )
-        .and_where(Expr::col((letter::Entity, letter::Column::Id)).is_null())
-        .and_where(Expr::col((registration::Entity, R::TargetGroup)).is_in(groups))
-        .and_where(
-            Expr::col((registration::Entity, R::RegisteredOn))
-                .between(run.registered_from, run.registered_to),
-        )
-        .order_by((registration::Entity, R::Id), Order::Asc)
-        .limit(limit);
-    let stmt = db.get_database_backend().build(&q);
-    let mut rows = Candidate::find_by_statement(stmt).all(db).await?;
-    // A person registered twice in the period gets one letter: the first registration's.
-    let mut seen = std::collections::HashSet::new();
-    rows.retain(|c| seen.insert(c.person_id));
-    Ok(rows)
+    loop {
+        let mut q = registration::Entity::find()
+            .filter(Expr::col(R::TargetGroup).is_in(groups.clone()))
+            .filter(Expr::col(R::RegisteredOn).between(run.registered_from, run.registered_to))
+            .order_by_asc(R::Id)
+            .limit(limit);
+        if let Some(after) = after {
+            q = q.filter(Expr::col(R::Id).gt(after));
+        }
+        let page = q.all(db).await?;
+        let Some(last) = page.last().map(|r| r.id) else {
+            return Ok((Vec::new(), after));
+        };
+        after = Some(last);
+        let people: Vec<Uuid> = page.iter().map(|r| r.person_id).collect();
+        let served: std::collections::HashSet<Uuid> = letter::Entity::find()
+            .filter(Expr::col(letter::Column::Kind).eq(run.kind.as_str()))
+            .filter(Expr::col(letter::Column::PersonId).is_in(people))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| l.person_id)
+            .collect();
+        let ids: Vec<Uuid> = page.iter().map(|r| r.id).collect();
+        let addressed: std::collections::HashSet<Uuid> = addressee::Entity::find()
+            .filter(Expr::col(addressee::Column::RegistrationId).is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| a.registration_id)
+            .collect();
+        // A person registered twice in the period gets one letter: the first
+        // registration's.
+        let mut seen = std::collections::HashSet::new();
+        let rows: Vec<Candidate> = page
+            .into_iter()
+            .filter(|r| !served.contains(&r.person_id) && addressed.contains(&r.id))
+            .filter(|r| seen.insert(r.person_id))
+            .map(|r| Candidate {
+                registration_id: r.id,
+                person_id: r.person_id,
+                nis: r.nis,
+                agency: r.agency,
+                target_group: r.target_group,
+                mother_tongue: r.mother_tongue,
+                contact_language: r.contact_language,
+            })
+            .collect();
+        if !rows.is_empty() {
+            return Ok((rows, after));
+        }
+    }
 }
 
 /// The letters reserved in `batch_id`, in their order.
@@ -544,11 +574,13 @@ async fn complete(
     Ok(letters.len() as u64)
 }
 
-/// Reserves the next batch of `run`; `None` when everyone has their letter.
+/// Reserves the next batch of `run` after registration `after`; `None` when everyone
+/// has their letter. Moves `after` past the registrations read.
 async fn reserve(
     db: &DatabaseConnection,
     run: &Run,
     templates: &BTreeMap<String, template::Model>,
+    after: &mut Option<Uuid>,
 ) -> Result<Option<letter_batch::Model>> {
     let dutch = templates
         .get("nl")
@@ -558,7 +590,7 @@ async fn reserve(
     // Read outside the transaction, which then starts with its writes (on SQLite a
     // transaction that reads first cannot wait for the write lock). People another run
     // reserved meanwhile fail the unique index and the caller takes the next ones.
-    let people = candidates(db, run, rules::LETTERS_PER_BATCH as u64).await?;
+    let (people, last) = candidates(db, run, *after, rules::LETTERS_PER_BATCH as u64).await?;
     if people.is_empty() {
         return Ok(None);
     }
@@ -607,6 +639,7 @@ async fn reserve(
         .exec_without_returning(&txn)
         .await?;
     txn.commit().await?;
+    *after = last;
     Ok(Some(batch))
 }
 
@@ -637,8 +670,9 @@ pub async fn run(
         summary.resumed += 1;
         progress(summary.letters);
     }
+    let mut after = None;
     while run.max_batches.is_none_or(|max| summary.batches < max) {
-        let batch = match reserve(db, run, &templates).await {
+        let batch = match reserve(db, run, &templates, &mut after).await {
             Ok(Some(batch)) => batch,
             Ok(None) => break,
             Err(RecruitmentError::Database(e))
@@ -658,7 +692,15 @@ pub async fn run(
 /// People who would get a letter of `run` and do not have it yet: the progress bar's
 /// length.
 pub async fn pending(db: &DatabaseConnection, run: &Run) -> Result<u64> {
-    Ok(candidates(db, run, u64::MAX >> 1).await?.len() as u64)
+    let (mut count, mut after) = (0, None);
+    loop {
+        let (people, last) = candidates(db, run, after, 5_000).await?;
+        if people.is_empty() {
+            return Ok(count);
+        }
+        count += people.len() as u64;
+        after = last;
+    }
 }
 
 /// Erases the names and addresses whose retention is over; returns how many.
