@@ -508,7 +508,29 @@ async fn a_malformed_register_file_imports_nothing_and_names_each_bad_line() {
 async fn a_batch_interrupted_half_way_is_finished_by_the_next_run_and_the_broker_down_loses_nothing()
  {
     let mut app = spawn_app().await;
-    ok(&import(&app, &december_register()).await);
+    // Two more: Persoon0 registers again in Schaerbeek (one letter still, and both of
+    // their addresses go with it), and a Turkish name outside the letter font.
+    let file = december_register()
+        + &line(
+            &number("900512", 1, false),
+            "foreigners",
+            "2023-12-22",
+            SCHAERBEEK,
+            "MA",
+            "en",
+            "Persoon0",
+        )
+        + &line(
+            &number("910304", 1, false),
+            "foreigners",
+            "2023-12-10",
+            BRUSSELS,
+            "TR",
+            "tr",
+            "Ayşe",
+        );
+    let imported = ok(&import(&app, &file).await);
+    assert!(imported.contains("17 records, 13 new"), "{imported}");
     // The output folder cannot be made (a file is in the way): the batch is reserved,
     // its file cannot be written, and the run stops.
     let blocked = scratch("blocked").join("letters");
@@ -517,7 +539,7 @@ async fn a_batch_interrupted_half_way_is_finished_by_the_next_run_and_the_broker
     assert!(!failed.status.success(), "the run cannot write its file");
     assert_eq!(
         scalar(&app, "select count(*) from letter where state = 'pending'").await,
-        9
+        10
     );
     assert_eq!(
         scalar(&app, "select count(*) from letter where state = 'sent'").await,
@@ -528,16 +550,22 @@ async fn a_batch_interrupted_half_way_is_finished_by_the_next_run_and_the_broker
     app.broker.kill().await;
     let dir = scratch("resumed");
     let out = ok(&welcome(&app, &dir).await);
-    assert!(out.contains("9 letters in 1 batch(es)"), "{out}");
+    assert!(out.contains("10 letters in 1 batch(es)"), "{out}");
     assert!(
         out.contains("1 batch(es) of an interrupted run completed"),
         "{out}"
     );
     assert_eq!(
         scalar(&app, "select count(*) from letter where state = 'sent'").await,
-        9
+        10
     );
-    assert_eq!(letters_of(&pdfs(&dir)[0]).len(), 9);
+    let printed = letters_of(&pdfs(&dir)[0]);
+    assert_eq!(printed.len(), 10);
+    let ayse = printed
+        .iter()
+        .find(|l| l.contains("Ayse Testfamilie"))
+        .expect("the letter to Ayşe, her name printable");
+    assert!(ayse.contains("vertaling in het Turks"), "{ayse}");
     // Addresses are kept until the retention is over, then erased.
     assert_eq!(
         scalar(
@@ -545,7 +573,8 @@ async fn a_batch_interrupted_half_way_is_finished_by_the_next_run_and_the_broker
             "select count(*) from addressee where erase_after is not null"
         )
         .await,
-        9
+        11,
+        "ten letters, and Persoon0's second address with theirs"
     );
     app.broker.resume().await;
     let sent = eventually(
@@ -555,11 +584,11 @@ async fn a_batch_interrupted_half_way_is_finished_by_the_next_run_and_the_broker
             let sent =
                 kafka::decoded::<pb::LetterSent>(&app.config.kafka_brokers, recruitment::TOPIC)
                     .await;
-            (sent.len() >= 9).then_some(sent)
+            (sent.len() >= 10).then_some(sent)
         },
     )
     .await;
-    assert_eq!(sent.len(), 9, "none lost, none twice");
+    assert_eq!(sent.len(), 10, "none lost, none twice");
     let db = Database::connect(app.recruitment_db.expose_secret())
         .await
         .unwrap();
@@ -573,7 +602,7 @@ async fn a_batch_interrupted_half_way_is_finished_by_the_next_run_and_the_broker
         + chrono::Duration::days(i64::from(recruitment::rules::DEFAULT_ADDRESS_RETENTION_DAYS) + 1);
     assert_eq!(
         recruitment::letters::erase_due(&db, later).await.unwrap(),
-        9
+        11
     );
     assert_eq!(
         scalar(
@@ -701,6 +730,48 @@ async fn the_funnel_counts_letters_intakes_and_contracts_and_suppresses_small_ce
         .unwrap()
         .into_inner();
     assert!(referral.created);
+    // The same referral again changes nothing; AgII (whose area holds Bon's) records its
+    // own, without seeing Bon's.
+    let referral_by = |token: String, kind: pb::ReferrerKind, name: &str| {
+        let mut client = recruitment.clone();
+        let request = pb::RecordReferralRequest {
+            person_id: newcomers[6].person_id.clone(),
+            referrer_kind: kind as i32,
+            referrer_name: name.into(),
+            campaign_id: String::new(),
+            referred_on: Some(day(today())),
+            gpmi_condition: false,
+        };
+        async move { client.record_referral(authed(request, &token)).await }
+    };
+    let again = referral_by(bon.clone(), pb::ReferrerKind::Ocmw, "OCMW Brussel")
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!again.created);
+    assert_eq!(again.referral.unwrap().campaign_id, campaign.campaign_id);
+    let agii = referral_by(
+        officer(&app, "agii"),
+        pb::ReferrerKind::Ocmw,
+        "OCMW Brussel",
+    )
+    .await
+    .unwrap()
+    .into_inner();
+    assert!(agii.created, "AgII's own referral");
+    assert_eq!(agii.referral.unwrap().campaign_id, "", "not Bon's campaign");
+    let by_name = referral_by(
+        bon.clone(),
+        pb::ReferrerKind::Ambassador,
+        "Fatima El Amrani",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(by_name.code(), Code::InvalidArgument);
+    assert!(
+        by_name.message().starts_with("referrer_name:"),
+        "{by_name:?}"
+    );
 
     let month = day(today().with_day(1).unwrap());
     let funnel = |token: String, nis: &'static str| {

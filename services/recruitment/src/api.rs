@@ -151,6 +151,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let people: Vec<uuid::Uuid> = rows.iter().map(|r| r.person_id).collect();
         let sent = letter::Entity::find()
             .filter(Expr::col(letter::Column::PersonId).is_in(people))
+            .filter(Expr::col(letter::Column::Agency).is_in(area.iter().map(|a| a.as_str())))
             .filter(Expr::col(letter::Column::State).eq("sent"))
             .all(self.db())
             .await
@@ -313,7 +314,20 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let person_id = convert::uuid("person_id", &req.person_id)?;
         tracing::Span::current().record("person_id", person_id.to_string());
         let referrer_kind = convert::referrer_to_stored("referrer_kind", req.referrer_kind)?;
-        let referrer_name = required_text("referrer_name", &req.referrer_name, 200)?;
+        let referrer_name = if referrer_kind == "ambassador" {
+            // A person's name stays in the ambassadors' table, where withdrawing consent
+            // erases it: a referral names the ambassador by id.
+            let id = convert::uuid("referrer_name", &req.referrer_name).map_err(|_| {
+                RecruitmentError::invalid(
+                    "referrer_name",
+                    "for an ambassador, is the ambassador_id (a UUID), never a name",
+                )
+            })?;
+            self.campaigns.consenting_ambassador(&area, id).await?;
+            id.to_string()
+        } else {
+            required_text("referrer_name", &req.referrer_name, 200)?
+        };
         if req.gpmi_condition && referrer_kind != "ocmw" {
             return Err(RecruitmentError::invalid(
                 "gpmi_condition",
@@ -480,12 +494,14 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let m = feed::municipality(self.db(), "municipality_nis", &req.municipality_nis).await?;
         within(&scope, &m, principal)?;
         let year = year(req.year)?;
-        let plan = self.plans.find(m.nis, year).await?.ok_or_else(|| {
-            RecruitmentError::invalid(
-                "year",
-                format!("municipality {} has no local plan for {year}", m.nis),
-            )
-        })?;
+        let plan = self
+            .plans
+            .find(m.nis, year)
+            .await?
+            .ok_or_else(|| RecruitmentError::NoPlan {
+                nis: m.nis.to_string(),
+                year,
+            })?;
         Ok(Response::new(pb::GetLocalPlanResponse {
             plan: Some(self.plan_message(&plan).await?),
         }))

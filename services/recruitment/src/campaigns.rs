@@ -136,7 +136,7 @@ impl Campaigns {
             ..row.clone()
         }))
         .on_conflict(
-            OnConflict::columns([C::PersonId, C::ReferrerKind, C::ReferrerName])
+            OnConflict::columns([C::Agency, C::PersonId, C::ReferrerKind, C::ReferrerName])
                 .do_nothing()
                 .to_owned(),
         )
@@ -144,6 +144,7 @@ impl Campaigns {
         .await?;
         if inserted == 0 {
             let existing = referral::Entity::find()
+                .filter(Expr::col(C::Agency).eq(agency.as_str()))
                 .filter(Expr::col(C::PersonId).eq(row.person_id))
                 .filter(Expr::col(C::ReferrerKind).eq(row.referrer_kind.clone()))
                 .filter(Expr::col(C::ReferrerName).eq(row.referrer_name.clone()))
@@ -206,6 +207,17 @@ impl Campaigns {
             .exec_without_returning(&self.db)
             .await?;
         Ok(row)
+    }
+
+    /// An ambassador of `agencies` who still consents; others are not found.
+    pub async fn consenting_ambassador(&self, agencies: &[Agency], id: Uuid) -> Result<()> {
+        ambassador::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .filter(|a| a.withdrawn_on.is_none())
+            .filter(|a| Agency::from_alias(&a.agency).is_some_and(|x| agencies.contains(&x)))
+            .map(|_| ())
+            .ok_or(RecruitmentError::AmbassadorNotFound { ambassador_id: id })
     }
 
     /// Withdraws consent: the name and languages are erased, the dates stay.

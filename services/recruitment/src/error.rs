@@ -21,6 +21,8 @@ pub enum RecruitmentError {
     ConsentWithdrawn { ambassador_id: Uuid },
     #[error("local plan {plan_id} does not exist")]
     PlanNotFound { plan_id: Uuid },
+    #[error("municipality {nis} has no local plan for {year}")]
+    NoPlan { nis: String, year: i32 },
     #[error("the local plan of {nis} for {year} exists already: {plan_id}")]
     PlanExists {
         nis: String,
@@ -79,6 +81,7 @@ impl ServiceError for RecruitmentError {
             | Self::PersonNotFound { .. }
             | Self::AmbassadorNotFound { .. }
             | Self::PlanNotFound { .. }
+            | Self::NoPlan { .. }
             | Self::ActionNotFound { .. } => ServiceErrorCode::NotFound,
             Self::PlanExists { .. } => ServiceErrorCode::AlreadyExists,
             Self::ConsentWithdrawn { .. } | Self::NoDutchTemplate { .. } => {
@@ -87,7 +90,14 @@ impl ServiceError for RecruitmentError {
             Self::RegisterNotLoaded | Self::TrajectoriesUnavailable(_) => {
                 ServiceErrorCode::Unavailable
             }
-            Self::TrajectoriesRefused(_) => ServiceErrorCode::PermissionDenied,
+            Self::TrajectoriesRefused(status) => match status.code() {
+                tonic::Code::InvalidArgument => ServiceErrorCode::InvalidArgument,
+                tonic::Code::NotFound => ServiceErrorCode::NotFound,
+                tonic::Code::AlreadyExists => ServiceErrorCode::AlreadyExists,
+                tonic::Code::FailedPrecondition => ServiceErrorCode::FailedPrecondition,
+                tonic::Code::Unauthenticated => ServiceErrorCode::Unauthenticated,
+                _ => ServiceErrorCode::PermissionDenied,
+            },
             Self::Auth(e) => e.error_code(),
             Self::Database(_) | Self::Files(_) => ServiceErrorCode::Unavailable,
             Self::Corrupt(_) => ServiceErrorCode::Internal,

@@ -29,17 +29,18 @@ use proto::{
     trajectories::v1::{RegisterPersonRequest, trajectory_service_client::TrajectoryServiceClient},
 };
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
-    sea_query::OnConflict,
+    ActiveValue::Set,
+    ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use tonic::{Code, transport::Channel};
 use uuid::Uuid;
 
 use crate::{
     RecruitmentError, convert,
-    domain::{Language, Municipality, Nationality, Nis},
+    domain::{Language, LetterKind, Municipality, Nationality, Nis},
     rules::{self, Group, NotTargeted, Register},
-    store::{addressee, municipality, registration},
+    store::{addressee, letter, municipality, registration},
 };
 
 /// Records registered with trajectories at the same time.
@@ -511,6 +512,14 @@ async fn store(
     person_id: Uuid,
 ) -> Result<bool, RecruitmentError> {
     use registration::Column as C;
+    // Someone written to already (a second registration: they moved) needs no address
+    // kept for a letter that will not come.
+    let served = letter::Entity::find()
+        .filter(Expr::col(letter::Column::PersonId).eq(person_id))
+        .filter(Expr::col(letter::Column::Kind).eq(LetterKind::of(group).as_str()))
+        .one(db)
+        .await?
+        .is_some();
     // The insert comes first in the transaction: on SQLite a transaction that reads
     // before it writes cannot wait for the write lock and fails as busy.
     let txn = db.begin().await?;
@@ -548,17 +557,19 @@ async fn store(
     if inserted == 0 {
         return Ok(false);
     }
-    addressee::Entity::insert(addressee::ActiveModel {
-        registration_id: Set(id),
-        given_name: Set(record.given_name.clone()),
-        family_name: Set(record.family_name.clone()),
-        street: Set(record.street.clone()),
-        postal_code: Set(record.postal_code.clone()),
-        city: Set(record.city.clone()),
-        erase_after: Set(None),
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    if !served {
+        addressee::Entity::insert(addressee::ActiveModel {
+            registration_id: Set(id),
+            given_name: Set(record.given_name.clone()),
+            family_name: Set(record.family_name.clone()),
+            street: Set(record.street.clone()),
+            postal_code: Set(record.postal_code.clone()),
+            city: Set(record.city.clone()),
+            erase_after: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    }
     outbox
         .stage(
             &txn,

@@ -68,6 +68,60 @@ pub fn dutch_only_note(languages: &[Language], agency: &str) -> String {
     )
 }
 
+/// A name or address as the letter font can print it: letters of the Latin alphabets
+/// outside Windows-1252 (Turkish, Polish, Czech, Romanian, …) lose their accent, anything
+/// else becomes `?`. Templates are checked at upload; people's names are not refused, a
+/// letter is never stopped by one.
+pub fn printable(text: &str) -> String {
+    if pdf::unprintable(text).is_none() {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if pdf::unprintable(c.encode_utf8(&mut [0; 4])).is_none() {
+                return c;
+            }
+            match c {
+                'ş' | 'ș' | 'ś' | 'ŝ' => 's',
+                'Ş' | 'Ș' | 'Ś' | 'Ŝ' => 'S',
+                'ğ' | 'ĝ' | 'ġ' | 'ģ' => 'g',
+                'Ğ' | 'Ĝ' | 'Ġ' | 'Ģ' => 'G',
+                'ı' => 'i',
+                'İ' => 'I',
+                'ł' => 'l',
+                'Ł' => 'L',
+                'ř' | 'ŕ' => 'r',
+                'Ř' | 'Ŕ' => 'R',
+                'ț' | 'ţ' | 'ť' => 't',
+                'Ț' | 'Ţ' | 'Ť' => 'T',
+                'ă' | 'ā' | 'ą' => 'a',
+                'Ă' | 'Ā' | 'Ą' => 'A',
+                'č' | 'ć' | 'ĉ' | 'ċ' => 'c',
+                'Č' | 'Ć' | 'Ĉ' | 'Ċ' => 'C',
+                'ę' | 'ě' | 'ē' | 'ė' => 'e',
+                'Ę' | 'Ě' | 'Ē' | 'Ė' => 'E',
+                'ń' | 'ň' | 'ņ' => 'n',
+                'Ń' | 'Ň' | 'Ņ' => 'N',
+                'ő' | 'ō' => 'o',
+                'Ő' | 'Ō' => 'O',
+                'ű' | 'ū' | 'ů' | 'ų' => 'u',
+                'Ű' | 'Ū' | 'Ů' | 'Ų' => 'U',
+                'ź' | 'ż' => 'z',
+                'Ź' | 'Ż' => 'Z',
+                'đ' | 'ď' => 'd',
+                'Đ' | 'Ď' => 'D',
+                'ķ' => 'k',
+                'Ķ' => 'K',
+                'ļ' | 'ľ' | 'ĺ' => 'l',
+                'Ļ' | 'Ľ' | 'Ĺ' => 'L',
+                'ī' | 'į' | 'ĩ' => 'i',
+                'Ī' | 'Į' | 'Ĩ' => 'I',
+                _ => '?',
+            }
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------- templates
 
 /// Uploads a new version of the template of `kind` in `language`.
@@ -196,7 +250,6 @@ struct Reserved {
     translation_language: Option<String>,
     dutch_version: i32,
     translation_version: Option<i32>,
-    registration_id: Uuid,
     person_id: Uuid,
     nis: String,
     agency: String,
@@ -397,7 +450,7 @@ impl Printer<'_> {
             let agency = Agency::from_alias(&l.agency)
                 .map(agency_name)
                 .ok_or_else(|| RecruitmentError::Corrupt(format!("agency {:?}", l.agency)))?;
-            let name = format!("{} {}", l.given_name, l.family_name);
+            let name = printable(&format!("{} {}", l.given_name, l.family_name));
             let municipality = self
                 .names
                 .get(&l.nis)
@@ -442,8 +495,8 @@ impl Printer<'_> {
             }
             let address = [
                 name.clone(),
-                l.street.clone(),
-                format!("{} {}", l.postal_code, l.city),
+                printable(&l.street),
+                printable(&format!("{} {}", l.postal_code, l.city)),
             ];
             let reference = format!("Ref. {} - {}", l.letter_id, on.format("%d-%m-%Y"));
             let page = batch
@@ -452,7 +505,14 @@ impl Printer<'_> {
                     reference: &reference,
                     sections: &sections,
                 })
-                .map_err(|e| RecruitmentError::Corrupt(format!("letter {}: {e}", l.letter_id)))?;
+                // Every text is printable by now: an error is a bug, and says which field
+                // without the text.
+                .map_err(|e| match e {
+                    pdf::PdfError::Unprintable { field, .. } => RecruitmentError::Corrupt(format!(
+                        "letter {}: {field} is not printable",
+                        l.letter_id
+                    )),
+                })?;
             index.push_str(&format!(
                 "{page},{},{},{}\n",
                 l.letter_id,
@@ -464,29 +524,65 @@ impl Printer<'_> {
     }
 }
 
-/// The file names of a batch.
-fn files(
-    out_dir: &Path,
-    kind: LetterKind,
-    batch_id: Uuid,
-    created: DateTime<Utc>,
-) -> (PathBuf, PathBuf) {
-    let stem = format!("{}-{}-{batch_id}", kind.as_str(), created.format("%Y%m%d"));
-    (
-        out_dir.join(format!("{stem}.pdf")),
-        out_dir.join(format!("{stem}.index.csv")),
-    )
+/// The PDF of a batch (its index beside it, `.index.csv`).
+fn file(out_dir: &Path, kind: LetterKind, batch_id: Uuid, created: DateTime<Utc>) -> PathBuf {
+    out_dir.join(format!(
+        "{}-{}-{batch_id}.pdf",
+        kind.as_str(),
+        created.format("%Y%m%d")
+    ))
 }
 
 /// Writes `bytes` to `path` whole or not at all: a temporary file, synced, then renamed.
 fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let part = path.with_extension("part");
+    // A name of its own, so that two writers never share a temporary file.
+    let part = path.with_extension(format!("part-{}", Uuid::now_v7()));
     let mut file = std::fs::File::create(&part)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&part, path)?;
+    // The rename itself is durable only once the folder is synced.
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
     Ok(())
+}
+
+/// How long a run holds a batch it prints; a run that died holding one is taken over
+/// after this (one that fails cleanly lets go at once).
+const BATCH_LEASE: Duration = Duration::minutes(10);
+
+/// Takes `batch` for this run: only while it is printing and no live run holds it.
+async fn claim(db: &DatabaseConnection, batch: Uuid) -> Result<bool> {
+    let now = Utc::now();
+    let claimed = letter_batch::Entity::update_many()
+        .col_expr(
+            letter_batch::Column::ClaimedUntil,
+            Expr::val(now + BATCH_LEASE),
+        )
+        .filter(Expr::col(letter_batch::Column::Id).eq(batch))
+        .filter(Expr::col(letter_batch::Column::State).eq("printing"))
+        .filter(Expr::col(letter_batch::Column::ClaimedUntil).lt(now))
+        .exec(db)
+        .await?;
+    Ok(claimed.rows_affected == 1)
+}
+
+/// Lets go of `batch` after a clean failure, so the next run takes it over at once.
+async fn release(db: &DatabaseConnection, batch: Uuid) {
+    let released = letter_batch::Entity::update_many()
+        .col_expr(
+            letter_batch::Column::ClaimedUntil,
+            Expr::val(Utc::now() - Duration::seconds(1)),
+        )
+        .filter(Expr::col(letter_batch::Column::Id).eq(batch))
+        .filter(Expr::col(letter_batch::Column::State).eq("printing"))
+        .exec(db)
+        .await;
+    if let Err(e) = released {
+        tracing::warn!(batch_id = %batch, error = %e, "could not release the batch; it is taken over after the lease");
+    }
 }
 
 /// Prints a reserved batch and marks it sent with its events, in one transaction.
@@ -504,10 +600,12 @@ async fn complete(
     let now = Utc::now();
     let today = now.date_naive();
     let (bytes, index) = printer.print(batch.id, &letters, today)?;
-    let (pdf_path, index_path) = files(&run.out_dir, kind, batch.id, batch.created_at);
+    // A batch resumed after a failure goes where this run is told (the first place may be
+    // what failed); the batch row records where it went.
+    let pdf_path = file(&run.out_dir, kind, batch.id, batch.created_at);
     std::fs::create_dir_all(&run.out_dir)?;
     write_whole(&pdf_path, &bytes)?;
-    write_whole(&index_path, index.as_bytes())?;
+    write_whole(&pdf_path.with_extension("index.csv"), index.as_bytes())?;
 
     let month = today.with_day(1).expect("every month has a first day");
     let erase_after = now + Duration::days(i64::from(run.retention_days));
@@ -515,6 +613,10 @@ async fn complete(
     let marked = letter_batch::Entity::update_many()
         .col_expr(letter_batch::Column::State, Expr::val("sent"))
         .col_expr(letter_batch::Column::SentAt, Expr::val(now))
+        .col_expr(
+            letter_batch::Column::File,
+            Expr::val(pdf_path.display().to_string()),
+        )
         .filter(Expr::col(letter_batch::Column::Id).eq(batch.id))
         .filter(Expr::col(letter_batch::Column::State).eq("printing"))
         .exec(&txn)
@@ -523,21 +625,39 @@ async fn complete(
         // Another run completed it meanwhile: its events are staged, not ours.
         return Ok(0);
     }
+    let printed: Vec<Uuid> = letters.iter().map(|l| l.letter_id).collect();
     letter::Entity::update_many()
         .col_expr(letter::Column::State, Expr::val("sent"))
         .col_expr(letter::Column::SentOn, Expr::val(today))
         .col_expr(letter::Column::SentMonth, Expr::val(month))
         .filter(Expr::col(letter::Column::BatchId).eq(batch.id))
+        .filter(Expr::col(letter::Column::Id).is_in(printed.clone()))
         .exec(&txn)
         .await?;
-    let registrations: Vec<Uuid> = letters.iter().map(|l| l.registration_id).collect();
-    for chunk in registrations.chunks(500) {
-        addressee::Entity::update_many()
-            .col_expr(addressee::Column::EraseAfter, Expr::val(erase_after))
-            .filter(Expr::col(addressee::Column::RegistrationId).is_in(chunk.iter().copied()))
-            .exec(&txn)
-            .await?;
-    }
+    // A reserved letter whose address was erased meanwhile was not printed: it is not
+    // sent either, and goes once the person is in the feed again.
+    letter::Entity::delete_many()
+        .filter(Expr::col(letter::Column::BatchId).eq(batch.id))
+        .filter(Expr::col(letter::Column::Id).is_not_in(printed))
+        .exec(&txn)
+        .await?;
+    // The retention starts for every address of the person, not only the one written
+    // to: a second registration's copy is of no use once the letter went.
+    let people: Vec<Uuid> = letters.iter().map(|l| l.person_id).collect();
+    addressee::Entity::update_many()
+        .col_expr(addressee::Column::EraseAfter, Expr::val(erase_after))
+        .filter(
+            Expr::col(addressee::Column::RegistrationId).in_subquery(
+                Query::select()
+                    .column(registration::Column::Id)
+                    .from(registration::Entity)
+                    .and_where(Expr::col(registration::Column::PersonId).is_in(people))
+                    .to_owned(),
+            ),
+        )
+        .filter(Expr::col(addressee::Column::EraseAfter).is_null())
+        .exec(&txn)
+        .await?;
     let events: Vec<(String, pb::LetterSent)> = letters
         .iter()
         .map(|l| {
@@ -603,8 +723,9 @@ async fn reserve(
         state: "printing".into(),
         created_at: Utc::now(),
         sent_at: None,
+        claimed_until: Utc::now() + BATCH_LEASE,
     };
-    let (pdf_path, _) = files(&run.out_dir, run.kind, batch.id, batch.created_at);
+    let pdf_path = file(&run.out_dir, run.kind, batch.id, batch.created_at);
     let batch = letter_batch::Model {
         file: pdf_path.display().to_string(),
         ..batch
@@ -666,7 +787,14 @@ pub async fn run(
         .all(db)
         .await?;
     for batch in &unfinished {
-        complete(db, outbox, &printer, batch, run, &mut summary).await?;
+        if !claim(db, batch.id).await? {
+            tracing::info!(batch_id = %batch.id, "another run is printing this batch");
+            continue;
+        }
+        if let Err(e) = complete(db, outbox, &printer, batch, run, &mut summary).await {
+            release(db, batch.id).await;
+            return Err(e);
+        }
         summary.resumed += 1;
         progress(summary.letters);
     }
@@ -683,7 +811,10 @@ pub async fn run(
             }
             Err(e) => return Err(e),
         };
-        complete(db, outbox, &printer, &batch, run, &mut summary).await?;
+        if let Err(e) = complete(db, outbox, &printer, &batch, run, &mut summary).await {
+            release(db, batch.id).await;
+            return Err(e);
+        }
         progress(summary.letters);
     }
     Ok(summary)
@@ -857,5 +988,20 @@ impl MigrationTrait for SeedTemplates {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_outside_the_letter_font_lose_their_accent_not_their_letter() {
+        assert_eq!(printable("Ayşe Kılıç"), "Ayse Kiliç", "ç is in the font");
+        assert_eq!(printable("Łukasz Dvořák"), "Lukasz Dvorák");
+        assert_eq!(printable("Ștefan Țurcanu"), "Stefan Turcanu");
+        assert_eq!(printable("Éléonore Müller"), "Éléonore Müller");
+        assert_eq!(printable("محمد"), "????");
+        assert!(pdf::unprintable(&printable("Ğğİı ŘřŠš ǅ")).is_none());
     }
 }

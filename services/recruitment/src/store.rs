@@ -157,6 +157,8 @@ pub mod letter_batch {
         pub state: String,
         pub created_at: DateTimeUtc,
         pub sent_at: Option<DateTimeUtc>,
+        /// Until when a run holds the batch it is printing.
+        pub claimed_until: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -190,7 +192,8 @@ pub mod campaign {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Who brought a person in: unique by (person, referrer kind, referrer name).
+/// Who brought a person in, as an agency recorded it: unique by (agency, person,
+/// referrer kind, referrer name). An ambassador is named by id, never by name.
 pub mod referral {
     use sea_orm::entity::prelude::*;
 
@@ -374,7 +377,7 @@ impl MigrationTrait for Indexes {
             "create index if not exists letter_by_month on letter (state, sent_month, nis)",
             "create index if not exists addressee_erasure on addressee (erase_after)",
             "create unique index if not exists referral_once \
-             on referral (person_id, referrer_kind, referrer_name)",
+             on referral (agency, person_id, referrer_kind, referrer_name)",
             "create unique index if not exists local_plan_once on local_plan (nis, year)",
             "create index if not exists plan_action_by_plan on plan_action (plan_id, id)",
         ] {
