@@ -643,18 +643,19 @@ async fn complete(
         .await?;
     // The retention starts for every address of the person, not only the one written
     // to: a second registration's copy is of no use once the letter went.
+    // Two indexed statements (the person's registrations, then their addresses by key)
+    // rather than one whose plan may scan every address at every batch.
     let people: Vec<Uuid> = letters.iter().map(|l| l.person_id).collect();
+    let registrations: Vec<Uuid> = registration::Entity::find()
+        .select_only()
+        .column(registration::Column::Id)
+        .filter(Expr::col(registration::Column::PersonId).is_in(people))
+        .into_tuple()
+        .all(&txn)
+        .await?;
     addressee::Entity::update_many()
         .col_expr(addressee::Column::EraseAfter, Expr::val(erase_after))
-        .filter(
-            Expr::col(addressee::Column::RegistrationId).in_subquery(
-                Query::select()
-                    .column(registration::Column::Id)
-                    .from(registration::Entity)
-                    .and_where(Expr::col(registration::Column::PersonId).is_in(people))
-                    .to_owned(),
-            ),
-        )
+        .filter(Expr::col(addressee::Column::RegistrationId).is_in(registrations))
         .filter(Expr::col(addressee::Column::EraseAfter).is_null())
         .exec(&txn)
         .await?;
