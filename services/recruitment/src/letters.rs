@@ -314,20 +314,25 @@ async fn candidates(
         after = Some(last);
         let people: Vec<Uuid> = page.iter().map(|r| r.person_id).collect();
         let served: std::collections::HashSet<Uuid> = letter::Entity::find()
+            .select_only()
+            .column(letter::Column::PersonId)
             .filter(Expr::col(letter::Column::Kind).eq(run.kind.as_str()))
             .filter(Expr::col(letter::Column::PersonId).is_in(people))
+            .into_tuple()
             .all(db)
             .await?
             .into_iter()
-            .map(|l| l.person_id)
             .collect();
         let ids: Vec<Uuid> = page.iter().map(|r| r.id).collect();
+        // Whether an address is there, not what it is: no name is read to choose.
         let addressed: std::collections::HashSet<Uuid> = addressee::Entity::find()
+            .select_only()
+            .column(addressee::Column::RegistrationId)
             .filter(Expr::col(addressee::Column::RegistrationId).is_in(ids))
+            .into_tuple()
             .all(db)
             .await?
             .into_iter()
-            .map(|a| a.registration_id)
             .collect();
         // A person registered twice in the period gets one letter: the first
         // registration's.
