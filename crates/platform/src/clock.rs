@@ -4,7 +4,7 @@
 //! last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC (EU Directive
 //! 2000/84/EC, the rule Belgium follows).
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 
 /// Today in Belgium.
 pub fn today() -> NaiveDate {
@@ -13,6 +13,11 @@ pub fn today() -> NaiveDate {
 
 /// The Belgian calendar date at the instant `at`.
 pub fn belgian_date(at: DateTime<Utc>) -> NaiveDate {
+    belgian_time(at).date()
+}
+
+/// The Belgian wall-clock time at the instant `at` (office hours, availability windows).
+pub fn belgian_time(at: DateTime<Utc>) -> NaiveDateTime {
     let summer_offset = |year| {
         let starts = last_sunday(year, 3).and_hms_opt(1, 0, 0)?.and_utc();
         let ends = last_sunday(year, 10).and_hms_opt(1, 0, 0)?.and_utc();
@@ -23,7 +28,7 @@ pub fn belgian_date(at: DateTime<Utc>) -> NaiveDate {
     } else {
         1
     };
-    (at + Duration::hours(hours)).date_naive()
+    (at + Duration::hours(hours)).naive_utc()
 }
 
 /// The last Sunday of `month` (March or October) in `year`.
@@ -53,6 +58,13 @@ mod tests {
         assert_eq!(belgian_date(utc("2026-03-14T22:59:59Z")), d(2026, 3, 14));
         assert_eq!(belgian_date(utc("2026-03-14T23:00:00Z")), d(2026, 3, 15));
         assert_eq!(belgian_date(utc("2026-12-31T23:00:00Z")), d(2027, 1, 1));
+    }
+
+    #[test]
+    fn wall_clock_time_follows_the_offset_of_the_season() {
+        let t = |s| belgian_time(utc(s)).format("%F %R").to_string();
+        assert_eq!(t("2026-12-07T08:30:00Z"), "2026-12-07 09:30");
+        assert_eq!(t("2026-07-06T08:30:00Z"), "2026-07-06 10:30");
     }
 
     #[test]

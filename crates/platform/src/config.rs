@@ -51,6 +51,13 @@ pub struct Config {
     /// Days recruitment keeps a letter's name and address after sending it; unset means
     /// the rule's default (recruitment `rules::DEFAULT_ADDRESS_RETENTION_DAYS`).
     pub address_retention_days: Option<u32>,
+    /// Hours before the start within which interpreting's cancellation of a booked
+    /// interpreter is billed; unset means the rule's default (interpreting
+    /// `rules::DEFAULT_LATE_CANCELLATION_HOURS`).
+    pub interpreting_late_cancellation_hours: Option<u32>,
+    /// A TOML file of interpreting rates with their validity; unset means the built-in
+    /// rates (docs/operations.md).
+    pub interpreting_rates_file: Option<PathBuf>,
 }
 
 fn serialize_secret_opt<S: serde::Serializer>(
@@ -82,6 +89,8 @@ impl Default for Config {
             breach_sweep_interval_secs: 3600,
             trajectories_url: "http://127.0.0.1:50051".into(),
             address_retention_days: None,
+            interpreting_late_cancellation_hours: None,
+            interpreting_rates_file: None,
         }
     }
 }

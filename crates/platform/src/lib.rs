@@ -21,6 +21,7 @@ pub mod nis;
 pub mod paging;
 pub mod runtime;
 pub mod telemetry;
+pub mod wire;
 
 pub use agency::Agency;
 pub use auth::{Principal, Role};

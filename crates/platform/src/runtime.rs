@@ -119,6 +119,12 @@ pub trait ServiceModule: 'static {
     fn scheduled(_ctx: &ServiceContext) -> Vec<ScheduledJob> {
         Vec::new()
     }
+
+    /// Refuses a configuration the service cannot run with (a rates file that does not
+    /// parse), before anything starts.
+    fn check_config(_config: &Config) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A service whose database is migrated, ready to [`serve`](Prepared::serve).
@@ -132,6 +138,7 @@ pub async fn prepare<M: ServiceModule>(
     config: Arc<Config>,
     database_url: &SecretString,
 ) -> Result<Prepared, PlatformError> {
+    M::check_config(&config).map_err(|e| PlatformError::Config(format!("{}: {e}", M::NAME)))?;
     let db = db::connect_and_migrate::<M::Migrator>(database_url, config.database_max_connections)
         .await?;
     Ok(Prepared {
