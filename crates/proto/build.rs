@@ -22,6 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "inburgering/recruitment/v1/types.proto",
         "inburgering/recruitment/v1/service.proto",
         "inburgering/recruitment/v1/events.proto",
+        "inburgering/interpreting/v1/types.proto",
+        "inburgering/interpreting/v1/service.proto",
+        "inburgering/interpreting/v1/events.proto",
     ];
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     // SAFETY: a build script is single-threaded; prost-build reads PROTOC to find protoc.

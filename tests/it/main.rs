@@ -9,6 +9,7 @@ mod citizenship;
 mod deploy;
 mod disclosure;
 mod events;
+mod interpreting;
 mod migrations;
 mod municipalities;
 mod obligation;

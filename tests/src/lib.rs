@@ -21,6 +21,7 @@ use platform::{
 };
 use proto::{
     ceremonies::v1::ceremony_service_client::CeremonyServiceClient,
+    interpreting::v1::interpreting_service_client::InterpretingServiceClient,
     municipalities::v1::municipality_service_client::MunicipalityServiceClient,
     recruitment::v1::recruitment_service_client::RecruitmentServiceClient,
     testing::v1::testing_service_client::TestingServiceClient,
@@ -53,6 +54,7 @@ pub struct TestApp {
     pub municipalities_addr: SocketAddr,
     pub ceremonies_addr: SocketAddr,
     pub recruitment_addr: SocketAddr,
+    pub interpreting_addr: SocketAddr,
     /// The trajectories database, for tests of what must be recorded but is served by no
     /// API (the audit of obligation checks).
     pub trajectories_db: secrecy::SecretString,
@@ -63,12 +65,15 @@ pub struct TestApp {
     /// The recruitment database, for the operators' commands (register feed, letters)
     /// and checks of what it keeps (and erases).
     pub recruitment_db: secrecy::SecretString,
+    /// The interpreting database, for checks of its bookings and its audit.
+    pub interpreting_db: secrecy::SecretString,
     verifier: Arc<Verifier>,
     trajectories: Running,
     testing: Running,
     municipalities: Running,
     ceremonies: Running,
     recruitment: Running,
+    interpreting: Running,
 }
 
 /// One service of a test app: how to stop it and wait for it.
@@ -101,8 +106,8 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Issuer::Dev).await
 }
 
-/// Spawns every service trusting `issuer`, and waits until trajectories, ceremonies and
-/// recruitment hold the municipality register (from municipalities' events). Ceremonies
+/// Spawns every service trusting `issuer`, and waits until trajectories, ceremonies,
+/// recruitment and interpreting hold the municipality register (from municipalities' events). Ceremonies
 /// and recruitment call the trajectories of the same app. The
 /// deadline sweep is off: the tests' trajectories start in January 2026 and a sweep would
 /// report their deadlines; a test of the sweep turns it on in `config` and restarts
@@ -142,9 +147,13 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
     let recruitment_db = postgres::fresh_database().await;
     let (recruitment_addr, recruitment) =
         start::<recruitment::Recruitment>(&ceremonies_config, &verifier, &recruitment_db).await;
+    let interpreting_db = postgres::fresh_database().await;
+    let (interpreting_addr, interpreting) =
+        start::<interpreting::Interpreting>(&config, &verifier, &interpreting_db).await;
     wait_for_register(&trajectories_db, "trajectories").await;
     wait_for_register(&ceremonies_db, "ceremonies").await;
     wait_for_register(&recruitment_db, "recruitment").await;
+    wait_for_register(&interpreting_db, "interpreting").await;
     TestApp {
         broker,
         config,
@@ -154,16 +163,19 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
         municipalities_addr,
         ceremonies_addr,
         recruitment_addr,
+        interpreting_addr,
         trajectories_db,
         municipalities_db,
         ceremonies_db,
         recruitment_db,
+        interpreting_db,
         verifier,
         trajectories,
         testing,
         municipalities,
         ceremonies,
         recruitment,
+        interpreting,
     }
 }
 
@@ -264,8 +276,15 @@ impl TestApp {
             .expect("recruitment answers")
     }
 
+    pub async fn interpreting(&self) -> InterpretingServiceClient<Channel> {
+        InterpretingServiceClient::connect(format!("http://{}", self.interpreting_addr))
+            .await
+            .expect("interpreting answers")
+    }
+
     /// Stops the services gracefully (drain, relay flush) and waits for them.
     pub async fn stop(self) {
+        self.interpreting.stop("interpreting").await;
         self.recruitment.stop("recruitment").await;
         self.ceremonies.stop("ceremonies").await;
         self.trajectories.stop("trajectories").await;

@@ -26,7 +26,7 @@ pub struct DevArgs {
     /// Folder for SQLite files, the broker's storage and the dev issuer key.
     #[arg(long, default_value = "data")]
     data_dir: PathBuf,
-    /// gRPC port of the first service; the others follow (trajectories 50051, testing 50052, municipalities 50053, ceremonies 50054, recruitment 50055).
+    /// gRPC port of the first service; the others follow (trajectories 50051, testing 50052, municipalities 50053, ceremonies 50054, recruitment 50055, interpreting 50056).
     #[arg(long, default_value_t = 50051)]
     grpc_port: u16,
     /// Port of the dev OIDC issuer.

@@ -20,16 +20,18 @@ pub enum ServiceName {
     Municipalities,
     Ceremonies,
     Recruitment,
+    Interpreting,
 }
 
 impl ServiceName {
     /// In port order under `inburgering dev` (50051, 50052, …).
-    pub const ALL: [ServiceName; 5] = [
+    pub const ALL: [ServiceName; 6] = [
         ServiceName::Trajectories,
         ServiceName::Testing,
         ServiceName::Municipalities,
         ServiceName::Ceremonies,
         ServiceName::Recruitment,
+        ServiceName::Interpreting,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +41,7 @@ impl ServiceName {
             ServiceName::Municipalities => municipalities::Municipalities::NAME,
             ServiceName::Ceremonies => ceremonies::Ceremonies::NAME,
             ServiceName::Recruitment => recruitment::Recruitment::NAME,
+            ServiceName::Interpreting => interpreting::Interpreting::NAME,
         }
     }
 }
@@ -85,6 +88,10 @@ pub async fn run(
         ServiceName::Recruitment => {
             go::<recruitment::Recruitment>(config, database_url, listener, verifier, shutdown).await
         }
+        ServiceName::Interpreting => {
+            go::<interpreting::Interpreting>(config, database_url, listener, verifier, shutdown)
+                .await
+        }
     }
 }
 
@@ -123,6 +130,7 @@ pub async fn migrate(service: ServiceName) -> anyhow::Result<()> {
         ServiceName::Municipalities => up::<municipalities::Municipalities>(&url, max).await,
         ServiceName::Ceremonies => up::<ceremonies::Ceremonies>(&url, max).await,
         ServiceName::Recruitment => up::<recruitment::Recruitment>(&url, max).await,
+        ServiceName::Interpreting => up::<interpreting::Interpreting>(&url, max).await,
     };
     telemetry.shutdown();
     migrated.with_context(|| format!("migrating {}", service.as_str()))

@@ -47,3 +47,9 @@ pub mod recruitment {
         include!(concat!(env!("OUT_DIR"), "/inburgering.recruitment.v1.rs"));
     }
 }
+
+pub mod interpreting {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/inburgering.interpreting.v1.rs"));
+    }
+}

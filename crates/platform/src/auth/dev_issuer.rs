@@ -129,6 +129,16 @@ pub fn dev_clients() -> Vec<DevClient> {
             roles: &["municipality-officer"],
         },
         DevClient {
+            client_id: "atlas-interpreting-coordinator",
+            organisation: json!({"atlas": {"kind": ["agency"], "nis": ["11002"]}}),
+            roles: &["interpreting-coordinator"],
+        },
+        DevClient {
+            client_id: "ocmw-antwerpen-interpreting-requester",
+            organisation: json!({"ocmw-antwerpen": {"kind": ["public-body"], "nis": ["11002"]}}),
+            roles: &["interpreting-requester"],
+        },
+        DevClient {
             client_id: "agii-monitor",
             organisation: json!({"agii": {"kind": ["agency"]}}),
             roles: &["monitor"],
