@@ -81,6 +81,12 @@ INBURGERING_BREACH_SWEEP_INTERVAL_SECS: {{ $c.breachSweepIntervalSecs | quote }}
 {{- if hasKey $c "addressRetentionDays" }}
 INBURGERING_ADDRESS_RETENTION_DAYS: {{ $c.addressRetentionDays | quote }}
 {{- end }}
+{{- if hasKey $c "interpretingLateCancellationHours" }}
+INBURGERING_INTERPRETING_LATE_CANCELLATION_HOURS: {{ $c.interpretingLateCancellationHours | quote }}
+{{- end }}
+{{- if $c.interpretingRatesFile }}
+INBURGERING_INTERPRETING_RATES_FILE: {{ $c.interpretingRatesFile | quote }}
+{{- end }}
 {{- range .svc.calls }}
 INBURGERING_{{ upper . }}_URL: {{ printf "http://%s-%s:%v" (include "inburgering.fullname" $.root) . $.root.Values.ports.grpc | quote }}
 {{- end }}
