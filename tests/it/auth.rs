@@ -492,3 +492,55 @@ async fn recruitment_officers_and_municipality_officers_of_the_independent_provi
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interpreting_roles_of_the_independent_provider_request_and_coordinate_each_their_own() {
+    use proto::interpreting::v1 as ipb;
+    let app = spawn_app_with(Issuer::OidcProvider).await;
+    let requester = oidc::provider_token("ocmw-antwerpen-interpreting-requester").await;
+    let coordinator = oidc::provider_token("atlas-interpreting-coordinator").await;
+    let mut client = app.interpreting().await;
+    let starts_at = chrono::Utc::now() + chrono::Duration::days(2);
+    let ask = ipb::RequestInterpretingRequest {
+        municipality_nis: "11002".into(),
+        language: "ti".into(),
+        mode: ipb::Mode::Video as i32,
+        starts_at: Some(platform::wire::timestamp(starts_at)),
+        duration_minutes: 45,
+        purpose: "school meeting".into(),
+        ..Default::default()
+    };
+    let asked = client
+        .request_interpreting(authed(ask.clone(), &requester))
+        .await
+        .expect("a requester of ocmw-antwerpen asks")
+        .into_inner()
+        .request
+        .unwrap();
+    assert_eq!(asked.requester, "ocmw-antwerpen");
+    // The coordinator of Atlas sees it (Antwerp is Atlas's area) but may not ask; the
+    // requester may not read the interpreter pool.
+    let seen = client
+        .list_requests(authed(ipb::ListRequestsRequest::default(), &coordinator))
+        .await
+        .expect("the coordinator's area")
+        .into_inner()
+        .requests;
+    assert_eq!(seen.len(), 1);
+    refused(
+        client
+            .request_interpreting(authed(ask, &coordinator))
+            .await
+            .map(|_| ()),
+        Code::PermissionDenied,
+        "interpreting-requester",
+    );
+    refused(
+        client
+            .list_interpreters(authed(ipb::ListInterpretersRequest::default(), &requester))
+            .await
+            .map(|_| ()),
+        Code::PermissionDenied,
+        "interpreting-coordinator",
+    );
+}
