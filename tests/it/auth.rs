@@ -543,4 +543,6 @@ async fn interpreting_roles_of_the_independent_provider_request_and_coordinate_e
         Code::PermissionDenied,
         "interpreting-coordinator",
     );
+    drop(client);
+    app.stop().await;
 }

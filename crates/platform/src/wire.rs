@@ -12,9 +12,15 @@ pub struct FieldError {
     pub reason: String,
 }
 
+impl crate::ServiceError for FieldError {
+    fn error_code(&self) -> crate::ServiceErrorCode {
+        crate::ServiceErrorCode::InvalidArgument
+    }
+}
+
 impl From<FieldError> for tonic::Status {
     fn from(e: FieldError) -> Self {
-        tonic::Status::invalid_argument(e.to_string())
+        crate::error::into_status(e)
     }
 }
 

@@ -162,11 +162,16 @@ impl InterpretingApi {
         Ok(message(p))
     }
 
-    /// The requests as messages, with who pays by the trajectories known now.
+    /// The requests as messages; for a coordinator with who pays by the trajectories
+    /// known now (a requester is not told whether a person's trajectory has ended).
     async fn with_payers(
         &self,
+        viewer: &Viewer,
         rows: &[crate::store::request::Model],
     ) -> Result<Vec<pb::InterpretingRequest>> {
+        if viewer.area.is_empty() {
+            return Ok(rows.iter().map(convert::request).collect());
+        }
         let payers = self.billing.payers(rows).await?;
         Ok(rows
             .iter()
@@ -188,9 +193,15 @@ impl InterpretingApi {
         let mode = convert::mode_from("mode", r.mode)?;
         let now = Utc::now();
         let service = if mode.is_timed() {
-            if r.word_count != 0 || r.due_on.is_some() {
+            if r.word_count != 0 {
                 return Err(InterpretingError::invalid(
                     "word_count",
+                    "is for written translations only",
+                ));
+            }
+            if r.due_on.is_some() {
+                return Err(InterpretingError::invalid(
+                    "due_on",
                     "is for written translations only",
                 ));
             }
@@ -199,6 +210,12 @@ impl InterpretingApi {
                 return Err(InterpretingError::invalid(
                     "starts_at",
                     format!("{} is in the past", crate::domain::local(starts_at)),
+                ));
+            }
+            if starts_at > now + TimeDelta::days(rules::MAX_DAYS_AHEAD) {
+                return Err(InterpretingError::invalid(
+                    "starts_at",
+                    format!("is more than {} days ahead", rules::MAX_DAYS_AHEAD),
                 ));
             }
             if !(1..=rules::MAX_BOOKED_MINUTES).contains(&r.duration_minutes) {
@@ -213,10 +230,16 @@ impl InterpretingApi {
             }
             Service::Interpreting(Slot::new(starts_at, r.duration_minutes))
         } else {
-            if r.starts_at.is_some() || r.duration_minutes != 0 {
+            if r.starts_at.is_some() {
                 return Err(InterpretingError::invalid(
                     "starts_at",
                     "a written translation has a due date, not a start",
+                ));
+            }
+            if r.duration_minutes != 0 {
+                return Err(InterpretingError::invalid(
+                    "duration_minutes",
+                    "a written translation has a word count, not a duration",
                 ));
             }
             if !(1..=rules::MAX_WORDS).contains(&r.word_count) {
@@ -226,10 +249,17 @@ impl InterpretingApi {
                 ));
             }
             let due_on = convert::required_date("due_on", r.due_on.as_ref())?;
-            if due_on < platform::clock::belgian_date(now) {
+            let today = platform::clock::belgian_date(now);
+            if due_on < today {
                 return Err(InterpretingError::invalid(
                     "due_on",
                     format!("{due_on} is in the past"),
+                ));
+            }
+            if due_on > today + TimeDelta::days(rules::MAX_DAYS_AHEAD) {
+                return Err(InterpretingError::invalid(
+                    "due_on",
+                    format!("is more than {} days ahead", rules::MAX_DAYS_AHEAD),
                 ));
             }
             Service::Written {
@@ -327,9 +357,10 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         request: Request<pb::SetAvailabilityRequest>,
     ) -> Result<Response<pb::SetAvailabilityResponse>, Status> {
         let principal = Principal::of(&request)?;
-        policy::coordinator(principal)?;
+        let area = policy::coordinator(principal)?;
         let req = request.get_ref();
         let id = convert::uuid("interpreter_id", &req.interpreter_id)?;
+        self.pool.managed(&area, id).await?;
         self.pool
             .set_availability(id, &windows(&req.availability)?)
             .await?;
@@ -347,9 +378,10 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         request: Request<pb::AddAbsenceRequest>,
     ) -> Result<Response<pb::AddAbsenceResponse>, Status> {
         let principal = Principal::of(&request)?;
-        policy::coordinator(principal)?;
+        let area = policy::coordinator(principal)?;
         let req = request.get_ref();
         let id = convert::uuid("interpreter_id", &req.interpreter_id)?;
+        self.pool.managed(&area, id).await?;
         let starts_at = wire::time("starts_at", req.starts_at.as_ref())?;
         let ends_at = wire::time("ends_at", req.ends_at.as_ref())?;
         if ends_at <= starts_at {
@@ -390,7 +422,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         let id = convert::uuid("request_id", &request.get_ref().request_id)?;
         let row = self.desk.get(&viewer, id).await?;
         Ok(Response::new(pb::GetRequestResponse {
-            request: self.with_payers(&[row]).await?.pop(),
+            request: self.with_payers(&viewer, &[row]).await?.pop(),
         }))
     }
 
@@ -407,7 +439,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
             .list(&viewer, state, page(req.page.as_ref())?)
             .await?;
         Ok(Response::new(pb::ListRequestsResponse {
-            requests: self.with_payers(&rows).await?,
+            requests: self.with_payers(&viewer, &rows).await?,
             page: Some(common::PageResponse {
                 next_page_token: next,
             }),
@@ -424,7 +456,25 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         let id = convert::uuid("request_id", &request.get_ref().request_id)?;
         let viewer = Viewer { area, own: None };
         let row = self.desk.get(&viewer, id).await?;
-        let candidates = self.matching.candidates(&row, Utc::now()).await?;
+        let now = Utc::now();
+        let state = requests::state_of(&row)?;
+        if !matches!(
+            state,
+            crate::domain::RequestState::Open | crate::domain::RequestState::Assigned
+        ) || requests::slot_of(&row).is_some_and(|s| s.starts_at <= now)
+        {
+            return Err(InterpretingError::WrongState {
+                request_id: id,
+                state: if requests::slot_of(&row).is_some_and(|s| s.starts_at <= now) {
+                    "started"
+                } else {
+                    state.as_str()
+                },
+                hint: "candidates are for a request still to be matched",
+            }
+            .into());
+        }
+        let candidates = self.matching.candidates(&row, now).await?;
         let ids: Vec<Uuid> = candidates.iter().map(|c| c.profile.row.id).collect();
         self.pool.audit(principal, "ListCandidates", &ids).await?;
         Ok(Response::new(pb::ListCandidatesResponse {

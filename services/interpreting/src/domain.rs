@@ -164,7 +164,7 @@ impl Window {
             u32::try_from(h)
                 .ok()
                 .zip(u32::try_from(m).ok())
-                .filter(|&(h, m)| m < 60 && h * 60 + m <= DAY_MINUTES)
+                .filter(|&(h, m)| h <= 24 && m < 60 && h * 60 + m <= DAY_MINUTES)
                 .map(|(h, m)| h * 60 + m)
                 .ok_or_else(|| {
                     InterpretingError::invalid(field, format!("{h:02}:{m:02} is not a time of day"))
@@ -194,19 +194,9 @@ impl Window {
 
     /// Whether `slot` lies inside this window, on one Belgian day.
     pub fn covers(&self, slot: &Slot) -> bool {
-        let start = belgian_time(slot.starts_at);
-        let end = belgian_time(slot.ends_at);
-        let minutes = |t: NaiveTime| t.hour() * 60 + t.minute();
-        let end_minutes = if end.date() == start.date() {
-            minutes(end.time())
-        } else if end.date() == start.date() + TimeDelta::days(1) && minutes(end.time()) == 0 {
-            DAY_MINUTES
-        } else {
-            return false;
-        };
-        start.date().weekday().number_from_monday() == self.weekday
-            && self.from <= minutes(start.time())
-            && end_minutes <= self.to
+        slot.local_minutes().is_some_and(|(weekday, from, to)| {
+            weekday == self.weekday && self.from <= from && to <= self.to
+        })
     }
 
     pub fn describe(&self) -> String {
@@ -214,6 +204,30 @@ impl Window {
         let day = DAYS[usize::try_from(self.weekday.saturating_sub(1)).unwrap_or(0) % 7];
         format!("{day} {}–{}", hhmm(self.from), hhmm(self.to))
     }
+}
+
+/// Whether `windows` together cover `slot`: each part of it (one per Belgian day) lies in
+/// the union of that weekday's windows, so 09:00–12:00 and 12:00–17:00 cover 11:00–13:00.
+pub fn covered(windows: &[Window], slot: &Slot) -> bool {
+    slot.days().iter().all(|part| {
+        let Some((weekday, from, to)) = part.local_minutes() else {
+            return false;
+        };
+        let mut day: Vec<(u32, u32)> = windows
+            .iter()
+            .filter(|w| w.weekday == weekday)
+            .map(|w| (w.from, w.to))
+            .collect();
+        day.sort_unstable();
+        // Walk the windows in order, extending what is covered from the slot's start.
+        let mut reached = from;
+        for (f, t) in day {
+            if f <= reached && t > reached {
+                reached = t;
+            }
+        }
+        reached >= to
+    })
 }
 
 /// Minutes since midnight as HH:MM.
@@ -243,6 +257,26 @@ impl Slot {
     /// The Belgian day the service is on.
     pub fn day(&self) -> NaiveDate {
         platform::clock::belgian_date(self.starts_at)
+    }
+
+    /// The slot's ISO weekday and minutes of the Belgian day it lies in, its start rounded
+    /// down and its end up to the minute; `None` when it runs past midnight.
+    fn local_minutes(&self) -> Option<(u32, u32, u32)> {
+        let start = belgian_time(self.starts_at);
+        let end = belgian_time(self.ends_at);
+        let minutes = |t: NaiveTime| t.hour() * 60 + t.minute();
+        let end_minutes = if end.date() == start.date() {
+            minutes(end.time()) + u32::from(end.second() > 0 || end.nanosecond() > 0)
+        } else if end.date() == start.date() + TimeDelta::days(1) && end.time() == NaiveTime::MIN {
+            DAY_MINUTES
+        } else {
+            return None;
+        };
+        Some((
+            start.date().weekday().number_from_monday(),
+            minutes(start.time()),
+            end_minutes,
+        ))
     }
 
     /// The slot cut at Belgian midnight: one part, or two for a slot that runs into the
@@ -358,7 +392,38 @@ mod tests {
     }
 
     #[test]
+    fn adjacent_windows_cover_a_slot_across_their_seam_and_a_gap_does_not() {
+        let w = |from, to| Window::parse(1, from, to).expect("a window");
+        // Monday 11:00–13:00 Brussels.
+        let slot = Slot::new(at("2026-12-07T10:00:00Z"), 120);
+        assert!(covered(&[w((9, 0), (12, 0)), w((12, 0), (17, 0))], &slot));
+        assert!(!covered(&[w((9, 0), (12, 0)), w((12, 30), (17, 0))], &slot));
+        // A slot ending 30 seconds past the window's close is outside it.
+        let late = Slot {
+            starts_at: at("2026-12-07T15:00:00Z"),
+            ends_at: at("2026-12-07T16:00:30Z"),
+        };
+        assert!(!covered(&[w((9, 0), (17, 0))], &late));
+        // Over midnight: both days' windows are needed.
+        let night = Slot::new(at("2026-12-07T22:30:00Z"), 60);
+        let tuesday = Window::parse(2, (0, 0), (8, 0)).expect("a window");
+        assert!(covered(&[w((20, 0), (24, 0)), tuesday], &night));
+        assert!(!covered(&[w((20, 0), (24, 0))], &night));
+    }
+
+    #[test]
+    fn the_last_sunday_of_march_has_23_hours_and_windows_follow_the_wall_clock() {
+        // 2026-03-29: 09:00 Brussels is 07:00 UTC (summer time since 01:00 UTC).
+        let sunday = Window::parse(7, (9, 0), (10, 0)).expect("a window");
+        assert!(sunday.covers(&Slot::new(at("2026-03-29T07:00:00Z"), 60)));
+        assert!(!sunday.covers(&Slot::new(at("2026-03-29T08:00:00Z"), 60)));
+        // The Sunday before, still winter time: 09:00 is 08:00 UTC.
+        assert!(sunday.covers(&Slot::new(at("2026-03-22T08:00:00Z"), 60)));
+    }
+
+    #[test]
     fn windows_refuse_bad_days_and_reversed_hours() {
+        assert!(Window::parse(1, (71_582_789, 0), (17, 0)).is_err());
         assert!(Window::parse(0, (9, 0), (17, 0)).is_err());
         assert!(Window::parse(8, (9, 0), (17, 0)).is_err());
         assert!(Window::parse(1, (17, 0), (9, 0)).is_err());

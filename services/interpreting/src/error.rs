@@ -55,6 +55,17 @@ pub enum InterpretingError {
     },
     #[error("another billing run of {month} billed some of the same services; run it again")]
     BillingRace { month: String },
+    /// A concurrent change to the same request or interpreter won; retrying may succeed.
+    #[error("request {request_id} {what}; read it again and retry")]
+    Contended {
+        request_id: Uuid,
+        what: &'static str,
+    },
+    #[error("interpreter {interpreter_id} is managed by {agency}, outside your area")]
+    NotYourInterpreter {
+        interpreter_id: Uuid,
+        agency: String,
+    },
     #[error("the municipality register has not arrived from municipalities yet; retry in a moment")]
     RegisterNotLoaded,
     #[error("rates: {0}")]
@@ -96,8 +107,9 @@ impl ServiceError for InterpretingError {
             | Self::Unsuitable { .. }
             | Self::DoubleBooking { .. }
             | Self::AbsenceOverBooking { .. }
-            | Self::NoRate { .. }
-            | Self::BillingRace { .. } => ServiceErrorCode::FailedPrecondition,
+            | Self::NoRate { .. } => ServiceErrorCode::FailedPrecondition,
+            Self::BillingRace { .. } | Self::Contended { .. } => ServiceErrorCode::Aborted,
+            Self::NotYourInterpreter { .. } => ServiceErrorCode::PermissionDenied,
             Self::RegisterNotLoaded | Self::Database(_) => ServiceErrorCode::Unavailable,
             Self::Auth(e) => e.error_code(),
             Self::Rates(_) | Self::Corrupt(_) => ServiceErrorCode::Internal,

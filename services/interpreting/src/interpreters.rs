@@ -167,6 +167,8 @@ impl Pool {
         use booking::Column as B;
         let absence_id = Uuid::now_v7();
         let txn = self.db.begin().await?;
+        // Bookings of the interpreter wait on its row meanwhile (see `matching`).
+        crate::matching::lock_interpreter(&txn, id).await?;
         absence::Entity::insert(absence::ActiveModel {
             id: Set(absence_id),
             interpreter_id: Set(id),
@@ -308,6 +310,23 @@ impl Pool {
             .await?
             .pop()
             .ok_or(InterpretingError::InterpreterNotFound { interpreter_id: id })
+    }
+
+    /// Refuses changes to an interpreter another agency's coordinators manage: the pool is
+    /// shared for matching, its hours and absences are kept by the agency that registered.
+    pub async fn managed(&self, area: &[Agency], id: Uuid) -> Result<()> {
+        let row = interpreter::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(InterpretingError::InterpreterNotFound { interpreter_id: id })?;
+        if area.iter().any(|a| a.as_str() == row.registered_by) {
+            Ok(())
+        } else {
+            Err(InterpretingError::NotYourInterpreter {
+                interpreter_id: id,
+                agency: row.registered_by,
+            })
+        }
     }
 
     /// Records that `principal` read the personal data of `ids` for `purpose`.

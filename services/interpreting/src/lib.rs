@@ -62,9 +62,13 @@ impl ServiceModule for Interpreting {
     }
 
     fn routes(ctx: &ServiceContext) -> Routes {
-        // check_config ran first: a rates file that does not load never gets here.
+        // check_config refused a file that does not load; should it have gone since, bill
+        // nothing (every run names the missing rate) rather than at other prices.
         let rates = rates::Rates::load(ctx.config.interpreting_rates_file.as_deref())
-            .unwrap_or_else(|_| rates::Rates::builtin());
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "interpreting rates do not load; billing refuses until they do");
+                rates::Rates::none()
+            });
         let pool = interpreters::Pool::new(ctx.db.clone());
         let desk = requests::Desk::new(
             ctx.db.clone(),

@@ -11,7 +11,8 @@ use platform::{Agency, events::Outbox};
 use proto::interpreting::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
-    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -22,7 +23,7 @@ use crate::{
     interpreters::{Pool, Profile},
     policy::Viewer,
     requests::{self, Place},
-    store::{booking, request},
+    store::{absence, booking, interpreter, request},
 };
 
 type Result<T, E = InterpretingError> = std::result::Result<T, E>;
@@ -82,11 +83,8 @@ impl Need<'_> {
             return Some(format!("does not go on site in {}", place.region.as_str()));
         }
         if let Some(slot) = self.slot {
-            if !slot
-                .days()
-                .iter()
-                .all(|part| p.windows().any(|w| w.covers(part)))
-            {
+            let windows: Vec<domain::Window> = p.windows().collect();
+            if !domain::covered(&windows, &slot) {
                 let hours: Vec<String> = p.windows().map(|w| w.describe()).collect();
                 return Some(if hours.is_empty() {
                     "has no working hours set".to_owned()
@@ -156,6 +154,8 @@ impl Matching {
         // out, the others weigh as load.
         let mut booked: HashMap<Uuid, Vec<booking::Model>> = HashMap::new();
         if let Some(slot) = need.slot {
+            // Wide enough for any Belgian day around the slot; the day itself is checked
+            // below.
             let day_start = slot.starts_at - chrono::TimeDelta::hours(14);
             let day_end = slot.ends_at + chrono::TimeDelta::hours(14);
             for b in booking::Entity::find()
@@ -165,7 +165,11 @@ impl Matching {
                 .all(self.db())
                 .await?
             {
-                booked.entry(b.interpreter_id).or_default().push(b);
+                if platform::clock::belgian_date(b.starts_at) == slot.day()
+                    || slot.overlaps(b.starts_at, b.ends_at)
+                {
+                    booked.entry(b.interpreter_id).or_default().push(b);
+                }
             }
         }
         let service_day = need
@@ -337,18 +341,25 @@ impl Matching {
                         from: domain::local(other.starts_at),
                         to: domain::local(other.ends_at),
                     }),
-                    None => Err(InterpretingError::WrongState {
+                    None => Err(InterpretingError::Contended {
                         request_id,
-                        state: "contended",
-                        hint: "another booking of the interpreter was being written; retry",
+                        what: "lost a race for the interpreter with a booking since undone",
                     }),
                 }
             }
             Err(Booked::Refused(e)) => Err(e.into()),
-            Err(Booked::Changed) => Err(InterpretingError::WrongState {
+            Err(Booked::Absent(a)) => Err(InterpretingError::Unsuitable {
+                interpreter_id,
                 request_id,
-                state: "changed meanwhile",
-                hint: "another coordinator acted on it; read it again",
+                reason: format!(
+                    "is absent from {} to {}",
+                    domain::local(a.starts_at),
+                    domain::local(a.ends_at)
+                ),
+            }),
+            Err(Booked::Changed) => Err(InterpretingError::Contended {
+                request_id,
+                what: "was changed by another coordinator meanwhile",
             }),
         }
     }
@@ -378,6 +389,13 @@ impl Matching {
             return Err(Booked::Changed);
         }
         if let Some(slot) = slot {
+            // The interpreter's row next: bookings and absences of one interpreter take
+            // turns on it (PostgreSQL; SQLite has one writer), so an absence added meanwhile
+            // is seen below.
+            lock_interpreter(&txn, interpreter_id).await?;
+            if let Some(a) = absent(&txn, interpreter_id, slot).await? {
+                return Err(Booked::Absent(a));
+            }
             booking::Entity::delete_by_id(id).exec(&txn).await?;
             booking::Entity::insert(booking::ActiveModel {
                 request_id: Set(id),
@@ -418,6 +436,7 @@ impl Matching {
 /// Why a booking transaction did not commit.
 enum Booked {
     Overlap(booking::Model),
+    Absent(absence::Model),
     Changed,
     Refused(DbErr),
 }
@@ -432,6 +451,36 @@ impl From<DbErr> for Booked {
 fn is_exclusion(e: &DbErr) -> bool {
     let text = e.to_string();
     text.contains("booking_never_twice") || text.contains("23P01")
+}
+
+/// Holds the interpreter's row until the transaction ends (PostgreSQL: `FOR UPDATE`; on
+/// SQLite the transaction already holds the only write lock).
+pub async fn lock_interpreter<C: ConnectionTrait>(
+    db: &C,
+    interpreter_id: Uuid,
+) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        interpreter::Entity::find_by_id(interpreter_id)
+            .lock_exclusive()
+            .one(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// An absence of the interpreter overlapping `slot`.
+async fn absent<C: ConnectionTrait>(
+    db: &C,
+    interpreter_id: Uuid,
+    slot: Slot,
+) -> Result<Option<absence::Model>, DbErr> {
+    use absence::Column as A;
+    absence::Entity::find()
+        .filter(Expr::col(A::InterpreterId).eq(interpreter_id))
+        .filter(Expr::col(A::StartsAt).lt(slot.ends_at))
+        .filter(Expr::col(A::EndsAt).gt(slot.starts_at))
+        .one(db)
+        .await
 }
 
 /// Another booking of the interpreter overlapping `slot`.

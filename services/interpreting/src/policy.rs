@@ -8,23 +8,12 @@
 
 use platform::{
     Agency, Principal, Role,
-    auth::{AuthError, agency_scope},
+    auth::{AuthError, agency_staff},
 };
 
 /// The agencies of a coordinator's area; refuses anyone else.
 pub fn coordinator(principal: &Principal) -> Result<Vec<Agency>, AuthError> {
-    principal.require(Role::InterpretingCoordinator)?;
-    let area: Vec<Agency> = agency_scope(&principal.organisation)
-        .iter()
-        .filter_map(|a| Agency::from_alias(a))
-        .collect();
-    if area.is_empty() {
-        return Err(AuthError::Forbidden(format!(
-            "organisation {} is not an integration agency",
-            principal.organisation.alias
-        )));
-    }
-    Ok(area)
+    agency_staff(principal, Role::InterpretingCoordinator)
 }
 
 /// The agency a coordinator registers interpreters for.
@@ -54,14 +43,16 @@ pub struct Viewer {
 
 impl Viewer {
     pub fn of(principal: &Principal) -> Result<Self, AuthError> {
-        let area = if principal.has(Role::InterpretingCoordinator) {
-            coordinator(principal)?
-        } else {
-            Vec::new()
-        };
         let own = principal
             .has(Role::InterpretingRequester)
             .then(|| principal.organisation.alias.clone());
+        let area = match coordinator(principal) {
+            Ok(area) => area,
+            // A requester's view still stands for a coordinator outside an agency.
+            Err(_) if own.is_some() => Vec::new(),
+            Err(e) if principal.has(Role::InterpretingCoordinator) => return Err(e),
+            Err(_) => Vec::new(),
+        };
         if area.is_empty() && own.is_none() {
             return Err(AuthError::MissingRole(Role::InterpretingRequester));
         }

@@ -131,6 +131,11 @@ impl Rates {
         ])
     }
 
+    /// No rates at all: billing refuses, naming the missing rate.
+    pub fn none() -> Self {
+        Self(Vec::new())
+    }
+
     /// The rates of `path`, or the built-in ones when no file is configured.
     pub fn load(path: Option<&Path>) -> Result<Self, String> {
         match path {

@@ -150,6 +150,7 @@ impl Desk {
             interpreter_id: None,
             requested_at: now,
             cancelled_at: None,
+            cancelled_by: None,
             cancellation_billable: false,
             performed_minutes: None,
             performed_words: None,
@@ -201,6 +202,9 @@ impl Desk {
         page: Page,
     ) -> Result<(Vec<request::Model>, String)> {
         use request::Column as C;
+        if viewer.area.is_empty() && viewer.own.is_none() {
+            return Ok((Vec::new(), String::new()));
+        }
         let mut visible = sea_orm::Condition::any();
         if !viewer.area.is_empty() {
             visible =
@@ -221,7 +225,9 @@ impl Desk {
         Ok((rows, next))
     }
 
-    /// Cancels an open or assigned request; late with an interpreter booked, it is billed.
+    /// Cancels an open or assigned request before it starts. Cancelled late by its
+    /// requester with an interpreter booked, it is billed as booked; an agency that
+    /// cancels (its interpreter fell ill) bills no one.
     pub async fn cancel(
         &self,
         viewer: &Viewer,
@@ -239,7 +245,16 @@ impl Desk {
             });
         }
         let slot = slot_of(&current);
-        let billable = state == RequestState::Assigned
+        if slot.is_some_and(|s| s.starts_at <= now) {
+            return Err(InterpretingError::WrongState {
+                request_id: id,
+                state: "started",
+                hint: "a service that has begun is recorded as performed, not cancelled",
+            });
+        }
+        let by_requester = viewer.own.as_deref() == Some(current.requester.as_str());
+        let billable = by_requester
+            && state == RequestState::Assigned
             && slot.is_some_and(|s| {
                 rules::is_late_cancellation(now, s.starts_at, self.late_cancellation_hours)
             });
@@ -249,6 +264,14 @@ impl Desk {
             .col_expr(C::CancelledAt, Expr::val(now))
             .col_expr(C::CancellationBillable, Expr::val(billable))
             .col_expr(
+                C::CancelledBy,
+                Expr::val(if by_requester {
+                    "requester"
+                } else {
+                    "coordinator"
+                }),
+            )
+            .col_expr(
                 C::ServiceOn,
                 Expr::val(billable.then(|| slot.map(|s| s.day())).flatten()),
             )
@@ -257,10 +280,9 @@ impl Desk {
             .exec(&txn)
             .await?;
         if changed.rows_affected != 1 {
-            return Err(InterpretingError::WrongState {
+            return Err(InterpretingError::Contended {
                 request_id: id,
-                state: "changed meanwhile",
-                hint: "read it again and retry",
+                what: "changed meanwhile",
             });
         }
         booking::Entity::delete_by_id(id).exec(&txn).await?;
@@ -363,10 +385,9 @@ impl Desk {
             .exec(&txn)
             .await?;
         if changed.rows_affected != 1 {
-            return Err(InterpretingError::WrongState {
+            return Err(InterpretingError::Contended {
                 request_id: id,
-                state: "changed meanwhile",
-                hint: "read it again and retry",
+                what: "changed meanwhile",
             });
         }
         self.outbox

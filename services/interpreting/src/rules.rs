@@ -17,6 +17,10 @@ pub const MAX_BOOKED_MINUTES: i32 = 8 * 60;
 /// a full-day booking, not for a typing error of an extra zero.
 pub const MAX_PERFORMED_MINUTES: i32 = 12 * 60;
 
+/// How far ahead a service may be asked for: two years, the horizon of a trajectory's
+/// deadlines; further is a typing error, not a plan.
+pub const MAX_DAYS_AHEAD: i64 = 730;
+
 /// The largest written translation one request carries.
 pub const MAX_WORDS: i32 = 100_000;
 

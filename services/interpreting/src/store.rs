@@ -163,6 +163,8 @@ pub mod request {
         pub interpreter_id: Option<Uuid>,
         pub requested_at: DateTimeUtc,
         pub cancelled_at: Option<DateTimeUtc>,
+        /// "requester" or "coordinator": only a requester's late cancellation is billed.
+        pub cancelled_by: Option<String>,
         pub cancellation_billable: bool,
         pub performed_minutes: Option<i32>,
         pub performed_words: Option<i32>,

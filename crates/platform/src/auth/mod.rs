@@ -287,6 +287,23 @@ pub fn agency_scope(organisation: &Organisation) -> &'static [&'static str] {
     }
 }
 
+/// The agencies a staff member in `role` works for: the role is required, and the
+/// organisation must be an integration agency (AgII's area holds Bon's).
+pub fn agency_staff(principal: &Principal, role: Role) -> Result<Vec<crate::Agency>, AuthError> {
+    principal.require(role)?;
+    let area: Vec<crate::Agency> = agency_scope(&principal.organisation)
+        .iter()
+        .filter_map(|a| crate::Agency::from_alias(a))
+        .collect();
+    if area.is_empty() {
+        return Err(AuthError::Forbidden(format!(
+            "organisation {} is not an integration agency",
+            principal.organisation.alias
+        )));
+    }
+    Ok(area)
+}
+
 /// Picks the organisation the caller acts for (DESIGN.md §5).
 pub fn select_organisation(
     held: Vec<Organisation>,

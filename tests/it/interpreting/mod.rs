@@ -1,21 +1,16 @@
 //! Interpreting across services: public bodies request, coordinators match and record,
 //! billing follows each person's trajectory (from trajectories' events) on the day of the
-//! service; the database never lets two coordinators book one interpreter twice at once,
-//! on PostgreSQL (the exclusion constraint, through gRPC) and on SQLite (the transaction).
+//! service. [`matching`]: the database never lets two coordinators book one interpreter
+//! twice at once, on PostgreSQL (the exclusion constraint, through gRPC) and on SQLite
+//! (the transaction); bad input and other organisations are refused saying why.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use inburgering_testkit::{
-    Signed, TestApp, authed, eventually, kafka, register_start_sign, scalar, spawn_app,
+    TestApp, authed, eventually, kafka, register_start_sign, scalar, spawn_app,
 };
-use interpreting::{
-    domain::{Language, Mode, Region, Window},
-    interpreters::{NewInterpreter, Pool},
-    matching::Matching,
-    requests::{Desk, NewRequest, Place, Service},
-};
-use platform::{Agency, events::Outbox, wire};
+use platform::wire;
 use prost::Message;
 use proto::{common::v1 as common, interpreting::v1 as pb, trajectories::v1 as tpb};
 use tonic::Code;
@@ -132,27 +127,6 @@ fn today() -> common::Date {
     interpreting::convert::date(platform::clock::today())
 }
 
-/// A person whose trajectory ends today: taken to the attest, or stopped.
-async fn ended(app: &TestApp, base: u64, stop: bool) -> Signed {
-    if !stop {
-        return crate::ceremonies::attested(app, base, false).await;
-    }
-    let signed = register_start_sign(app, base).await;
-    app.trajectories()
-        .await
-        .stop_trajectory(authed(
-            tpb::StopTrajectoryRequest {
-                trajectory_id: signed.trajectory_id.clone(),
-                reason: "moved abroad".into(),
-                stopped_on: Some(today()),
-            },
-            &app.atlas(),
-        ))
-        .await
-        .expect("stop");
-    signed
-}
-
 async fn perform(
     app: &TestApp,
     request_id: &str,
@@ -179,9 +153,10 @@ async fn services_are_billed_to_the_requester_during_the_trajectory_and_to_the_p
     // Running since 2026-01-15; attest today; requested while running and stopped today,
     // before the service; and no person at all.
     let running = register_start_sign(&app, 910_101_001).await;
-    let attested = ended(&app, 910_101_002, false).await;
+    let attested = crate::ceremonies::attested(&app, 910_101_002, false).await;
     let stopped = register_start_sign(&app, 910_101_003).await;
-    let soon = Utc::now() + TimeDelta::seconds(5);
+    // Far enough ahead for the twenty calls below on two busy cores.
+    let soon = Utc::now() + TimeDelta::seconds(15);
     let mut ids = Vec::new();
     for person in [
         &running.person_id,
@@ -249,12 +224,13 @@ async fn services_are_billed_to_the_requester_during_the_trajectory_and_to_the_p
         .await
         .expect("stop");
 
-    // A late cancellation (in 2 hours, under the 24) is billed as booked; an early one not.
+    // The requester's late cancellation (in 10 minutes, under the 24 hours) is billed as
+    // booked; an early one is not, nor one the agency makes.
     let spare = register_interpreter(&app, &["ar"], &[pb::Mode::OnSite]).await;
     let late = request(
         &app,
         &ocmw,
-        on_site(Utc::now() + TimeDelta::hours(2), 90, &running.person_id),
+        on_site(Utc::now() + TimeDelta::minutes(10), 90, &running.person_id),
     )
     .await
     .unwrap();
@@ -271,14 +247,30 @@ async fn services_are_billed_to_the_requester_during_the_trajectory_and_to_the_p
     assign(&app, &early.request_id, &spare)
         .await
         .expect("assign early");
+    let other = register_interpreter(&app, &["ar"], &[pb::Mode::OnSite]).await;
+    let by_agency = request(
+        &app,
+        &ocmw,
+        on_site(Utc::now() + TimeDelta::minutes(10), 60, &running.person_id),
+    )
+    .await
+    .unwrap();
+    assign(&app, &by_agency.request_id, &other)
+        .await
+        .expect("assign");
     let mut client = app.interpreting().await;
-    for (r, billable) in [(&late, true), (&early, false)] {
+    let atlas = coordinator(&app);
+    for (r, token, billable) in [
+        (&late, &ocmw, true),
+        (&early, &ocmw, false),
+        (&by_agency, &atlas, false),
+    ] {
         let cancelled = client
             .cancel_request(authed(
                 pb::CancelRequestRequest {
                     request_id: r.request_id.clone(),
                 },
-                &ocmw,
+                token,
             ))
             .await
             .expect("cancel")
@@ -296,6 +288,21 @@ async fn services_are_billed_to_the_requester_during_the_trajectory_and_to_the_p
         (soon - Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(200),
     )
     .await;
+    let begun = client
+        .cancel_request(authed(
+            pb::CancelRequestRequest {
+                request_id: ids[0].clone(),
+            },
+            &ocmw,
+        ))
+        .await
+        .expect_err("begun");
+    assert_eq!(begun.code(), Code::FailedPrecondition, "{begun:?}");
+    assert!(
+        begun
+            .message()
+            .contains("recorded as performed, not cancelled")
+    );
     for id in &ids {
         let done = perform(&app, id, 9).await.expect("performed");
         assert_eq!(done.state, pb::RequestState::Performed as i32);
@@ -317,6 +324,30 @@ async fn services_are_billed_to_the_requester_during_the_trajectory_and_to_the_p
         },
     )
     .await;
+    // Coordinators see who pays by what interpreting knows now; requesters are not told
+    // whether a person's trajectory has ended.
+    for (id, payer) in [
+        (&ids[0], pb::PayerKind::Organisation),
+        (&ids[1], pb::PayerKind::Person),
+        (&ids[2], pb::PayerKind::Person),
+        (&ids[3], pb::PayerKind::Organisation),
+    ] {
+        for (token, shown) in [(&atlas, payer), (&ocmw, pb::PayerKind::Unspecified)] {
+            let r = client
+                .get_request(authed(
+                    pb::GetRequestRequest {
+                        request_id: id.clone(),
+                    },
+                    token,
+                ))
+                .await
+                .expect("get")
+                .into_inner()
+                .request
+                .unwrap();
+            assert_eq!(r.payer_kind, shown as i32, "who pays {id}");
+        }
+    }
     let invoices = client
         .run_billing(authed(
             pb::RunBillingRequest {
@@ -427,334 +458,7 @@ async fn services_are_billed_to_the_requester_during_the_trajectory_and_to_the_p
 }
 
 /// Requests at one hour tomorrow, made through the API.
-async fn tomorrow_requests(app: &TestApp, n: usize) -> Vec<String> {
-    let at = Utc::now() + TimeDelta::days(1);
-    let ocmw = requester(app, "ocmw-antwerpen");
-    let mut ids = Vec::new();
-    for _ in 0..n {
-        ids.push(
-            request(app, &ocmw, on_site(at, 60, ""))
-                .await
-                .expect("request")
-                .request_id,
-        );
-    }
-    ids
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn coordinators_racing_for_one_interpreter_and_hour_book_it_once() {
-    let app = Arc::new(spawn_app().await);
-    let interpreter = register_interpreter(&app, &["ar"], &[pb::Mode::OnSite]).await;
-    let requests = tomorrow_requests(&app, 12).await;
-    let mut racers = tokio::task::JoinSet::new();
-    for id in requests {
-        let (app, interpreter) = (app.clone(), interpreter.clone());
-        racers.spawn(async move { assign(&app, &id, &interpreter).await });
-    }
-    let outcomes = racers.join_all().await;
-    let won = outcomes.iter().filter(|o| o.is_ok()).count();
-    assert_eq!(won, 1, "{outcomes:#?}");
-    for lost in outcomes.iter().filter_map(|o| o.as_ref().err()) {
-        assert_eq!(lost.code(), Code::FailedPrecondition, "{lost:?}");
-        assert!(
-            lost.message()
-                .contains(&format!("interpreter {interpreter} is already booked from")),
-            "{lost:?}"
-        );
-    }
-    let booked = scalar(
-        &app.interpreting_db,
-        &format!("select count(*) from booking where interpreter_id = '{interpreter}'"),
-    )
-    .await;
-    assert_eq!(booked, 1);
-    let constraint = scalar(&app.interpreting_db, "select count(*) from pg_constraint where conname = 'booking_never_twice' and contype = 'x'").await;
-    assert_eq!(
-        constraint, 1,
-        "the exclusion constraint guards the bookings"
-    );
-
-    // Six interpreters racing for one request: one is booked, the request is not doubled.
-    let contested = tomorrow_requests(&app, 1).await.remove(0);
-    let mut racers = tokio::task::JoinSet::new();
-    for _ in 0..6 {
-        let interpreter = register_interpreter(&app, &["ar"], &[pb::Mode::OnSite]).await;
-        let (app, id) = (app.clone(), contested.clone());
-        racers.spawn(async move { assign(&app, &id, &interpreter).await });
-    }
-    let outcomes = racers.join_all().await;
-    assert_eq!(
-        outcomes.iter().filter(|o| o.is_ok()).count(),
-        1,
-        "{outcomes:#?}"
-    );
-    assert!(
-        outcomes
-            .iter()
-            .filter_map(|o| o.as_ref().err())
-            .all(|e| e.code() == Code::FailedPrecondition)
-    );
-    let rows = scalar(
-        &app.interpreting_db,
-        &format!("select count(*) from booking where request_id = '{contested}'"),
-    )
-    .await;
-    assert_eq!(rows, 1);
-    let app = Arc::into_inner(app).expect("the racers are done");
-    app.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_sqlite_the_booking_transaction_refuses_the_same_race() {
-    let dir = std::env::temp_dir().join(format!("interpreting-race-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = platform::db::sqlite_url(&dir, "interpreting");
-    let db = platform::db::connect_and_migrate::<interpreting::store::Migrator>(&url, 8)
-        .await
-        .unwrap();
-    // The one municipality the requests name, as the register projection keeps it.
-    use sea_orm::{ActiveValue::Set, EntityTrait};
-    interpreting::store::municipality::Entity::insert(
-        interpreting::store::municipality::ActiveModel {
-            code: Set(ANTWERP.into()),
-            current_nis: Set(ANTWERP.into()),
-            province_nis: Set("10000".into()),
-            agency: Set(Some("atlas".into())),
-        },
-    )
-    .exec_without_returning(&db)
-    .await
-    .unwrap();
-    let outbox = Outbox::new(interpreting::SERVICE, interpreting::TOPIC);
-    let pool = Pool::new(db.clone());
-    let window = |d| Window::parse(d, (0, 0), (24, 0)).unwrap();
-    let interpreter = pool
-        .register(
-            Agency::Atlas,
-            NewInterpreter {
-                given_name: "Samira".into(),
-                family_name: "Tolk".into(),
-                email: "samira@tolk.example".into(),
-                phone: "+32 470 00 00 00".into(),
-                languages: vec![Language::parse("languages", "ar").unwrap()],
-                modes: vec![Mode::OnSite],
-                regions: vec![Region::Antwerpen],
-                windows: (1..=7).map(window).collect(),
-                certification: None,
-            },
-        )
-        .await
-        .unwrap();
-    let desk = Desk::new(db.clone(), outbox.clone(), 24);
-    let now = Utc::now();
-    let slot = interpreting::domain::Slot::new(now + TimeDelta::days(1), 60);
-    let place = Place {
-        nis: platform::Nis::parse("nis", ANTWERP).unwrap(),
-        agency: Agency::Atlas,
-        region: Region::Antwerpen,
-    };
-    let mut ids = Vec::new();
-    for _ in 0..12 {
-        let r = desk
-            .create(
-                NewRequest {
-                    requester: "ocmw-antwerpen".into(),
-                    place,
-                    language: Language::parse("language", "ar").unwrap(),
-                    mode: Mode::OnSite,
-                    service: Service::Interpreting(slot),
-                    address: Some("Lange Gasthuisstraat 39".into()),
-                    person_id: None,
-                    purpose: "intake".into(),
-                },
-                now,
-            )
-            .await
-            .unwrap();
-        ids.push(r.id);
-    }
-    let matching = Arc::new(Matching::new(pool, outbox));
-    let mut racers = tokio::task::JoinSet::new();
-    for id in ids {
-        let matching = matching.clone();
-        racers.spawn(async move {
-            matching
-                .assign(&[Agency::Atlas], id, interpreter, false, now)
-                .await
-        });
-    }
-    let outcomes = racers.join_all().await;
-    assert_eq!(
-        outcomes.iter().filter(|o| o.is_ok()).count(),
-        1,
-        "{outcomes:#?}"
-    );
-    for lost in outcomes.iter().filter_map(|o| o.as_ref().err()) {
-        assert!(
-            matches!(lost, interpreting::InterpretingError::DoubleBooking { interpreter_id, .. } if *interpreter_id == interpreter),
-            "{lost:?}"
-        );
-    }
-    let booked = scalar(&url, "select count(*) from booking").await;
-    assert_eq!(booked, 1);
-    drop(db);
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_requests_and_unsuitable_interpreters_are_refused_saying_why() {
-    let app = spawn_app().await;
-    let ocmw = requester(&app, "ocmw-antwerpen");
-    let mut client = app.interpreting().await;
-    let at = Utc::now() + TimeDelta::days(2);
-    let refused = |code: Code, text: &'static str| {
-        move |r: Result<pb::InterpretingRequest, tonic::Status>| {
-            let e = r.expect_err(text);
-            assert_eq!(e.code(), code, "{e:?}");
-            assert!(e.message().contains(text), "{text}: {e:?}");
-        }
-    };
-    let mut bad = on_site(at, 60, "");
-    bad.language = "xx".into();
-    refused(
-        Code::InvalidArgument,
-        "language: \"xx\" is not an ISO 639 language code",
-    )(request(&app, &ocmw, bad).await);
-    for minutes in [0, -30, 481] {
-        refused(
-            Code::InvalidArgument,
-            "duration_minutes: must be 1 to 480 minutes",
-        )(request(&app, &ocmw, on_site(at, minutes, "")).await);
-    }
-    refused(Code::InvalidArgument, "is in the past")(
-        request(
-            &app,
-            &ocmw,
-            on_site(Utc::now() - TimeDelta::minutes(5), 60, ""),
-        )
-        .await,
-    );
-    let mut no_place = on_site(at, 60, "");
-    no_place.place.clear();
-    refused(Code::InvalidArgument, "place: is required on site")(
-        request(&app, &ocmw, no_place).await,
-    );
-    let mut written = on_site(at, 0, "");
-    written.mode = pb::Mode::Written as i32;
-    written.starts_at = None;
-    written.word_count = 800;
-    refused(Code::InvalidArgument, "due_on: is required")(request(&app, &ocmw, written).await);
-    let mut bad_person = on_site(at, 60, "someone");
-    bad_person.person_id = "someone".into();
-    refused(Code::InvalidArgument, "person_id:")(request(&app, &ocmw, bad_person).await);
-    let case_worker = app.atlas();
-    refused(Code::PermissionDenied, "interpreting-requester")(
-        request(&app, &case_worker, on_site(at, 60, "")).await,
-    );
-    let anonymous = client
-        .request_interpreting(on_site(at, 60, ""))
-        .await
-        .expect_err("no token");
-    assert_eq!(anonymous.code(), Code::Unauthenticated);
-
-    // Interpreters who lack the language, the mode or the region are refused by name.
-    let r = request(&app, &ocmw, on_site(at, 60, ""))
-        .await
-        .expect("a good request");
-    let turkish = register_interpreter(&app, &["tr"], &[pb::Mode::OnSite]).await;
-    refused(Code::FailedPrecondition, "does not interpret ar")(
-        assign(&app, &r.request_id, &turkish).await,
-    );
-    let video_only = register_interpreter(&app, &["ar"], &[pb::Mode::Video]).await;
-    refused(Code::FailedPrecondition, "does not work on site")(
-        assign(&app, &r.request_id, &video_only).await,
-    );
-    let mut ghent = interpreter_request(&["ar"], &[pb::Mode::OnSite]);
-    ghent.regions = vec![pb::Region::OostVlaanderen as i32];
-    let ghent = client
-        .register_interpreter(authed(ghent, &coordinator(&app)))
-        .await
-        .unwrap()
-        .into_inner()
-        .interpreter
-        .unwrap()
-        .interpreter_id;
-    refused(Code::FailedPrecondition, "does not go on site in antwerpen")(
-        assign(&app, &r.request_id, &ghent).await,
-    );
-    let mut unknown = interpreter_request(&["xx"], &[pb::Mode::OnSite]);
-    unknown.languages.push("ar".into());
-    let e = client
-        .register_interpreter(authed(unknown, &coordinator(&app)))
-        .await
-        .expect_err("xx");
-    assert!(e.message().starts_with("languages:"), "{e:?}");
-
-    // Interpreters' personal data: coordinators only, every read audited.
-    let e = client
-        .get_interpreter(authed(
-            pb::GetInterpreterRequest {
-                interpreter_id: turkish.clone(),
-            },
-            &ocmw,
-        ))
-        .await
-        .expect_err("a requester");
-    assert_eq!(e.code(), Code::PermissionDenied);
-    let reads = scalar(
-        &app.interpreting_db,
-        "select count(*) from personal_data_read where purpose = 'GetInterpreter'",
-    )
-    .await;
-    client
-        .get_interpreter(authed(
-            pb::GetInterpreterRequest {
-                interpreter_id: turkish.clone(),
-            },
-            &coordinator(&app),
-        ))
-        .await
-        .expect("a coordinator");
-    let after = scalar(
-        &app.interpreting_db,
-        "select count(*) from personal_data_read where purpose = 'GetInterpreter'",
-    )
-    .await;
-    assert_eq!(after, reads + 1);
-
-    // Another organisation's request is not found, for requesters and coordinators alike.
-    for stranger in [
-        requester(&app, "ocmw-gent"),
-        app.token("in-gent", &["interpreting-coordinator"]),
-    ] {
-        let e = client
-            .get_request(authed(
-                pb::GetRequestRequest {
-                    request_id: r.request_id.clone(),
-                },
-                &stranger,
-            ))
-            .await
-            .expect_err("another organisation");
-        assert_eq!(e.code(), Code::NotFound, "{e:?}");
-    }
-    let own = client
-        .list_requests(authed(
-            pb::ListRequestsRequest {
-                page: None,
-                state: 0,
-            },
-            &ocmw,
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .requests;
-    assert_eq!(own.len(), 1);
-    drop(client);
-    app.stop().await;
-}
+mod matching;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trajectory_event_delivered_twice_is_applied_once() {
@@ -788,7 +492,9 @@ async fn a_trajectory_event_delivered_twice_is_applied_once() {
     };
     let start_id = "0190e1c2-0000-7000-8000-000000000001";
     let stop_id = "0190e1c2-0000-7000-8000-000000000002";
-    for _ in 0..2 {
+    // The stop again under the same event id, with another day: were it applied a second
+    // time, the trajectory would end on the 5th.
+    for day in [10, 5] {
         publish(
             start_id,
             "inburgering.trajectories.v1.TrajectoryStarted",
@@ -798,7 +504,7 @@ async fn a_trajectory_event_delivered_twice_is_applied_once() {
         publish(
             stop_id,
             "inburgering.trajectories.v1.TrajectoryStopped",
-            stopped(10).encode_to_vec(),
+            stopped(day).encode_to_vec(),
         )
         .await;
     }
