@@ -8,7 +8,7 @@
 
 use platform::{
     Agency, Principal, Role,
-    auth::{AuthError, agency_scope},
+    auth::{AuthError, agency_staff},
 };
 
 use crate::domain::{LetterKind, Nis};
@@ -34,18 +34,7 @@ impl Scope {
 
 /// The agencies of a recruitment officer's area; refuses anyone else.
 pub fn officer(principal: &Principal) -> Result<Vec<Agency>, AuthError> {
-    principal.require(Role::RecruitmentOfficer)?;
-    let area: Vec<Agency> = agency_scope(&principal.organisation)
-        .iter()
-        .filter_map(|a| Agency::from_alias(a))
-        .collect();
-    if area.is_empty() {
-        return Err(AuthError::Forbidden(format!(
-            "organisation {} is not an integration agency",
-            principal.organisation.alias
-        )));
-    }
-    Ok(area)
+    agency_staff(principal, Role::RecruitmentOfficer)
 }
 
 /// Who may upload a template of `kind`: the welcome letter is Bon's (an officer whose area
