@@ -87,6 +87,89 @@ async fn coordinators_racing_for_one_interpreter_and_hour_book_it_once() {
     )
     .await;
     assert_eq!(rows, 1);
+
+    // Reassigning frees the first interpreter's hour in the same step, and says who was
+    // released.
+    let winner = scalar(
+        &app.interpreting_db,
+        &format!("select count(*) from booking where request_id = '{contested}'"),
+    )
+    .await;
+    assert_eq!(winner, 1);
+    let mut client = app.interpreting().await;
+    let current = client
+        .get_request(authed(
+            pb::GetRequestRequest {
+                request_id: contested.clone(),
+            },
+            &coordinator(&app),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .request
+        .unwrap();
+    let first = current.interpreter_id.clone();
+    let second = register_interpreter(&app, &["ar"], &[pb::Mode::OnSite]).await;
+    let again = client
+        .reassign_interpreter(authed(
+            pb::ReassignInterpreterRequest {
+                request_id: contested.clone(),
+                interpreter_id: first.clone(),
+            },
+            &coordinator(&app),
+        ))
+        .await
+        .expect_err("the same interpreter");
+    assert_eq!(again.code(), Code::FailedPrecondition, "{again:?}");
+    let moved = client
+        .reassign_interpreter(authed(
+            pb::ReassignInterpreterRequest {
+                request_id: contested.clone(),
+                interpreter_id: second.clone(),
+            },
+            &coordinator(&app),
+        ))
+        .await
+        .expect("reassign")
+        .into_inner()
+        .request
+        .unwrap();
+    assert_eq!(moved.interpreter_id, second);
+    let first_booked = scalar(
+        &app.interpreting_db,
+        &format!("select count(*) from booking where interpreter_id = '{first}'"),
+    )
+    .await;
+    assert_eq!(
+        first_booked, 0,
+        "the first interpreter's hour is free again"
+    );
+    let brokers = app.broker.address();
+    let events = eventually("the reassignment on the topic", PATIENCE, || async {
+        let events =
+            kafka::decoded::<pb::InterpreterAssigned>(&brokers, "interpreting.events.v1").await;
+        events
+            .into_iter()
+            .find(|(_, e)| e.request_id == contested && e.previous_interpreter_id == first)
+    })
+    .await;
+    assert_eq!(events.1.interpreter_id, second);
+    // Nothing on the topic carries an interpreter's name, a purpose or a place.
+    for m in kafka::read_all(&brokers, "interpreting.events.v1").await {
+        let payload =
+            String::from_utf8_lossy(rdkafka::Message::payload(&m).unwrap_or_default()).into_owned();
+        for personal in [
+            "Samira",
+            "Tolk",
+            "samira@tolk.example",
+            "intake social service",
+            "Lange Gasthuisstraat",
+        ] {
+            assert!(!payload.contains(personal), "{personal} on the topic");
+        }
+    }
+    drop(client);
     let app = Arc::into_inner(app).expect("the racers are done");
     app.stop().await;
 }
