@@ -4,6 +4,7 @@
 
 mod auth;
 mod breaches;
+mod brussels;
 mod ceremonies;
 mod citizenship;
 mod deploy;

@@ -6,6 +6,7 @@
 //! never read another service's tables.
 
 pub mod api;
+pub mod brussels;
 pub mod disclosure;
 pub mod domain;
 mod error;
@@ -74,6 +75,11 @@ impl ServiceModule for Trajectories {
                 municipalities::GROUP,
                 &[municipalities::TOPIC],
                 municipalities,
+            ),
+            ctx.consumer(
+                brussels::GROUP,
+                &[brussels::TOPIC],
+                brussels::BrusselsNewcomers,
             ),
         ]
     }

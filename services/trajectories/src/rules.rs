@@ -142,6 +142,123 @@ pub const EARLIEST_START: NaiveDate =
 /// signing is a typing error (year 2205), not a plan.
 pub const DEADLINE_HORIZON_MONTHS: u32 = 60;
 
+/// Integration is obligatory in Brussels for newcomers first registered there on or after
+/// this day (ordinance of the Common Community Commission of 11 May 2017; DESIGN.md §3:
+/// "Brussels: obligation since 2022-06-01").
+pub const BRUSSELS_OBLIGATION_SINCE: NaiveDate =
+    NaiveDate::from_ymd_opt(2022, 6, 1).expect("2022-06-01 is a date");
+
+/// Since this day the GGC runs its own bilingual trajectories (ordinance of 20 July 2023;
+/// DESIGN.md §1); before it, the alternative to Bon was a French-speaking BAPA trajectory.
+pub const GGC_TRAJECTORIES_SINCE: NaiveDate =
+    NaiveDate::from_ymd_opt(2024, 1, 1).expect("2024-01-01 is a date");
+
+/// The Brussels obligation holds from 18 up to, not including, 65 (issue 12: "adult, under
+/// 65").
+pub const BRUSSELS_OBLIGED_AGES: std::ops::Range<u32> = 18..65;
+
+/// … for a newcomer with a legal stay of less than 3 years (issue 12).
+pub const BRUSSELS_MAX_LEGAL_STAY_YEARS: u32 = 3;
+
+/// What a Brussels registration says of the obligation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrusselsObligation {
+    Obliged,
+    /// Not obliged, and why.
+    NotObliged(NotObligedBecause),
+}
+
+/// Why a Brussels newcomer is not obliged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotObligedBecause {
+    /// Not one of the 19 Brussels municipalities.
+    NotBrussels,
+    /// Registered before 2022-06-01.
+    BeforeTheObligation,
+    /// Under 18 or 65 and over on the day of registration.
+    Age,
+    /// A citizen of the EU, the EEA or Switzerland.
+    FreeMovement,
+    /// In the population register (Belgians, long-settled residents), not the foreigners'.
+    PopulationRegister,
+    /// Legally staying in Belgium for 3 years or more on the day of registration.
+    SettledStay,
+    /// Exempted (serious illness, a mental or physical disability; DESIGN.md §3).
+    Exempted,
+    /// The birth date is unknown, so the age cannot be told.
+    UnknownAge,
+}
+
+/// A Brussels registration as the national-register feed reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrusselsRegistration {
+    pub municipality_nis: u32,
+    pub registered_on: NaiveDate,
+    pub birth_date: Option<NaiveDate>,
+    pub free_movement: bool,
+    pub foreigners_register: bool,
+    /// The first day of the legal stay in Belgium; `None` when the feed gives none, which
+    /// for the newcomers' feed means the stay starts with this registration.
+    pub legal_stay_since: Option<NaiveDate>,
+    pub exempted: bool,
+}
+
+/// Whether a Brussels registration brings the obligation (issue 12: adult, under 65, a
+/// legal stay of less than 3 years, first registered in a Brussels municipality on or
+/// after 2022-06-01). Where the issue is silent, the Flemish rule's conditions hold too:
+/// not a free-movement citizen, and in the foreigners' register (Inburgeringsdecreet
+/// art. 27, as recruitment's target group applies it).
+pub fn brussels_obligation(r: &BrusselsRegistration) -> BrusselsObligation {
+    use NotObligedBecause as Why;
+    let not = BrusselsObligation::NotObliged;
+    if !BRUSSELS_NIS.contains(&r.municipality_nis) {
+        return not(Why::NotBrussels);
+    }
+    if r.registered_on < BRUSSELS_OBLIGATION_SINCE {
+        return not(Why::BeforeTheObligation);
+    }
+    let Some(birth) = r.birth_date else {
+        return not(Why::UnknownAge);
+    };
+    if !BRUSSELS_OBLIGED_AGES.contains(&age_on(birth, r.registered_on)) {
+        return not(Why::Age);
+    }
+    if r.free_movement {
+        return not(Why::FreeMovement);
+    }
+    if !r.foreigners_register {
+        return not(Why::PopulationRegister);
+    }
+    let stay_since = r.legal_stay_since.unwrap_or(r.registered_on);
+    if age_on(stay_since, r.registered_on) >= BRUSSELS_MAX_LEGAL_STAY_YEARS {
+        return not(Why::SettledStay);
+    }
+    if r.exempted {
+        return not(Why::Exempted);
+    }
+    BrusselsObligation::Obliged
+}
+
+/// Where an obliged Brussels newcomer may follow a trajectory on `on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrusselsRoute {
+    /// Bon, the Flemish agency's Brussels branch.
+    Bon,
+    /// A French-speaking BAPA trajectory (COCOF), until 2023.
+    Bapa,
+    /// A GGC trajectory, Dutch- or French-language, since 2024-01-01.
+    Ggc,
+}
+
+/// The choice an obliged Brussels newcomer has on `on` (DESIGN.md §1, issue 12).
+pub fn brussels_routes(on: NaiveDate) -> [BrusselsRoute; 2] {
+    if on < GGC_TRAJECTORIES_SINCE {
+        [BrusselsRoute::Bon, BrusselsRoute::Bapa]
+    } else {
+        [BrusselsRoute::Bon, BrusselsRoute::Ggc]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +390,116 @@ mod tests {
         assert!(
             !pays_course_fees(11002, true),
             "exempted people pay nothing"
+        );
+    }
+
+    fn registration(on: NaiveDate, birth: NaiveDate) -> BrusselsRegistration {
+        BrusselsRegistration {
+            municipality_nis: 21004,
+            registered_on: on,
+            birth_date: Some(birth),
+            free_movement: false,
+            foreigners_register: true,
+            legal_stay_since: None,
+            exempted: false,
+        }
+    }
+
+    #[test]
+    fn the_brussels_obligation_starts_with_registrations_of_2022_06_01() {
+        let born = d(1990, 5, 12);
+        assert_eq!(
+            brussels_obligation(&registration(d(2022, 5, 31), born)),
+            BrusselsObligation::NotObliged(NotObligedBecause::BeforeTheObligation)
+        );
+        assert_eq!(
+            brussels_obligation(&registration(d(2022, 6, 1), born)),
+            BrusselsObligation::Obliged
+        );
+        let flemish = BrusselsRegistration {
+            municipality_nis: 23062,
+            ..registration(d(2023, 1, 1), born)
+        };
+        assert_eq!(
+            brussels_obligation(&flemish),
+            BrusselsObligation::NotObliged(NotObligedBecause::NotBrussels)
+        );
+    }
+
+    #[test]
+    fn the_brussels_obligation_holds_from_18_to_the_day_before_65() {
+        let on = d(2023, 3, 10);
+        let obliged = |birth| brussels_obligation(&registration(on, birth));
+        assert_eq!(
+            obliged(d(2005, 3, 11)),
+            BrusselsObligation::NotObliged(NotObligedBecause::Age)
+        );
+        assert_eq!(obliged(d(2005, 3, 10)), BrusselsObligation::Obliged);
+        assert_eq!(obliged(d(1958, 3, 11)), BrusselsObligation::Obliged);
+        assert_eq!(
+            obliged(d(1958, 3, 10)),
+            BrusselsObligation::NotObliged(NotObligedBecause::Age)
+        );
+    }
+
+    #[test]
+    fn a_stay_of_three_years_free_movement_the_population_register_or_an_exemption_lift_it() {
+        let on = d(2023, 3, 10);
+        let base = registration(on, d(1990, 1, 1));
+        let with = |r: BrusselsRegistration| brussels_obligation(&r);
+        assert_eq!(
+            with(BrusselsRegistration {
+                legal_stay_since: Some(d(2020, 3, 11)),
+                ..base
+            }),
+            BrusselsObligation::Obliged
+        );
+        assert_eq!(
+            with(BrusselsRegistration {
+                legal_stay_since: Some(d(2020, 3, 10)),
+                ..base
+            }),
+            BrusselsObligation::NotObliged(NotObligedBecause::SettledStay)
+        );
+        assert_eq!(
+            with(BrusselsRegistration {
+                free_movement: true,
+                ..base
+            }),
+            BrusselsObligation::NotObliged(NotObligedBecause::FreeMovement)
+        );
+        assert_eq!(
+            with(BrusselsRegistration {
+                foreigners_register: false,
+                ..base
+            }),
+            BrusselsObligation::NotObliged(NotObligedBecause::PopulationRegister)
+        );
+        assert_eq!(
+            with(BrusselsRegistration {
+                exempted: true,
+                ..base
+            }),
+            BrusselsObligation::NotObliged(NotObligedBecause::Exempted)
+        );
+        assert_eq!(
+            with(BrusselsRegistration {
+                birth_date: None,
+                ..base
+            }),
+            BrusselsObligation::NotObliged(NotObligedBecause::UnknownAge)
+        );
+    }
+
+    #[test]
+    fn the_alternative_to_bon_is_bapa_until_2023_and_the_ggc_from_2024() {
+        assert_eq!(
+            brussels_routes(d(2023, 12, 31)),
+            [BrusselsRoute::Bon, BrusselsRoute::Bapa]
+        );
+        assert_eq!(
+            brussels_routes(d(2024, 1, 1)),
+            [BrusselsRoute::Bon, BrusselsRoute::Ggc]
         );
     }
 }

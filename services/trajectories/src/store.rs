@@ -186,6 +186,33 @@ pub mod disclosure_audit {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// A newcomer's first registration in a Brussels municipality, from recruitment's
+/// `NewcomerDetected` (the national-register feed), with what the Brussels rule made of it.
+pub mod brussels_newcomer {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "brussels_newcomer")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub person_id: Uuid,
+        pub municipality_nis: String,
+        #[sea_orm(indexed)]
+        pub registered_on: Date,
+        pub free_movement: bool,
+        pub foreigners_register: bool,
+        /// `rules::brussels_obligation` on the day of registration.
+        pub obliged: bool,
+        /// Why not, when not obliged (e.g. `age`, `free_movement`).
+        pub not_obliged_because: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// Every obligation check by another public body: who asked, why, and the yes/no.
 pub mod obligation_check {
     use sea_orm::entity::prelude::*;
@@ -280,6 +307,10 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(CreateEntities {
             name: "m0010_trajectories_disclosure_audit",
             entities: &[&disclosure_audit::Entity],
+        }));
+        all.push(Box::new(CreateEntities {
+            name: "m0011_trajectories_brussels_newcomer",
+            entities: &[&brussels_newcomer::Entity],
         }));
         all
     }

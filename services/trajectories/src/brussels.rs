@@ -1,0 +1,122 @@
+//! Applies recruitment's `NewcomerDetected` (the national-register feed) for the 19
+//! Brussels municipalities: each person's first Brussels registration is kept with what
+//! the Brussels obligation rule ([`rules::brussels_obligation`]) makes of it, the ground
+//! for Brussels figures such as the obliged newcomers not yet registered anywhere.
+
+use platform::events::{
+    Envelope,
+    consumer::{Handler, HandlerError},
+};
+use proto::recruitment::v1 as pb;
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
+use uuid::Uuid;
+
+use crate::{
+    rules::{self, BrusselsObligation, BrusselsRegistration, NotObligedBecause},
+    store::{brussels_newcomer, person},
+};
+
+/// The consumer group (and inbox name).
+pub const GROUP: &str = "trajectories.newcomers";
+/// The topic it reads.
+pub const TOPIC: &str = "recruitment.events.v1";
+
+/// The handler of `recruitment.events.v1`.
+#[derive(Debug)]
+pub struct BrusselsNewcomers;
+
+fn because(why: NotObligedBecause) -> &'static str {
+    match why {
+        NotObligedBecause::NotBrussels => "not_brussels",
+        NotObligedBecause::BeforeTheObligation => "before_the_obligation",
+        NotObligedBecause::Age => "age",
+        NotObligedBecause::FreeMovement => "free_movement",
+        NotObligedBecause::PopulationRegister => "population_register",
+        NotObligedBecause::SettledStay => "settled_stay",
+        NotObligedBecause::Exempted => "exempted",
+        NotObligedBecause::UnknownAge => "unknown_age",
+    }
+}
+
+impl Handler for BrusselsNewcomers {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        use brussels_newcomer::Column as C;
+        let Some(detected) = event.decode::<pb::NewcomerDetected>()? else {
+            return Ok(());
+        };
+        let nis: u32 = detected
+            .municipality_nis
+            .parse()
+            .map_err(|_| HandlerError::permanent("municipality_nis is not a NIS code"))?;
+        if !rules::BRUSSELS_NIS.contains(&nis) {
+            return Ok(());
+        }
+        let person_id = Uuid::parse_str(&detected.person_id)
+            .map_err(|_| HandlerError::permanent("person_id is not a UUID"))?;
+        let registered_on = detected
+            .registered_on
+            .as_ref()
+            .and_then(|d| {
+                chrono::NaiveDate::from_ymd_opt(
+                    d.year,
+                    u32::try_from(d.month).ok()?,
+                    u32::try_from(d.day).ok()?,
+                )
+            })
+            .ok_or_else(|| HandlerError::permanent("registered_on is not a date"))?;
+        // The feed registers the person with trajectories before it publishes.
+        let person = person::Entity::find_by_id(person_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| HandlerError::permanent("a newcomer trajectories does not know"))?;
+        let existing = brussels_newcomer::Entity::find_by_id(person_id)
+            .one(txn)
+            .await?;
+        if existing.is_some_and(|e| e.registered_on <= registered_on) {
+            // A later move within Brussels: the first registration decides.
+            return Ok(());
+        }
+        let outcome = rules::brussels_obligation(&BrusselsRegistration {
+            municipality_nis: nis,
+            registered_on,
+            birth_date: person.birth_date,
+            free_movement: detected.free_movement,
+            foreigners_register: detected.foreigners_register,
+            legal_stay_since: None,
+            exempted: false,
+        });
+        let (obliged, why) = match outcome {
+            BrusselsObligation::Obliged => (true, None),
+            BrusselsObligation::NotObliged(why) => (false, Some(because(why).to_owned())),
+        };
+        brussels_newcomer::Entity::insert(brussels_newcomer::ActiveModel {
+            person_id: Set(person_id),
+            municipality_nis: Set(detected.municipality_nis.clone()),
+            registered_on: Set(registered_on),
+            free_movement: Set(detected.free_movement),
+            foreigners_register: Set(detected.foreigners_register),
+            obliged: Set(obliged),
+            not_obliged_because: Set(why),
+        })
+        .on_conflict(
+            OnConflict::column(C::PersonId)
+                .update_columns([
+                    C::MunicipalityNis,
+                    C::RegisteredOn,
+                    C::FreeMovement,
+                    C::ForeignersRegister,
+                    C::Obliged,
+                    C::NotObligedBecause,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+        tracing::debug!(%person_id, obliged, "brussels newcomer kept");
+        Ok(())
+    }
+}
