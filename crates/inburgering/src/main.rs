@@ -19,6 +19,7 @@ mod dev;
 mod recruitment_cli;
 mod replay;
 mod services;
+mod stats_cli;
 mod tail;
 
 use std::path::PathBuf;
@@ -75,6 +76,11 @@ enum Command {
         #[command(subcommand)]
         command: recruitment_cli::RecruitmentCommand,
     },
+    /// Figures computed from the data (`stats brussels --from … --to …`).
+    Stats {
+        #[command(subcommand)]
+        command: stats_cli::StatsCommand,
+    },
     /// Tools for the event topics.
     Events {
         #[command(subcommand)]
@@ -114,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Ceremonies { command } => ceremonies_cli::run(command).await,
         Command::Recruitment { command } => recruitment_cli::run(command).await,
+        Command::Stats { command } => stats_cli::run(command).await,
         Command::Events {
             command: EventsCommand::Tail(args),
         } => tail::run(args).await,

@@ -50,6 +50,12 @@ pub enum TrajectoryError {
          (MunicipalityService/LogHours), the one source of the 40 hours"
     )]
     ParticipationMoved,
+    /// A partner reported a number no person registered in Brussels has.
+    #[error("national_number: no person registered in Brussels has this number")]
+    NotInBrussels,
+    /// A partner reported a resident of Flanders.
+    #[error("the person lives in Flanders (municipality {nis}): not a Brussels trajectory")]
+    FlemishResident { nis: String },
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("database: {0}")]
@@ -78,6 +84,8 @@ impl ServiceError for TrajectoryError {
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             Self::InvalidArgument { .. } => ServiceErrorCode::InvalidArgument,
+            Self::NotInBrussels => ServiceErrorCode::NotFound,
+            Self::FlemishResident { .. } => ServiceErrorCode::FailedPrecondition,
             Self::PersonNotFound { .. }
             | Self::TrajectoryNotFound { .. }
             | Self::NoTrajectory { .. } => ServiceErrorCode::NotFound,

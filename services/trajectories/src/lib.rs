@@ -11,11 +11,13 @@ pub mod disclosure;
 pub mod domain;
 mod error;
 pub mod events;
+pub mod exchange;
 pub mod municipalities;
 pub mod obligation;
 pub mod policy;
 pub mod results;
 pub mod rules;
+pub mod statistics;
 pub mod store;
 pub mod sweep;
 
@@ -25,8 +27,10 @@ use std::{sync::Arc, time::Duration};
 
 use platform::runtime::{ConsumerTask, ScheduledJob, ServiceContext, ServiceModule};
 use proto::trajectories::v1::{
+    brussels_statistics_service_server::BrusselsStatisticsServiceServer,
     disclosure_service_server::DisclosureServiceServer,
     obligation_check_service_server::ObligationCheckServiceServer,
+    partner_exchange_service_server::PartnerExchangeServiceServer,
     trajectory_service_server::TrajectoryServiceServer,
 };
 use tonic::service::Routes;
@@ -45,6 +49,8 @@ impl ServiceModule for Trajectories {
         "inburgering.trajectories.v1.TrajectoryService",
         "inburgering.trajectories.v1.ObligationCheckService",
         "inburgering.trajectories.v1.DisclosureService",
+        "inburgering.trajectories.v1.PartnerExchangeService",
+        "inburgering.trajectories.v1.BrusselsStatisticsService",
     ];
     type Migrator = store::Migrator;
 
@@ -59,6 +65,18 @@ impl ServiceModule for Trajectories {
             .add_service(
                 DisclosureServiceServer::new(disclosure::DisclosureApi::new(ctx.db.clone()))
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(
+                PartnerExchangeServiceServer::new(exchange::PartnerExchangeApi::new(
+                    ctx.db.clone(),
+                ))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(
+                BrusselsStatisticsServiceServer::new(statistics::BrusselsStatisticsApi::new(
+                    ctx.db.clone(),
+                ))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
     }
 

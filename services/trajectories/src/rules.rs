@@ -160,6 +160,19 @@ pub const BRUSSELS_OBLIGED_AGES: std::ops::Range<u32> = 18..65;
 /// … for a newcomer with a legal stay of less than 3 years (issue 12).
 pub const BRUSSELS_MAX_LEGAL_STAY_YEARS: u32 = 3;
 
+/// An obliged Brussels newcomer registers with a reception office (Bon, or the GGC's
+/// BAPA) within 6 months of the registration in the municipality (ordinance of 11 May
+/// 2017 as it applies since 2022-06-01; the period Bon's and the GGC's information gives).
+pub const BRUSSELS_REGISTRATION_MONTHS: u32 = 6;
+
+/// The last day an obliged Brussels newcomer registered in the municipality on
+/// `registered_on` is on time to register with Bon or the GGC.
+pub fn brussels_registration_deadline(registered_on: NaiveDate) -> NaiveDate {
+    registered_on
+        .checked_add_months(Months::new(BRUSSELS_REGISTRATION_MONTHS))
+        .expect("a registration date is far from the end of the calendar")
+}
+
 /// What a Brussels registration says of the obligation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrusselsObligation {
@@ -488,6 +501,19 @@ mod tests {
                 ..base
             }),
             BrusselsObligation::NotObliged(NotObligedBecause::UnknownAge)
+        );
+    }
+
+    #[test]
+    fn an_obliged_brussels_newcomer_has_six_months_to_register() {
+        let deadline = brussels_registration_deadline(d(2023, 1, 10));
+        assert_eq!(deadline, d(2023, 7, 10));
+        assert!(on_time(deadline, d(2023, 7, 10)));
+        assert!(!on_time(deadline, d(2023, 7, 11)));
+        // A registration on 31 August has until the end of February.
+        assert_eq!(
+            brussels_registration_deadline(d(2023, 8, 31)),
+            d(2024, 2, 29)
         );
     }
 

@@ -213,6 +213,60 @@ pub mod brussels_newcomer {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// A GGC report that a person registered in a GGC trajectory; unique per person, day and
+/// language. Flagged when the person had a contract at Bon: both stay, nothing is
+/// overwritten, and a Bon case worker is shown it.
+pub mod ggc_registration {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ggc_registration")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(indexed)]
+        pub person_id: Uuid,
+        #[sea_orm(indexed)]
+        pub registered_on: Date,
+        /// `dutch` or `french`.
+        pub language: String,
+        pub reported_at: DateTimeUtc,
+        pub reported_by: String,
+        /// The Bon trajectory with a contract it contradicts.
+        pub conflicting_trajectory_id: Option<Uuid>,
+        pub conflicting_contract_signed_on: Option<Date>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Every exchange with a Brussels partner: who, for which organisation, what for, which
+/// persons, when.
+pub mod exchange_audit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "exchange_audit")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub at: DateTimeUtc,
+        pub caller: String,
+        pub organisation: String,
+        pub purpose: String,
+        /// The persons concerned, comma separated.
+        pub person_ids: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// Every obligation check by another public body: who asked, why, and the yes/no.
 pub mod obligation_check {
     use sea_orm::entity::prelude::*;
@@ -312,6 +366,11 @@ impl MigratorTrait for Migrator {
             name: "m0011_trajectories_brussels_newcomer",
             entities: &[&brussels_newcomer::Entity],
         }));
+        all.push(Box::new(CreateEntities {
+            name: "m0012_trajectories_partner_exchange",
+            entities: &[&ggc_registration::Entity, &exchange_audit::Entity],
+        }));
+        all.push(Box::new(GgcRegistrationOnce));
         all
     }
 }
@@ -1042,4 +1101,27 @@ fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory
         },
         version: row.version,
     })
+}
+
+/// A GGC report is recorded once per person, day and language, however often it comes.
+struct GgcRegistrationOnce;
+
+impl MigrationName for GgcRegistrationOnce {
+    fn name(&self) -> &str {
+        "m0013_trajectories_ggc_registration_once"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for GgcRegistrationOnce {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "create unique index if not exists ggc_registration_once \
+                 on ggc_registration (person_id, registered_on, language)",
+            )
+            .await?;
+        Ok(())
+    }
 }

@@ -69,6 +69,11 @@ pub fn dev_clients() -> Vec<DevClient> {
             roles: &["partner-exchange"],
         },
         DevClient {
+            client_id: "huis-nl-brussel-exchange",
+            organisation: json!(["huis-nl-brussel"]),
+            roles: &["partner-exchange"],
+        },
+        DevClient {
             client_id: "vsb-obligation-check",
             organisation: json!(["vlaamse-sociale-bescherming"]),
             roles: &["obligation-check"],

@@ -1,0 +1,409 @@
+//! The Brussels partner exchange (issue 12): the GGC reports its registrations, reads
+//! Bon's; the Huis van het Nederlands Brussel reads the Dutch-language route's referrals;
+//! a Bon case worker sees the reports that contradict a contract; a platform-admin reads
+//! the audit. Every exchange writes one `exchange_audit` row with the persons concerned,
+//! in the transaction of what it records. Nothing here is logged but ids.
+
+use chrono::{NaiveDate, Utc};
+use platform::{Principal, Role, auth::AuthError, paging::Page};
+use proto::{common::v1 as common, trajectories::v1 as pb};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, sea_query::OnConflict,
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::{
+    TrajectoryError,
+    domain::NationalNumber,
+    policy, rules,
+    store::{brussels_newcomer, exchange_audit, ggc_registration, person, trajectory},
+};
+
+type Result<T, E = TrajectoryError> = std::result::Result<T, E>;
+
+/// The organisation of the Brussels Common Community Commission.
+pub const GGC: &str = "ggc";
+/// The organisation of the Huis van het Nederlands Brussel.
+pub const HUIS_NL: &str = "huis-nl-brussel";
+
+/// A partner of the exchange: role `partner-exchange` in organisation `org`.
+fn partner(principal: &Principal, org: &str) -> Result<(), AuthError> {
+    principal.require(Role::PartnerExchange)?;
+    if principal.organisation.alias == org {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden(format!(
+            "this exchange is {org}'s, not {}'s",
+            principal.organisation.alias
+        )))
+    }
+}
+
+fn date(d: NaiveDate) -> common::Date {
+    use chrono::Datelike;
+    common::Date {
+        year: d.year(),
+        month: i32::try_from(d.month()).unwrap_or(0),
+        day: i32::try_from(d.day()).unwrap_or(0),
+    }
+}
+
+fn required_date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
+    let d = d.ok_or_else(|| TrajectoryError::invalid(field, "is required"))?;
+    NaiveDate::from_ymd_opt(
+        d.year,
+        u32::try_from(d.month).unwrap_or(0),
+        u32::try_from(d.day).unwrap_or(0),
+    )
+    .ok_or_else(|| {
+        TrajectoryError::invalid(
+            field,
+            format!("{}-{}-{} is not a date", d.year, d.month, d.day),
+        )
+    })
+}
+
+fn page(req: Option<&common::PageRequest>) -> Result<Page, Status> {
+    let page = req.cloned().unwrap_or_default();
+    Ok(Page::parse(page.page_size, &page.page_token)?)
+}
+
+fn language(stored: &str) -> i32 {
+    match stored {
+        "dutch" => pb::GgcLanguage::Dutch as i32,
+        "french" => pb::GgcLanguage::French as i32,
+        _ => pb::GgcLanguage::Unspecified as i32,
+    }
+}
+
+/// Writes the audit row of one exchange.
+async fn audit<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    purpose: &str,
+    persons: &[Uuid],
+) -> Result<()> {
+    exchange_audit::Entity::insert(exchange_audit::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        at: Set(Utc::now()),
+        caller: Set(principal.subject.clone()),
+        organisation: Set(principal.organisation.alias.clone()),
+        purpose: Set(purpose.to_owned()),
+        person_ids: Set(persons
+            .iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(",")),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The `PartnerExchangeService` implementation.
+#[derive(Debug, Clone)]
+pub struct PartnerExchangeApi {
+    db: DatabaseConnection,
+}
+
+impl PartnerExchangeApi {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Records a GGC registration of `number` unless it is the same report again.
+    async fn report(
+        &self,
+        principal: &Principal,
+        number: &NationalNumber,
+        registered_on: NaiveDate,
+        lang: &'static str,
+    ) -> Result<pb::ReportGgcRegistrationResponse> {
+        let person = person::Entity::find()
+            .filter(person::Column::NationalNumber.eq(number.digits()))
+            .one(&self.db)
+            .await?
+            .ok_or(TrajectoryError::NotInBrussels)?;
+        let own = trajectory::Entity::find()
+            .filter(trajectory::Column::PersonId.eq(person.id))
+            .one(&self.db)
+            .await?;
+        let in_brussels_trajectory = |t: &trajectory::Model| {
+            t.municipality_nis
+                .parse::<u32>()
+                .is_ok_and(|n| rules::BRUSSELS_NIS.contains(&n))
+        };
+        if let Some(t) = own.as_ref().filter(|t| !in_brussels_trajectory(t)) {
+            return Err(TrajectoryError::FlemishResident {
+                nis: t.municipality_nis.clone(),
+            });
+        }
+        let registered_in_brussels = brussels_newcomer::Entity::find_by_id(person.id)
+            .one(&self.db)
+            .await?
+            .is_some();
+        if own.is_none() && !registered_in_brussels {
+            return Err(TrajectoryError::NotInBrussels);
+        }
+        let conflict = own.filter(|t| t.agency == "bon" && t.contract_signed_on.is_some());
+        let txn = self.db.begin().await?;
+        use ggc_registration::Column as C;
+        let inserted = ggc_registration::Entity::insert(ggc_registration::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            person_id: Set(person.id),
+            registered_on: Set(registered_on),
+            language: Set(lang.to_owned()),
+            reported_at: Set(Utc::now()),
+            reported_by: Set(principal.organisation.alias.clone()),
+            conflicting_trajectory_id: Set(conflict.as_ref().map(|t| t.id)),
+            conflicting_contract_signed_on: Set(conflict
+                .as_ref()
+                .and_then(|t| t.contract_signed_on)),
+        })
+        .on_conflict(
+            OnConflict::columns([C::PersonId, C::RegisteredOn, C::Language])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        audit(&txn, principal, "ggc-registration", &[person.id]).await?;
+        txn.commit().await?;
+        let recorded = inserted > 0;
+        tracing::info!(person_id = %person.id, recorded, flagged = conflict.is_some(), "ggc registration reported");
+        Ok(pb::ReportGgcRegistrationResponse {
+            person_id: person.id.to_string(),
+            recorded,
+            flagged: conflict.is_some(),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExchangeApi {
+    #[tracing::instrument(skip_all)]
+    async fn report_ggc_registration(
+        &self,
+        request: Request<pb::ReportGgcRegistrationRequest>,
+    ) -> Result<Response<pb::ReportGgcRegistrationResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        partner(principal, GGC)?;
+        let req = request.get_ref();
+        let number = NationalNumber::parse(&req.national_number).map_err(TrajectoryError::from)?;
+        let on = required_date("registered_on", req.registered_on.as_ref())?;
+        if on < rules::GGC_TRAJECTORIES_SINCE {
+            return Err(TrajectoryError::invalid(
+                "registered_on",
+                format!(
+                    "{on} is before the GGC's trajectories began on {}",
+                    rules::GGC_TRAJECTORIES_SINCE
+                ),
+            )
+            .into());
+        }
+        let lang = match pb::GgcLanguage::try_from(req.language) {
+            Ok(pb::GgcLanguage::Dutch) => "dutch",
+            Ok(pb::GgcLanguage::French) => "french",
+            _ => {
+                return Err(
+                    TrajectoryError::invalid("language", "is required: dutch or french").into(),
+                );
+            }
+        };
+        Ok(Response::new(
+            self.report(principal, &number, on, lang).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_bon_registrations(
+        &self,
+        request: Request<pb::ListBonRegistrationsRequest>,
+    ) -> Result<Response<pb::ListBonRegistrationsResponse>, Status> {
+        use trajectory::Column as T;
+        let principal = Principal::of(&request)?;
+        partner(principal, GGC)?;
+        let req = request.get_ref();
+        let from = required_date("from", req.from.as_ref())?;
+        let to = required_date("to", req.to.as_ref())?;
+        let page = page(req.page.as_ref())?;
+        let mut q = trajectory::Entity::find()
+            .filter(T::Agency.eq("bon"))
+            .filter(T::StartedOn.between(from, to))
+            .order_by_asc(T::Id);
+        if let Some(after) = page.after {
+            q = q.filter(T::Id.gt(after));
+        }
+        let mut rows = q
+            .limit(page.fetch())
+            .all(&self.db)
+            .await
+            .map_err(TrajectoryError::from)?;
+        let next = page.finish(&mut rows, |t| t.id);
+        let persons: Vec<Uuid> = rows.iter().map(|t| t.person_id).collect();
+        let numbers: std::collections::HashMap<Uuid, String> = person::Entity::find()
+            .filter(person::Column::Id.is_in(persons.iter().copied()))
+            .all(&self.db)
+            .await
+            .map_err(TrajectoryError::from)?
+            .into_iter()
+            .map(|p| (p.id, p.national_number))
+            .collect();
+        audit(&self.db, principal, "bon-registrations", &persons).await?;
+        Ok(Response::new(pb::ListBonRegistrationsResponse {
+            registrations: rows
+                .iter()
+                .map(|t| pb::BonRegistration {
+                    national_number: numbers.get(&t.person_id).cloned().unwrap_or_default(),
+                    started_on: Some(date(t.started_on)),
+                    attest_issued_on: t.attest_issued_on.map(date),
+                })
+                .collect(),
+            page: Some(common::PageResponse {
+                next_page_token: next,
+            }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_dutch_route_referrals(
+        &self,
+        request: Request<pb::ListDutchRouteReferralsRequest>,
+    ) -> Result<Response<pb::ListDutchRouteReferralsResponse>, Status> {
+        use ggc_registration::Column as G;
+        let principal = Principal::of(&request)?;
+        partner(principal, HUIS_NL)?;
+        let page = page(request.get_ref().page.as_ref())?;
+        let mut q = ggc_registration::Entity::find()
+            .filter(G::Language.eq("dutch"))
+            .order_by_asc(G::Id);
+        if let Some(after) = page.after {
+            q = q.filter(G::Id.gt(after));
+        }
+        let mut rows = q
+            .limit(page.fetch())
+            .all(&self.db)
+            .await
+            .map_err(TrajectoryError::from)?;
+        let next = page.finish(&mut rows, |g| g.id);
+        let persons: Vec<Uuid> = rows.iter().map(|g| g.person_id).collect();
+        let people: std::collections::HashMap<Uuid, person::Model> = person::Entity::find()
+            .filter(person::Column::Id.is_in(persons.iter().copied()))
+            .all(&self.db)
+            .await
+            .map_err(TrajectoryError::from)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        audit(&self.db, principal, "dutch-route-referrals", &persons).await?;
+        Ok(Response::new(pb::ListDutchRouteReferralsResponse {
+            referrals: rows
+                .iter()
+                .filter_map(|g| {
+                    let p = people.get(&g.person_id)?;
+                    Some(pb::DutchRouteReferral {
+                        national_number: p.national_number.clone(),
+                        given_name: p.given_name.clone(),
+                        family_name: p.family_name.clone(),
+                        contact_language: p.contact_language.clone().unwrap_or_default(),
+                        registered_on: Some(date(g.registered_on)),
+                    })
+                })
+                .collect(),
+            page: Some(common::PageResponse {
+                next_page_token: next,
+            }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_exchange_conflicts(
+        &self,
+        request: Request<pb::ListExchangeConflictsRequest>,
+    ) -> Result<Response<pb::ListExchangeConflictsResponse>, Status> {
+        use ggc_registration::Column as G;
+        let principal = Principal::of(&request)?;
+        let scope = policy::case_worker_scope(principal)?;
+        if !scope.contains(&crate::domain::Agency::Bon) {
+            return Err(AuthError::Forbidden(format!(
+                "organisation {} does not handle Bon's trajectories",
+                principal.organisation.alias
+            ))
+            .into());
+        }
+        let page = page(request.get_ref().page.as_ref())?;
+        let mut q = ggc_registration::Entity::find()
+            .filter(G::ConflictingTrajectoryId.is_not_null())
+            .order_by_asc(G::Id);
+        if let Some(after) = page.after {
+            q = q.filter(G::Id.gt(after));
+        }
+        let mut rows = q
+            .limit(page.fetch())
+            .all(&self.db)
+            .await
+            .map_err(TrajectoryError::from)?;
+        let next = page.finish(&mut rows, |g| g.id);
+        Ok(Response::new(pb::ListExchangeConflictsResponse {
+            conflicts: rows
+                .iter()
+                .map(|g| pb::ExchangeConflict {
+                    person_id: g.person_id.to_string(),
+                    trajectory_id: g
+                        .conflicting_trajectory_id
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                    contract_signed_on: g.conflicting_contract_signed_on.map(date),
+                    ggc_registered_on: Some(date(g.registered_on)),
+                    language: language(&g.language),
+                })
+                .collect(),
+            page: Some(common::PageResponse {
+                next_page_token: next,
+            }),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_exchange_audit(
+        &self,
+        request: Request<pb::ListExchangeAuditRequest>,
+    ) -> Result<Response<pb::ListExchangeAuditResponse>, Status> {
+        use exchange_audit::Column as A;
+        let principal = Principal::of(&request)?;
+        principal.require(Role::PlatformAdmin)?;
+        let page = page(request.get_ref().page.as_ref())?;
+        let mut q = exchange_audit::Entity::find().order_by_desc(A::Id);
+        if let Some(after) = page.after {
+            q = q.filter(A::Id.lt(after));
+        }
+        let mut rows = q
+            .limit(page.fetch())
+            .all(&self.db)
+            .await
+            .map_err(TrajectoryError::from)?;
+        let next = page.finish(&mut rows, |a| a.id);
+        Ok(Response::new(pb::ListExchangeAuditResponse {
+            entries: rows
+                .into_iter()
+                .map(|a| pb::ExchangeAuditEntry {
+                    at: Some(platform::wire::timestamp(a.at)),
+                    caller: a.caller,
+                    organisation: a.organisation,
+                    purpose: a.purpose,
+                    person_ids: a
+                        .person_ids
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                })
+                .collect(),
+            page: Some(common::PageResponse {
+                next_page_token: next,
+            }),
+        }))
+    }
+}

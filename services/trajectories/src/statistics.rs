@@ -1,0 +1,147 @@
+//! The Brussels figures parliament asks for (issue 12), computed from the data for a
+//! period whose first and last day both count; each person counts once per figure.
+//! Role `monitor`: counts only, no person.
+
+use chrono::NaiveDate;
+use platform::{Principal, Role};
+use proto::{common::v1 as common, trajectories::v1 as pb};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    TrajectoryError,
+    store::{brussels_newcomer, ggc_registration, trajectory},
+};
+
+/// The figures of one period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Figures {
+    pub bon_contracts: i64,
+    pub bon_contracts_obliged: i64,
+    pub bon_attests: i64,
+    pub bon_attests_obliged: i64,
+    pub dutch_ggc_trajectories: i64,
+    pub obliged_not_registered: i64,
+}
+
+async fn persons<E: EntityTrait>(
+    db: &DatabaseConnection,
+    q: Select<E>,
+    person: E::Column,
+) -> Result<i64, TrajectoryError> {
+    let n: Option<i64> = q
+        .select_only()
+        .column_as(Expr::col(person).count_distinct(), "n")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// The Brussels figures from `from` to `to`, both included.
+pub async fn brussels(
+    db: &DatabaseConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Figures, TrajectoryError> {
+    use trajectory::Column as T;
+    let bon = || trajectory::Entity::find().filter(T::Agency.eq("bon"));
+    let contracts = || bon().filter(T::ContractSignedOn.between(from, to));
+    let attests = || bon().filter(T::AttestIssuedOn.between(from, to));
+    let obliged = T::Status.eq("obliged");
+    let started_by_then = Query::select()
+        .column(T::PersonId)
+        .from(trajectory::Entity)
+        .and_where(Expr::col(T::Agency).eq("bon"))
+        .and_where(Expr::col(T::StartedOn).lte(to))
+        .to_owned();
+    let reported_by_then = Query::select()
+        .column(ggc_registration::Column::PersonId)
+        .from(ggc_registration::Entity)
+        .and_where(Expr::col(ggc_registration::Column::RegisteredOn).lte(to))
+        .to_owned();
+    use brussels_newcomer::Column as N;
+    Ok(Figures {
+        bon_contracts: persons(db, contracts(), T::PersonId).await?,
+        bon_contracts_obliged: persons(db, contracts().filter(obliged.clone()), T::PersonId)
+            .await?,
+        bon_attests: persons(db, attests(), T::PersonId).await?,
+        bon_attests_obliged: persons(db, attests().filter(obliged), T::PersonId).await?,
+        dutch_ggc_trajectories: persons(
+            db,
+            ggc_registration::Entity::find()
+                .filter(ggc_registration::Column::Language.eq("dutch"))
+                .filter(ggc_registration::Column::RegisteredOn.between(from, to)),
+            ggc_registration::Column::PersonId,
+        )
+        .await?,
+        obliged_not_registered: persons(
+            db,
+            brussels_newcomer::Entity::find()
+                .filter(N::Obliged.eq(true))
+                .filter(N::RegisteredOn.between(from, to))
+                .filter(Expr::col(N::PersonId).not_in_subquery(started_by_then))
+                .filter(Expr::col(N::PersonId).not_in_subquery(reported_by_then)),
+            N::PersonId,
+        )
+        .await?,
+    })
+}
+
+fn day(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate, TrajectoryError> {
+    let d = d.ok_or_else(|| TrajectoryError::invalid(field, "is required"))?;
+    NaiveDate::from_ymd_opt(
+        d.year,
+        u32::try_from(d.month).unwrap_or(0),
+        u32::try_from(d.day).unwrap_or(0),
+    )
+    .ok_or_else(|| {
+        TrajectoryError::invalid(
+            field,
+            format!("{}-{}-{} is not a date", d.year, d.month, d.day),
+        )
+    })
+}
+
+/// The `BrusselsStatisticsService` implementation.
+#[derive(Debug, Clone)]
+pub struct BrusselsStatisticsApi {
+    db: DatabaseConnection,
+}
+
+impl BrusselsStatisticsApi {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::brussels_statistics_service_server::BrusselsStatisticsService for BrusselsStatisticsApi {
+    #[tracing::instrument(skip_all)]
+    async fn get_brussels_figures(
+        &self,
+        request: Request<pb::GetBrusselsFiguresRequest>,
+    ) -> Result<Response<pb::GetBrusselsFiguresResponse>, Status> {
+        Principal::of(&request)?.require(Role::Monitor)?;
+        let req = request.get_ref();
+        let from = day("from", req.from.as_ref())?;
+        let to = day("to", req.to.as_ref())?;
+        if to < from {
+            return Err(
+                TrajectoryError::invalid("to", format!("{to} is before from ({from})")).into(),
+            );
+        }
+        let f = brussels(&self.db, from, to).await?;
+        Ok(Response::new(pb::GetBrusselsFiguresResponse {
+            bon_contracts: f.bon_contracts,
+            bon_contracts_obliged: f.bon_contracts_obliged,
+            bon_attests: f.bon_attests,
+            bon_attests_obliged: f.bon_attests_obliged,
+            dutch_ggc_trajectories: f.dutch_ggc_trajectories,
+            obliged_not_registered: f.obliged_not_registered,
+        }))
+    }
+}
