@@ -49,8 +49,8 @@ async fn detected(
         municipality_nis: nis.into(),
         registered_on: Some(date(on.0, on.1, on.2)),
         target_group: rpb::TargetGroup::BrusselsNewcomer as i32,
-        free_movement,
-        foreigners_register,
+        free_movement: Some(free_movement),
+        foreigners_register: Some(foreigners_register),
     };
     let id = uuid::Uuid::now_v7().to_string();
     kafka::produce(
@@ -84,19 +84,16 @@ async fn trajectories_keeps_each_brussels_newcomers_first_registration_and_wheth
     let flemish = person(&app, national_number(900_512_005)).await;
     // The adult moves within Brussels later: the first registration decides; one of the
     // day before the obligation is not obliged.
-    detected(&app, &adult, "21004", (2023, 1, 10), false, true).await;
+    // Out of order: the later move arrives first, the first registration after it.
     detected(&app, &adult, "21015", (2023, 5, 1), false, true).await;
+    detected(&app, &adult, "21004", (2023, 1, 10), false, true).await;
     detected(&app, &early, "21004", (2022, 5, 31), false, true).await;
     detected(&app, &minor, "21004", (2023, 1, 10), false, true).await;
     detected(&app, &senior, "21004", (2023, 1, 10), false, true).await;
     detected(&app, &european, "21004", (2023, 1, 10), true, true).await;
     detected(&app, &settled, "21004", (2023, 1, 10), false, false).await;
     detected(&app, &flemish, "23062", (2023, 1, 10), false, true).await;
-    let last = format!("select count(*) from brussels_newcomer where person_id = '{settled}'");
-    eventually("the newcomers in trajectories", PATIENCE, || async {
-        (scalar(&app.trajectories_db, &last).await == 1).then_some(())
-    })
-    .await;
+    applied(&app, 8).await;
     let why = |person: &str, reason: &str| {
         format!(
             "select count(*) from brussels_newcomer where person_id = '{person}' and not obliged \
@@ -246,6 +243,19 @@ async fn the_brussels_figures_come_from_the_data_and_skip_every_distractor() {
         exec(&app, &attest_on(t, "2024-02-01")).await;
     }
     exec(&app, &attest_on(&bon[7].2, "2024-03-21")).await;
+    // The period's last day counts: an attest (entitled) on 2024-03-20; and its first: an
+    // obliged contract signed on 2022-06-01.
+    exec(&app, &attest_on(&bon[8].2, "2024-03-20")).await;
+    let first_day = person(&app, next()).await;
+    trajectory(
+        &app,
+        &first_day,
+        "21004",
+        true,
+        (2022, 5, 2),
+        Some((2022, 6, 1)),
+    )
+    .await;
     // Distractors: contracts the day before the obligation and the day after the period;
     // Flemish residents (AgII) with contracts in the period.
     for signed in [(2022, 5, 31), (2024, 3, 21)] {
@@ -273,21 +283,27 @@ async fn the_brussels_figures_come_from_the_data_and_skip_every_distractor() {
     for _ in 0..4 {
         nowhere.push(newcomer(&app, next(), (2023, 11, 15), false).await);
     }
-    let after_period = newcomer(&app, next(), (2024, 3, 21), false).await;
-    let european = newcomer(&app, next(), (2023, 11, 15), true).await;
+    newcomer(&app, next(), (2024, 3, 21), false).await;
+    newcomer(&app, next(), (2023, 11, 15), true).await;
+    // The last day: one registered on it (nowhere after), one reported Dutch on it.
+    newcomer(&app, next(), (2024, 3, 20), false).await;
+    let dutch_last_day = newcomer(&app, next(), (2023, 12, 1), false).await;
+    // One who starts at Bon only the day after the period: not registered by then.
+    let starts_late = newcomer(&app, next(), (2023, 12, 1), false).await;
+    trajectory(&app, &starts_late.1, "21004", true, (2024, 3, 21), None).await;
     // Two of Bon's obliged contracts are Brussels newcomers of the period too: registered.
     for (_, p, _) in bon.iter().take(2) {
         detected(&app, p, "21004", (2022, 7, 1), false, true).await;
     }
-    let last = format!(
-        "select count(*) from brussels_newcomer where person_id = '{}'",
-        european.1
-    );
-    eventually("the newcomers in trajectories", PATIENCE, || async {
-        (scalar(&app.trajectories_db, &last).await == 1).then_some(())
-    })
-    .await;
-    let _ = after_period;
+    applied(&app, 17).await;
+    report(
+        &app,
+        &dutch_last_day.0,
+        (2024, 3, 20),
+        tpb::GgcLanguage::Dutch,
+    )
+    .await
+    .unwrap();
     for (number, _) in &dutch {
         let r = report(&app, number, (2024, 2, 5), tpb::GgcLanguage::Dutch)
             .await
@@ -331,13 +347,14 @@ async fn the_brussels_figures_come_from_the_data_and_skip_every_distractor() {
     assert_eq!(
         figures,
         tpb::GetBrusselsFiguresResponse {
-            bon_contracts: 12,
-            bon_contracts_obliged: 5,
-            bon_attests: 4,
+            bon_contracts: 13,
+            bon_contracts_obliged: 6,
+            bon_attests: 5,
             bon_attests_obliged: 2,
-            dutch_ggc_trajectories: 3,
-            // Four registered nowhere, and one the GGC reported only after the period.
-            obliged_not_registered: 5,
+            dutch_ggc_trajectories: 4,
+            // Four registered nowhere, one registered on the last day, one the GGC reported
+            // only after the period, one who started at Bon only after it.
+            obliged_not_registered: 7,
         }
     );
 
@@ -367,11 +384,12 @@ async fn the_brussels_figures_come_from_the_data_and_skip_every_distractor() {
         String::from_utf8_lossy(&out.stderr)
     );
     for (label, n) in [
-        ("contracts signed at Bon:", 12),
-        ("of which obliged:", 5),
-        ("attests issued by Bon:", 4),
-        ("chose a Dutch-language GGC trajectory:", 3),
-        ("obliged, registered with neither Bon nor the GGC:", 5),
+        ("contracts signed at Bon:", 13),
+        ("of the contracts, obliged:", 6),
+        ("attests issued by Bon:", 5),
+        ("of the attests, obliged:", 2),
+        ("chose a Dutch-language GGC trajectory:", 4),
+        ("obliged, registered with neither Bon nor the GGC:", 7),
     ] {
         assert!(
             stdout
@@ -382,6 +400,15 @@ async fn the_brussels_figures_come_from_the_data_and_skip_every_distractor() {
         );
     }
     app.stop().await;
+}
+
+/// Waits until trajectories has applied `n` events of recruitment's topic (its inbox).
+async fn applied(app: &TestApp, n: i64) {
+    let sql = "select count(*) from inbox where consumer = 'trajectories.newcomers'";
+    eventually("the newcomers in trajectories", PATIENCE, || async {
+        (scalar(&app.trajectories_db, sql).await == n).then_some(())
+    })
+    .await;
 }
 
 /// A newcomer of the register feed registered in Brussels city on `on`.
@@ -464,7 +491,7 @@ async fn the_exchange_works_both_ways_refuses_what_it_must_and_audits_every_read
     assert!(
         resident
             .message()
-            .contains("lives in Flanders (municipality 23062)")
+            .contains("lives in Flanders, not in Brussels")
     );
     let ok = report(
         &app,
@@ -601,13 +628,23 @@ async fn the_exchange_works_both_ways_refuses_what_it_must_and_audits_every_read
         [
             ("huis-nl-brussel", "dutch-route-referrals"),
             ("ggc", "bon-registrations"),
+            ("bon", "exchange-conflicts"),
             ("ggc", "ggc-registration"),
             ("ggc", "ggc-registration"),
             ("ggc", "ggc-registration"),
+            ("ggc", "ggc-registration-refused"),
+            ("ggc", "ggc-registration-refused"),
         ],
-        "newest first: every exchange, the refused ones not"
+        "newest first: every exchange, refused reports too (their answer tells something), \
+         calls refused for their role not"
     );
     assert_eq!(audit[0].person_ids, std::slice::from_ref(&newcomer));
     assert_eq!(audit[1].person_ids, std::slice::from_ref(&bon_person));
+    assert_eq!(audit[2].person_ids, std::slice::from_ref(&bon_person));
+    assert_eq!(audit[6].person_ids, std::slice::from_ref(&flemish));
+    assert!(
+        audit[7].person_ids.is_empty(),
+        "an unknown number names nobody"
+    );
     app.stop().await;
 }

@@ -62,7 +62,7 @@ pub async fn run(command: StatsCommand) -> anyhow::Result<()> {
         f.bon_contracts
     );
     println!(
-        "    of which obliged:                              {}",
+        "    of the contracts, obliged:                              {}",
         f.bon_contracts_obliged
     );
     println!(
@@ -70,7 +70,7 @@ pub async fn run(command: StatsCommand) -> anyhow::Result<()> {
         f.bon_attests
     );
     println!(
-        "    of which obliged:                              {}",
+        "    of the attests, obliged:                              {}",
         f.bon_attests_obliged
     );
     println!(

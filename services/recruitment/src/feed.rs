@@ -580,8 +580,8 @@ async fn store(
                 municipality_nis: record.municipality.nis.to_string(),
                 registered_on: Some(convert::date(record.registered_on)),
                 target_group: convert::group(group) as i32,
-                free_movement: rules::FREE_MOVEMENT.contains(&record.nationality.as_str()),
-                foreigners_register: record.register == rules::Register::Foreigners,
+                free_movement: Some(rules::FREE_MOVEMENT.contains(&record.nationality.as_str())),
+                foreigners_register: Some(record.register == rules::Register::Foreigners),
             },
         )
         .await?;

@@ -80,25 +80,31 @@ impl Handler for BrusselsNewcomers {
             // A later move within Brussels: the first registration decides.
             return Ok(());
         }
-        let outcome = rules::brussels_obligation(&BrusselsRegistration {
-            municipality_nis: nis,
-            registered_on,
-            birth_date: person.birth_date,
-            free_movement: detected.free_movement,
-            foreigners_register: detected.foreigners_register,
-            legal_stay_since: None,
-            exempted: false,
-        });
-        let (obliged, why) = match outcome {
-            BrusselsObligation::Obliged => (true, None),
-            BrusselsObligation::NotObliged(why) => (false, Some(because(why).to_owned())),
+        // An event from before the feed told nationality and register: not decidable, so
+        // not counted as obliged, and said so.
+        let (obliged, why) = match (detected.free_movement, detected.foreigners_register) {
+            (Some(free_movement), Some(foreigners_register)) => {
+                match rules::brussels_obligation(&BrusselsRegistration {
+                    municipality_nis: nis,
+                    registered_on,
+                    birth_date: person.birth_date,
+                    free_movement,
+                    foreigners_register,
+                    legal_stay_since: None,
+                    exempted: false,
+                }) {
+                    BrusselsObligation::Obliged => (true, None),
+                    BrusselsObligation::NotObliged(why) => (false, Some(because(why).to_owned())),
+                }
+            }
+            _ => (false, Some("register_facts_unknown".to_owned())),
         };
         brussels_newcomer::Entity::insert(brussels_newcomer::ActiveModel {
             person_id: Set(person_id),
             municipality_nis: Set(detected.municipality_nis.clone()),
             registered_on: Set(registered_on),
-            free_movement: Set(detected.free_movement),
-            foreigners_register: Set(detected.foreigners_register),
+            free_movement: Set(detected.free_movement.unwrap_or(false)),
+            foreigners_register: Set(detected.foreigners_register.unwrap_or(false)),
             obliged: Set(obliged),
             not_obliged_because: Set(why),
         })

@@ -53,9 +53,9 @@ pub enum TrajectoryError {
     /// A partner reported a number no person registered in Brussels has.
     #[error("national_number: no person registered in Brussels has this number")]
     NotInBrussels,
-    /// A partner reported a resident of Flanders.
-    #[error("the person lives in Flanders (municipality {nis}): not a Brussels trajectory")]
-    FlemishResident { nis: String },
+    /// A partner reported a resident of Flanders (where, it is not told).
+    #[error("national_number: the person lives in Flanders, not in Brussels")]
+    FlemishResident,
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("database: {0}")]
@@ -85,7 +85,7 @@ impl ServiceError for TrajectoryError {
         match self {
             Self::InvalidArgument { .. } => ServiceErrorCode::InvalidArgument,
             Self::NotInBrussels => ServiceErrorCode::NotFound,
-            Self::FlemishResident { .. } => ServiceErrorCode::FailedPrecondition,
+            Self::FlemishResident => ServiceErrorCode::FailedPrecondition,
             Self::PersonNotFound { .. }
             | Self::TrajectoryNotFound { .. }
             | Self::NoTrajectory { .. } => ServiceErrorCode::NotFound,

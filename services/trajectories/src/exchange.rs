@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     TrajectoryError,
+    api::convert::{self, date},
     domain::NationalNumber,
     policy, rules,
     store::{brussels_newcomer, exchange_audit, ggc_registration, person, trajectory},
@@ -41,28 +42,9 @@ fn partner(principal: &Principal, org: &str) -> Result<(), AuthError> {
     }
 }
 
-fn date(d: NaiveDate) -> common::Date {
-    use chrono::Datelike;
-    common::Date {
-        year: d.year(),
-        month: i32::try_from(d.month()).unwrap_or(0),
-        day: i32::try_from(d.day()).unwrap_or(0),
-    }
-}
-
-fn required_date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
-    let d = d.ok_or_else(|| TrajectoryError::invalid(field, "is required"))?;
-    NaiveDate::from_ymd_opt(
-        d.year,
-        u32::try_from(d.month).unwrap_or(0),
-        u32::try_from(d.day).unwrap_or(0),
-    )
-    .ok_or_else(|| {
-        TrajectoryError::invalid(
-            field,
-            format!("{}-{}-{} is not a date", d.year, d.month, d.day),
-        )
-    })
+/// A required day of a request.
+pub(crate) fn required_date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
+    convert::date_from(field, d)?.ok_or_else(|| TrajectoryError::invalid(field, "is required"))
 }
 
 fn page(req: Option<&common::PageRequest>) -> Result<Page, Status> {
@@ -121,11 +103,18 @@ impl PartnerExchangeApi {
         registered_on: NaiveDate,
         lang: &'static str,
     ) -> Result<pb::ReportGgcRegistrationResponse> {
-        let person = person::Entity::find()
+        // A refused report is audited too: the answer itself tells the GGC something.
+        let refuse = |persons: Vec<Uuid>, e: TrajectoryError| async move {
+            audit(&self.db, principal, "ggc-registration-refused", &persons).await?;
+            Err::<pb::ReportGgcRegistrationResponse, _>(e)
+        };
+        let Some(person) = person::Entity::find()
             .filter(person::Column::NationalNumber.eq(number.digits()))
             .one(&self.db)
             .await?
-            .ok_or(TrajectoryError::NotInBrussels)?;
+        else {
+            return refuse(Vec::new(), TrajectoryError::NotInBrussels).await;
+        };
         let own = trajectory::Entity::find()
             .filter(trajectory::Column::PersonId.eq(person.id))
             .one(&self.db)
@@ -135,17 +124,15 @@ impl PartnerExchangeApi {
                 .parse::<u32>()
                 .is_ok_and(|n| rules::BRUSSELS_NIS.contains(&n))
         };
-        if let Some(t) = own.as_ref().filter(|t| !in_brussels_trajectory(t)) {
-            return Err(TrajectoryError::FlemishResident {
-                nis: t.municipality_nis.clone(),
-            });
+        if own.as_ref().is_some_and(|t| !in_brussels_trajectory(t)) {
+            return refuse(vec![person.id], TrajectoryError::FlemishResident).await;
         }
         let registered_in_brussels = brussels_newcomer::Entity::find_by_id(person.id)
             .one(&self.db)
             .await?
             .is_some();
         if own.is_none() && !registered_in_brussels {
-            return Err(TrajectoryError::NotInBrussels);
+            return refuse(vec![person.id], TrajectoryError::NotInBrussels).await;
         }
         let conflict = own.filter(|t| t.agency == "bon" && t.contract_signed_on.is_some());
         let txn = self.db.begin().await?;
@@ -193,16 +180,6 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
         let req = request.get_ref();
         let number = NationalNumber::parse(&req.national_number).map_err(TrajectoryError::from)?;
         let on = required_date("registered_on", req.registered_on.as_ref())?;
-        if on < rules::GGC_TRAJECTORIES_SINCE {
-            return Err(TrajectoryError::invalid(
-                "registered_on",
-                format!(
-                    "{on} is before the GGC's trajectories began on {}",
-                    rules::GGC_TRAJECTORIES_SINCE
-                ),
-            )
-            .into());
-        }
         let lang = match pb::GgcLanguage::try_from(req.language) {
             Ok(pb::GgcLanguage::Dutch) => "dutch",
             Ok(pb::GgcLanguage::French) => "french",
@@ -212,6 +189,28 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
                 );
             }
         };
+        // Before 2024 the alternative to Bon was a French-speaking BAPA trajectory, which
+        // the GGC reports the same way; the Dutch-language GGC route exists since 2024.
+        if on < rules::BRUSSELS_OBLIGATION_SINCE {
+            return Err(TrajectoryError::invalid(
+                "registered_on",
+                format!(
+                    "{on} is before the Brussels obligation began on {}",
+                    rules::BRUSSELS_OBLIGATION_SINCE
+                ),
+            )
+            .into());
+        }
+        if lang == "dutch" && on < rules::GGC_TRAJECTORIES_SINCE {
+            return Err(TrajectoryError::invalid(
+                "registered_on",
+                format!(
+                    "{on} is before the GGC's Dutch-language trajectories began on {}",
+                    rules::GGC_TRAJECTORIES_SINCE
+                ),
+            )
+            .into());
+        }
         Ok(Response::new(
             self.report(principal, &number, on, lang).await?,
         ))
@@ -231,6 +230,8 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
         let page = page(req.page.as_ref())?;
         let mut q = trajectory::Entity::find()
             .filter(T::Agency.eq("bon"))
+            // The GGC needs to know whom not to chase: the obliged.
+            .filter(T::Status.eq("obliged"))
             .filter(T::StartedOn.between(from, to))
             .order_by_asc(T::Id);
         if let Some(after) = page.after {
@@ -346,6 +347,8 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
             .await
             .map_err(TrajectoryError::from)?;
         let next = page.finish(&mut rows, |g| g.id);
+        let persons: Vec<Uuid> = rows.iter().map(|g| g.person_id).collect();
+        audit(&self.db, principal, "exchange-conflicts", &persons).await?;
         Ok(Response::new(pb::ListExchangeConflictsResponse {
             conflicts: rows
                 .iter()

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use platform::{Principal, Role};
-use proto::{common::v1 as common, trajectories::v1 as pb};
+use proto::trajectories::v1 as pb;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select,
     sea_query::{Expr, ExprTrait, Query},
@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     TrajectoryError,
+    exchange::required_date,
     store::{brussels_newcomer, ggc_registration, trajectory},
 };
 
@@ -91,21 +92,6 @@ pub async fn brussels(
     })
 }
 
-fn day(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate, TrajectoryError> {
-    let d = d.ok_or_else(|| TrajectoryError::invalid(field, "is required"))?;
-    NaiveDate::from_ymd_opt(
-        d.year,
-        u32::try_from(d.month).unwrap_or(0),
-        u32::try_from(d.day).unwrap_or(0),
-    )
-    .ok_or_else(|| {
-        TrajectoryError::invalid(
-            field,
-            format!("{}-{}-{} is not a date", d.year, d.month, d.day),
-        )
-    })
-}
-
 /// The `BrusselsStatisticsService` implementation.
 #[derive(Debug, Clone)]
 pub struct BrusselsStatisticsApi {
@@ -127,8 +113,8 @@ impl pb::brussels_statistics_service_server::BrusselsStatisticsService for Bruss
     ) -> Result<Response<pb::GetBrusselsFiguresResponse>, Status> {
         Principal::of(&request)?.require(Role::Monitor)?;
         let req = request.get_ref();
-        let from = day("from", req.from.as_ref())?;
-        let to = day("to", req.to.as_ref())?;
+        let from = required_date("from", req.from.as_ref())?;
+        let to = required_date("to", req.to.as_ref())?;
         if to < from {
             return Err(
                 TrajectoryError::invalid("to", format!("{to} is before from ({from})")).into(),
