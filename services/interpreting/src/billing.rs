@@ -360,6 +360,8 @@ fn csv_error(e: csv::Error) -> InterpretingError {
 }
 
 fn is_unique(e: &DbErr) -> bool {
-    let text = e.to_string();
-    text.contains("UNIQUE") || text.contains("duplicate key")
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }

@@ -268,11 +268,7 @@ impl Matching {
             area: area.to_vec(),
             own: None,
         };
-        let desk_row = request::Entity::find_by_id(request_id)
-            .one(self.db())
-            .await?
-            .filter(|r| viewer.sees(&r.agency, &r.requester))
-            .ok_or(InterpretingError::RequestNotFound { request_id })?;
+        let desk_row = requests::visible(self.db(), &viewer, request_id).await?;
         let state = requests::state_of(&desk_row)?;
         let expected = if reassign {
             RequestState::Assigned

@@ -84,6 +84,19 @@ pub struct NewRequest {
     pub purpose: String,
 }
 
+/// A request the viewer sees; another organisation's is not found.
+pub async fn visible(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+) -> Result<request::Model> {
+    request::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|r| viewer.sees(&r.agency, &r.requester))
+        .ok_or(InterpretingError::RequestNotFound { request_id: id })
+}
+
 /// The state of a stored request.
 pub fn state_of(r: &request::Model) -> Result<RequestState> {
     RequestState::from_stored(&r.state).ok_or_else(|| {
@@ -187,11 +200,7 @@ impl Desk {
 
     /// A request the viewer sees; another organisation's is not found.
     pub async fn get(&self, viewer: &Viewer, id: Uuid) -> Result<request::Model> {
-        request::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .filter(|r| viewer.sees(&r.agency, &r.requester))
-            .ok_or(InterpretingError::RequestNotFound { request_id: id })
+        visible(&self.db, viewer, id).await
     }
 
     /// The requests the viewer sees, oldest first.

@@ -57,17 +57,11 @@ impl Handler for BrusselsNewcomers {
         }
         let person_id = Uuid::parse_str(&detected.person_id)
             .map_err(|_| HandlerError::permanent("person_id is not a UUID"))?;
-        let registered_on = detected
-            .registered_on
-            .as_ref()
-            .and_then(|d| {
-                chrono::NaiveDate::from_ymd_opt(
-                    d.year,
-                    u32::try_from(d.month).ok()?,
-                    u32::try_from(d.day).ok()?,
-                )
-            })
-            .ok_or_else(|| HandlerError::permanent("registered_on is not a date"))?;
+        let registered_on =
+            crate::api::convert::date_from("registered_on", detected.registered_on.as_ref())
+                .ok()
+                .flatten()
+                .ok_or_else(|| HandlerError::permanent("registered_on is not a date"))?;
         // The feed registers the person with trajectories before it publishes.
         let person = person::Entity::find_by_id(person_id)
             .one(txn)
