@@ -1,6 +1,7 @@
 # Shared by the demo scripts (scripts/demo-*): grpcurl, a fresh `inburgering dev` on ports
 # of its own, tokens, calls, waits, and a newcomer taken to the attest through the public
-# APIs. Source it after `cd` to the repository root, with `base` set to the first port.
+# APIs. Source it after `cd` to the repository root, with `base` set to the first port:
+# below 32768, outside Linux's ephemeral range, so no outgoing connection holds it.
 
 if ! command -v grpcurl >/dev/null; then
   venv=.tools/demo-venv
