@@ -2,6 +2,7 @@
 //! The one integration-test binary: every module is a scenario on real parts
 //! (PostgreSQL, the broker process, real OIDC issuers, real gRPC servers).
 
+mod access;
 mod auth;
 mod breaches;
 mod brussels;

@@ -20,7 +20,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::{
     PlatformError,
-    auth::{AuthError, ORGANISATION_HEADER, Verifier},
+    auth::{AccessTable, AuthError, ORGANISATION_HEADER, Verifier},
     metrics, telemetry,
 };
 
@@ -30,6 +30,8 @@ const PUBLIC_PREFIXES: [&str; 2] = ["/grpc.health.v1.", "/grpc.reflection."];
 /// What the server needs besides the service's routes.
 #[derive(Clone)]
 pub struct ServerOptions {
+    /// Who may call which RPC, checked after the token and before the handler.
+    pub access: Arc<AccessTable>,
     /// Fully qualified gRPC service names, reported SERVING by `grpc.health.v1`.
     pub service_names: Vec<&'static str>,
     /// The encoded descriptor set served by reflection.
@@ -71,7 +73,10 @@ pub async fn serve(
         .concurrency_limit_per_connection(256)
         .max_concurrent_streams(256)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .layer(GuardLayer { verifier })
+        .layer(GuardLayer {
+            verifier,
+            access: options.access.clone(),
+        })
         .add_routes(routes)
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -95,6 +100,7 @@ pub async fn serve(
 #[derive(Clone)]
 pub struct GuardLayer {
     verifier: Arc<Verifier>,
+    access: Arc<AccessTable>,
 }
 
 impl<S> Layer<S> for GuardLayer {
@@ -104,6 +110,7 @@ impl<S> Layer<S> for GuardLayer {
         Guard {
             inner,
             verifier: self.verifier.clone(),
+            access: self.access.clone(),
         }
     }
 }
@@ -113,6 +120,7 @@ impl<S> Layer<S> for GuardLayer {
 pub struct Guard<S> {
     inner: S,
     verifier: Arc<Verifier>,
+    access: Arc<AccessTable>,
 }
 
 impl<S> Service<Request<Body>> for Guard<S>
@@ -134,6 +142,7 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let verifier = self.verifier.clone();
+        let access = self.access.clone();
         let path = request.uri().path().to_owned();
         if PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p)) {
             return Box::pin(inner.call(request));
@@ -157,7 +166,8 @@ where
                 let verified = match credentials {
                     Ok((token, org)) => verifier.verify(&token, org.as_deref()).await,
                     Err(e) => Err(e),
-                };
+                }
+                .and_then(|principal| access.check(&path, &principal).map(|()| principal));
                 let response = match verified {
                     Ok(principal) => {
                         tracing::Span::current().record(

@@ -106,6 +106,9 @@ pub trait ServiceModule: 'static {
     const GRPC_SERVICES: &'static [&'static str];
     /// Its schema: the platform's tables plus its own.
     type Migrator: MigratorTrait;
+    /// Who may call each of its RPCs at all ([`crate::auth::access`]): one rule per RPC
+    /// of [`Self::GRPC_SERVICES`], or the service does not start.
+    const ACCESS: &'static [crate::auth::Rule];
 
     /// Its gRPC handlers.
     fn routes(ctx: &ServiceContext) -> Routes;
@@ -197,7 +200,10 @@ impl Prepared {
             tasks.spawn(job.run_until(background.clone()));
         }
 
+        let access = crate::auth::AccessTable::new(M::ACCESS, M::GRPC_SERVICES, descriptor)
+            .map_err(|e| PlatformError::Config(format!("{}: {e}", M::NAME)))?;
         let options = ServerOptions {
+            access: Arc::new(access),
             service_names: M::GRPC_SERVICES.to_vec(),
             descriptor,
             request_timeout: Duration::from_secs(ctx.config.request_timeout_secs),

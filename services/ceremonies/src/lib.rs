@@ -52,6 +52,7 @@ impl ServiceModule for Ceremonies {
     const TOPIC: &'static str = TOPIC;
     const GRPC_SERVICES: &'static [&'static str] = &["inburgering.ceremonies.v1.CeremonyService"];
     type Migrator = store::Migrator;
+    const ACCESS: &'static [platform::auth::Rule] = policy::ACCESS;
 
     fn routes(ctx: &ServiceContext) -> Routes {
         let trajectories = disclosure::Trajectories::lazy(&ctx.config.trajectories_url);

@@ -8,7 +8,7 @@
 
 use platform::{
     Agency, Principal, Role,
-    auth::{AuthError, agency_scope},
+    auth::{AuthError, Orgs, Rule, agency_scope},
 };
 
 use crate::domain::Nis;
@@ -106,6 +106,80 @@ pub fn report_scope(principal: &Principal) -> Result<Scope, AuthError> {
     }
     Err(AuthError::MissingRole(Role::Monitor))
 }
+
+/// Who may call each RPC at all (the platform's first gate, issue 13); what a permitted
+/// caller then sees of the data is decided by the functions above.
+pub const ACCESS: &[Rule] = &[
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/PlanCeremony",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/ChangeCeremony",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/CancelCeremony",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/CloseCeremony",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/SendInvitations",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/ListInvitations",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/RecordRsvp",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/RecordAttendance",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/AddAmbassador",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/WithdrawAmbassadorConsent",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/ListAmbassadors",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/GetCeremony",
+        allow: &[
+            (Role::CeremonyOrganiser, Orgs::Municipalities),
+            (Role::CeremonyOrganiser, Orgs::Agencies),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/ListCeremonies",
+        allow: &[
+            (Role::CeremonyOrganiser, Orgs::Municipalities),
+            (Role::CeremonyOrganiser, Orgs::Agencies),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.ceremonies.v1.CeremonyService/GetReport",
+        allow: &[
+            (Role::CeremonyOrganiser, Orgs::Municipalities),
+            (Role::CeremonyOrganiser, Orgs::Agencies),
+            (Role::CaseWorker, Orgs::Agencies),
+            (Role::Monitor, Orgs::Any),
+        ],
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -56,6 +56,7 @@ impl ServiceModule for Interpreting {
     const GRPC_SERVICES: &'static [&'static str] =
         &["inburgering.interpreting.v1.InterpretingService"];
     type Migrator = store::Migrator;
+    const ACCESS: &'static [platform::auth::Rule] = policy::ACCESS;
 
     fn check_config(config: &platform::Config) -> Result<(), String> {
         rates::Rates::load(config.interpreting_rates_file.as_deref()).map(|_| ())

@@ -8,7 +8,7 @@
 
 use platform::{
     Agency, Principal, Role,
-    auth::{AuthError, agency_staff},
+    auth::{AuthError, Orgs, Rule, agency_staff},
 };
 
 /// The agencies of a coordinator's area; refuses anyone else.
@@ -65,6 +65,97 @@ impl Viewer {
         self.area.iter().any(|a| a.as_str() == agency) || self.own.as_deref() == Some(organisation)
     }
 }
+
+/// Who may call each RPC at all (the platform's first gate, issue 13); what a permitted
+/// caller then sees of the data is decided by the functions above.
+pub const ACCESS: &[Rule] = &[
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/RegisterInterpreter",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/GetInterpreter",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/ListInterpreters",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/SetAvailability",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/AddAbsence",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/ListCandidates",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/AssignInterpreter",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/ReassignInterpreter",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/RecordPerformance",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/RunBilling",
+        allow: &[(Role::InterpretingCoordinator, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/RequestInterpreting",
+        allow: &[(Role::InterpretingRequester, Orgs::Any)],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/GetRequest",
+        allow: &[
+            (Role::InterpretingCoordinator, Orgs::Agencies),
+            (Role::InterpretingRequester, Orgs::Any),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/ListRequests",
+        allow: &[
+            (Role::InterpretingCoordinator, Orgs::Agencies),
+            (Role::InterpretingRequester, Orgs::Any),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/CancelRequest",
+        allow: &[
+            (Role::InterpretingCoordinator, Orgs::Agencies),
+            (Role::InterpretingRequester, Orgs::Any),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/ListRates",
+        allow: &[
+            (Role::InterpretingCoordinator, Orgs::Agencies),
+            (Role::InterpretingRequester, Orgs::Any),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/ListInvoices",
+        allow: &[
+            (Role::InterpretingCoordinator, Orgs::Agencies),
+            (Role::InterpretingRequester, Orgs::Any),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.interpreting.v1.InterpretingService/ExportInvoices",
+        allow: &[
+            (Role::InterpretingCoordinator, Orgs::Agencies),
+            (Role::InterpretingRequester, Orgs::Any),
+        ],
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -51,6 +51,7 @@ impl ServiceModule for Municipalities {
     const GRPC_SERVICES: &'static [&'static str] =
         &["inburgering.municipalities.v1.MunicipalityService"];
     type Migrator = store::Migrator;
+    const ACCESS: &'static [platform::auth::Rule] = policy::ACCESS;
 
     fn routes(ctx: &ServiceContext) -> Routes {
         let participation = participation::Participation::new(ctx.db.clone(), ctx.outbox.clone());

@@ -3,7 +3,7 @@
 
 use platform::{
     Principal, Role,
-    auth::{AuthError, agency_scope},
+    auth::{ANYONE, AuthError, Orgs, Rule, agency_scope},
 };
 
 use crate::domain::{Agency, Nis, Resident};
@@ -84,6 +84,142 @@ pub fn require_monitor(principal: &Principal, nis: Nis) -> Result<(), AuthError>
     }
     Err(AuthError::MissingRole(Role::Monitor))
 }
+
+/// Who may call each RPC at all (the platform's first gate, issue 13); what a permitted
+/// caller then sees of the data is decided by the functions above.
+pub const ACCESS: &[Rule] = &[
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/GetMunicipality",
+        allow: ANYONE,
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/ListMunicipalities",
+        allow: ANYONE,
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/ResolveNis",
+        allow: ANYONE,
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/AddContact",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/RemoveContact",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/ListContacts",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/RecordAgreement",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/ListAgreements",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/SaveLocalPlan",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/ListLocalPlans",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/CreateOffer",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/GetOffer",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/ListOffers",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/CloseOffer",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/PlacePerson",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/LogHours",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/EndPlacement",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/GetPlacement",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/ListPlacements",
+        allow: &[
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::CaseWorker, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.municipalities.v1.MunicipalityService/GetLocalMonitor",
+        allow: &[
+            (Role::Monitor, Orgs::Any),
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+        ],
+    },
+];
 
 #[cfg(test)]
 mod tests {

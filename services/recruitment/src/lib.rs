@@ -67,6 +67,7 @@ impl ServiceModule for Recruitment {
     const GRPC_SERVICES: &'static [&'static str] =
         &["inburgering.recruitment.v1.RecruitmentService"];
     type Migrator = store::Migrator;
+    const ACCESS: &'static [platform::auth::Rule] = policy::ACCESS;
 
     fn routes(ctx: &ServiceContext) -> Routes {
         let campaigns = campaigns::Campaigns::new(ctx.db.clone(), ctx.outbox.clone());

@@ -8,7 +8,7 @@
 
 use platform::{
     Agency, Principal, Role,
-    auth::{AuthError, agency_staff},
+    auth::{AuthError, Orgs, Rule, agency_staff},
 };
 
 use crate::domain::{LetterKind, Nis};
@@ -105,6 +105,74 @@ pub fn funnel_scope(principal: &Principal) -> Result<Scope, AuthError> {
     }
     plan_scope(principal)
 }
+
+/// Who may call each RPC at all (the platform's first gate, issue 13); what a permitted
+/// caller then sees of the data is decided by the functions above.
+pub const ACCESS: &[Rule] = &[
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/ListNewcomers",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/UploadTemplate",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/ListTemplates",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/LaunchCampaign",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/ListCampaigns",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/RecordReferral",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/AddAmbassador",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/WithdrawAmbassadorConsent",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/ListAmbassadors",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/CreateLocalPlan",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/AddPlanAction",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/UpdatePlanAction",
+        allow: &[(Role::RecruitmentOfficer, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/GetLocalPlan",
+        allow: &[
+            (Role::RecruitmentOfficer, Orgs::Agencies),
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.recruitment.v1.RecruitmentService/GetFunnel",
+        allow: &[
+            (Role::RecruitmentOfficer, Orgs::Agencies),
+            (Role::MunicipalityOfficer, Orgs::Municipalities),
+            (Role::Monitor, Orgs::Any),
+        ],
+    },
+];
 
 #[cfg(test)]
 mod tests {

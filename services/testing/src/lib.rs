@@ -9,6 +9,7 @@ pub mod api;
 pub mod bookings;
 pub mod domain;
 mod error;
+pub mod policy;
 pub mod projection;
 pub mod rules;
 pub mod store;
@@ -33,6 +34,7 @@ impl ServiceModule for Testing {
     const TOPIC: &'static str = "testing.events.v1";
     const GRPC_SERVICES: &'static [&'static str] = &["inburgering.testing.v1.TestingService"];
     type Migrator = store::Migrator;
+    const ACCESS: &'static [platform::auth::Rule] = policy::ACCESS;
 
     fn routes(ctx: &ServiceContext) -> Routes {
         let bookings = bookings::Bookings::new(ctx.db.clone(), ctx.outbox.clone());

@@ -53,6 +53,7 @@ impl ServiceModule for Trajectories {
         "inburgering.trajectories.v1.BrusselsStatisticsService",
     ];
     type Migrator = store::Migrator;
+    const ACCESS: &'static [platform::auth::Rule] = policy::ACCESS;
 
     fn routes(ctx: &ServiceContext) -> Routes {
         let api = api::TrajectoryApi::new(store::Store::new(ctx.db.clone(), ctx.outbox.clone()));

@@ -3,7 +3,7 @@
 
 use platform::{
     Principal, Role,
-    auth::{AuthError, agency_scope},
+    auth::{AuthError, Orgs, Rule, agency_scope},
 };
 
 use crate::domain::Agency;
@@ -64,6 +64,106 @@ pub fn require_ceremony_organiser(principal: &Principal, nis: &str) -> Result<()
         )))
     }
 }
+
+/// Who may call each RPC at all (the platform's first gate, issue 13); what a permitted
+/// caller then sees of the data is decided by the functions above.
+pub const ACCESS: &[Rule] = &[
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/RegisterPerson",
+        allow: &[
+            (Role::CaseWorker, Orgs::Agencies),
+            (Role::RecruitmentOfficer, Orgs::Agencies),
+        ],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/StartTrajectory",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/SignContract",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/GetTrajectory",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/ListTrajectories",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/RecordVdabRegistration",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/LogParticipation",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/WaiveParticipation",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/SuspendTrajectory",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/ResumeTrajectory",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/StopTrajectory",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/GetDvzAdvice",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/RecordActivity",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/ListB1FollowUpDue",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.TrajectoryService/DeclareEffort",
+        allow: &[(Role::CaseWorker, Orgs::Agencies)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.ObligationCheckService/CheckObligation",
+        allow: &[(Role::ObligationCheck, Orgs::Any)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.DisclosureService/DiscloseForCeremony",
+        allow: &[(Role::CeremonyOrganiser, Orgs::Municipalities)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.PartnerExchangeService/ReportGgcRegistration",
+        allow: &[(Role::PartnerExchange, Orgs::Only(&["ggc"]))],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.PartnerExchangeService/ListBonRegistrations",
+        allow: &[(Role::PartnerExchange, Orgs::Only(&["ggc"]))],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.PartnerExchangeService/ListDutchRouteReferrals",
+        allow: &[(Role::PartnerExchange, Orgs::Only(&["huis-nl-brussel"]))],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.PartnerExchangeService/ListExchangeConflicts",
+        allow: &[(Role::CaseWorker, Orgs::Only(&["agii", "bon"]))],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.PartnerExchangeService/ListExchangeAudit",
+        allow: &[(Role::PlatformAdmin, Orgs::Any)],
+    },
+    Rule {
+        rpc: "inburgering.trajectories.v1.BrusselsStatisticsService/GetBrusselsFigures",
+        allow: &[(Role::Monitor, Orgs::Any)],
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -6,13 +6,17 @@
 //! principal may do; this module only establishes who the principal is. Refusals carry a
 //! reason and never personal data.
 
+pub mod access;
 mod dev_issuer;
 mod verifier;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use access::{ANYONE, AccessTable, Orgs, Rule};
 pub use dev_issuer::{DevClient, DevIssuer, dev_clients};
 pub use verifier::Verifier;
+#[doc(hidden)]
+pub use verifier::{header, principal_from_claims};
 
 use crate::error::{ServiceError, ServiceErrorCode};
 
@@ -169,6 +173,9 @@ pub enum AuthError {
     OrganisationNotHeld,
     #[error("the caller lacks the role {0}")]
     MissingRole(Role),
+    /// The access gate's refusal: the RPC and the roles any of which it needs.
+    #[error("{0}")]
+    RpcNeedsRole(String),
     #[error("{0}")]
     Forbidden(String),
 }
@@ -190,7 +197,7 @@ impl AuthError {
             AuthError::NoOrganisation => "no_organisation",
             AuthError::AmbiguousOrganisation => "ambiguous_organisation",
             AuthError::OrganisationNotHeld => "organisation_not_held",
-            AuthError::MissingRole(_) => "missing_role",
+            AuthError::MissingRole(_) | AuthError::RpcNeedsRole(_) => "missing_role",
             AuthError::Forbidden(_) => "forbidden",
         }
     }
@@ -213,6 +220,7 @@ impl ServiceError for AuthError {
             | AuthError::AmbiguousOrganisation
             | AuthError::OrganisationNotHeld
             | AuthError::MissingRole(_)
+            | AuthError::RpcNeedsRole(_)
             | AuthError::Forbidden(_) => ServiceErrorCode::PermissionDenied,
         }
     }
