@@ -234,14 +234,25 @@ pub fn client_config(brokers: &str) -> ClientConfig {
     config
 }
 
-/// Creates `topics` and their dead-letter topics if they do not exist. In production the
-/// chart's topic definitions create them first; `TopicAlreadyExists` is then expected.
+/// Creates `topics` and their dead-letter topics if they do not exist. It asks the broker
+/// which exist first and creates only the others: a create of an existing topic is an
+/// ERROR line in the broker's log (tansu logs one per topic at every start), which would
+/// teach operators to ignore errors. In production the chart's topic definitions create
+/// them first; a `TopicAlreadyExists` from a race with another replica is still expected.
 pub async fn ensure_topics(brokers: &str, topics: &[&str]) -> Result<(), PlatformError> {
-    let admin: AdminClient<DefaultClientContext> = client_config(brokers).create()?;
-    let names: Vec<String> = topics
+    let wanted: Vec<String> = topics
         .iter()
         .flat_map(|t| [t.to_string(), dlq_topic(t)])
         .collect();
+    let existing = existing_topics(brokers).await?;
+    let names: Vec<String> = wanted
+        .into_iter()
+        .filter(|t| !existing.contains(t))
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let admin: AdminClient<DefaultClientContext> = client_config(brokers).create()?;
     let new: Vec<NewTopic<'_>> = names
         .iter()
         .map(|name| NewTopic::new(name, 1, TopicReplication::Fixed(1)))
@@ -260,6 +271,21 @@ pub async fn ensure_topics(brokers: &str, topics: &[&str]) -> Result<(), Platfor
         }
     }
     Ok(())
+}
+
+/// The names of the topics the broker holds (metadata for all topics, which never
+/// auto-creates one).
+async fn existing_topics(brokers: &str) -> Result<Vec<String>, PlatformError> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = client_config(brokers).create()?;
+    let names = tokio::task::spawn_blocking(move || {
+        consumer
+            .fetch_metadata(None, Duration::from_secs(10))
+            .map(|m| m.topics().iter().map(|t| t.name().to_owned()).collect())
+    })
+    .await
+    .map_err(|e| PlatformError::Config(format!("reading topic metadata: {e}")))??;
+    Ok(names)
 }
 
 /// Reads `topic` from its start up to its end as of the call, and returns the messages
