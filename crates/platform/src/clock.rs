@@ -28,7 +28,11 @@ pub fn belgian_time(at: DateTime<Utc>) -> NaiveDateTime {
     } else {
         1
     };
-    (at + Duration::hours(hours)).naive_utc()
+    // An instant from outside may lie within two hours of the last one chrono represents:
+    // its Belgian time is then that last one, not a panic.
+    at.naive_utc()
+        .checked_add_signed(Duration::hours(hours))
+        .unwrap_or(NaiveDateTime::MAX)
 }
 
 /// The last Sunday of `month` (March or October) in `year`.

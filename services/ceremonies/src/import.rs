@@ -174,6 +174,13 @@ impl Register {
         if rows.is_empty() {
             return Err(ImportError::RegisterNotLoaded);
         }
+        Ok(Self::from_rows(rows))
+    }
+
+    /// The register of the projection's `rows`, as [`Register::load`] reads them. Public
+    /// for the fuzz targets (`fuzz/`), which have no database.
+    #[doc(hidden)]
+    pub fn from_rows(rows: Vec<municipality::Model>) -> Self {
         let mut register = Self::default();
         for r in rows {
             let Ok(current) = Nis::parse("nis", &r.current_nis) else {
@@ -187,7 +194,7 @@ impl Register {
             }
             register.by_code.insert(r.code, current);
         }
-        Ok(register)
+        register
     }
 
     fn resolve(&self, cell: &str) -> Result<Nis, String> {

@@ -51,24 +51,33 @@ fn nis(field: &'static str, value: &str) -> Result<Nis, HandlerError> {
 #[derive(Debug)]
 pub struct Attests;
 
+/// The decoding and checking half of [`Attests`], without the database: the trajectory
+/// and the row kept of an `AttestIssued`, `None` for an event of another type.
+pub fn attest_row(event: &Envelope) -> Result<Option<(Uuid, attest::ActiveModel)>, HandlerError> {
+    let Some(issued) = event.decode::<traj::AttestIssued>()? else {
+        return Ok(None);
+    };
+    let trajectory_id = uuid("trajectory_id", &issued.trajectory_id)?;
+    let agency = agency("agency", issued.agency)?
+        .ok_or_else(|| HandlerError::permanent("agency is required"))?;
+    let row = attest::ActiveModel {
+        trajectory_id: Set(trajectory_id),
+        person_id: Set(uuid("person_id", &issued.person_id)?),
+        nis: Set(nis("municipality_nis", &issued.municipality_nis)?.to_string()),
+        agency: Set(agency.as_str().to_owned()),
+        issued_on: Set(date("issued_on", issued.issued_on.as_ref())?),
+    };
+    Ok(Some((trajectory_id, row)))
+}
+
 impl Handler for Attests {
     async fn handle(
         &self,
         txn: &DatabaseTransaction,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        let Some(issued) = event.decode::<traj::AttestIssued>()? else {
+        let Some((trajectory_id, row)) = attest_row(event)? else {
             return Ok(());
-        };
-        let trajectory_id = uuid("trajectory_id", &issued.trajectory_id)?;
-        let agency = agency("agency", issued.agency)?
-            .ok_or_else(|| HandlerError::permanent("agency is required"))?;
-        let row = attest::ActiveModel {
-            trajectory_id: Set(trajectory_id),
-            person_id: Set(uuid("person_id", &issued.person_id)?),
-            nis: Set(nis("municipality_nis", &issued.municipality_nis)?.to_string()),
-            agency: Set(agency.as_str().to_owned()),
-            issued_on: Set(date("issued_on", issued.issued_on.as_ref())?),
         };
         // An attest is issued once per trajectory; the same event again changes nothing.
         attest::Entity::insert(row)
@@ -88,6 +97,35 @@ impl Handler for Attests {
 #[derive(Debug)]
 pub struct Register;
 
+/// The decoding and checking half of [`Register`], without the database: the rows of a
+/// `RegisterPublished`, every code of a municipality pointing at it; `None` for an event
+/// of another type.
+pub fn register_rows(
+    event: &Envelope,
+) -> Result<Option<Vec<municipality::ActiveModel>>, HandlerError> {
+    let Some(published) = event.decode::<muni::RegisterPublished>()? else {
+        return Ok(None);
+    };
+    let mut rows = Vec::new();
+    for m in &published.municipalities {
+        let current = nis("nis", &m.nis)?;
+        let agency = agency("agency", m.agency)?;
+        for code in std::iter::once(&m.nis).chain(&m.former_nis) {
+            rows.push(municipality::ActiveModel {
+                code: Set(nis("former_nis", code)?.to_string()),
+                current_nis: Set(current.to_string()),
+                name_nl: Set(m.name_nl.clone()),
+                name_fr: Set(m.name_fr.clone()),
+                agency: Set(agency.map(|a| a.as_str().to_owned())),
+            });
+        }
+    }
+    if rows.is_empty() {
+        return Err(HandlerError::permanent("an empty register"));
+    }
+    Ok(Some(rows))
+}
+
 impl Handler for Register {
     async fn handle(
         &self,
@@ -95,26 +133,9 @@ impl Handler for Register {
         event: &Envelope,
     ) -> Result<(), HandlerError> {
         use municipality::Column as C;
-        let Some(published) = event.decode::<muni::RegisterPublished>()? else {
+        let Some(rows) = register_rows(event)? else {
             return Ok(());
         };
-        let mut rows = Vec::new();
-        for m in &published.municipalities {
-            let current = nis("nis", &m.nis)?;
-            let agency = agency("agency", m.agency)?;
-            for code in std::iter::once(&m.nis).chain(&m.former_nis) {
-                rows.push(municipality::ActiveModel {
-                    code: Set(nis("former_nis", code)?.to_string()),
-                    current_nis: Set(current.to_string()),
-                    name_nl: Set(m.name_nl.clone()),
-                    name_fr: Set(m.name_fr.clone()),
-                    agency: Set(agency.map(|a| a.as_str().to_owned())),
-                });
-            }
-        }
-        if rows.is_empty() {
-            return Err(HandlerError::permanent("an empty register"));
-        }
         let count = rows.len();
         municipality::Entity::insert_many(rows)
             .on_conflict(

@@ -288,7 +288,10 @@ fn message(p: Profile) -> pb::Interpreter {
     convert::interpreter(&p.row, p.languages, &p.windows, &p.absences)
 }
 
-fn month(field: &'static str, d: Option<&common::Date>) -> Result<chrono::NaiveDate> {
+/// A month field of a request: its date, day 0 read as 1. Public for the fuzz targets
+/// (`fuzz/`).
+#[doc(hidden)]
+pub fn month(field: &'static str, d: Option<&common::Date>) -> Result<chrono::NaiveDate> {
     let d = d.ok_or_else(|| InterpretingError::invalid(field, "is required"))?;
     let day = if d.day == 0 { 1 } else { d.day };
     convert::required_date(field, Some(&common::Date { day, ..*d }))

@@ -45,6 +45,36 @@ fn date(field: &str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError
 #[derive(Debug)]
 pub struct Register;
 
+/// The decoding and checking half of [`Register`], without the database: the rows of a
+/// `RegisterPublished`, every code of a municipality pointing at it; `None` for an event
+/// of another type.
+pub fn register_rows(
+    event: &Envelope,
+) -> Result<Option<Vec<municipality::ActiveModel>>, HandlerError> {
+    let Some(published) = event.decode::<muni::RegisterPublished>()? else {
+        return Ok(None);
+    };
+    let mut rows = Vec::new();
+    for m in &published.municipalities {
+        let current = platform::Nis::parse("nis", &m.nis).map_err(permanent)?;
+        let agency: Option<Agency> = convert::agency_from("agency", m.agency).map_err(permanent)?;
+        for code in std::iter::once(&m.nis).chain(&m.former_nis) {
+            rows.push(municipality::ActiveModel {
+                code: Set(platform::Nis::parse("former_nis", code)
+                    .map_err(permanent)?
+                    .to_string()),
+                current_nis: Set(current.to_string()),
+                province_nis: Set(m.province_nis.clone()),
+                agency: Set(agency.map(|a| a.as_str().to_owned())),
+            });
+        }
+    }
+    if rows.is_empty() {
+        return Err(HandlerError::permanent("an empty register"));
+    }
+    Ok(Some(rows))
+}
+
 impl Handler for Register {
     async fn handle(
         &self,
@@ -52,28 +82,9 @@ impl Handler for Register {
         event: &Envelope,
     ) -> Result<(), HandlerError> {
         use municipality::Column as C;
-        let Some(published) = event.decode::<muni::RegisterPublished>()? else {
+        let Some(rows) = register_rows(event)? else {
             return Ok(());
         };
-        let mut rows = Vec::new();
-        for m in &published.municipalities {
-            let current = platform::Nis::parse("nis", &m.nis).map_err(permanent)?;
-            let agency: Option<Agency> =
-                convert::agency_from("agency", m.agency).map_err(permanent)?;
-            for code in std::iter::once(&m.nis).chain(&m.former_nis) {
-                rows.push(municipality::ActiveModel {
-                    code: Set(platform::Nis::parse("former_nis", code)
-                        .map_err(permanent)?
-                        .to_string()),
-                    current_nis: Set(current.to_string()),
-                    province_nis: Set(m.province_nis.clone()),
-                    agency: Set(agency.map(|a| a.as_str().to_owned())),
-                });
-            }
-        }
-        if rows.is_empty() {
-            return Err(HandlerError::permanent("an empty register"));
-        }
         let count = rows.len();
         municipality::Entity::insert_many(rows)
             .on_conflict(
@@ -130,30 +141,59 @@ impl Trajectories {
     }
 }
 
+/// What [`Trajectories`] keeps of one event: a trajectory's first or last day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub trajectory_id: Uuid,
+    pub person_id: Uuid,
+    pub started_on: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+}
+
+/// The decoding and checking half of [`Trajectories`], without the database; `None` for
+/// an event of a type it does not read.
+pub fn span(event: &Envelope) -> Result<Option<Span>, HandlerError> {
+    let (trajectory_id, person_id, started, ended) =
+        if let Some(e) = event.decode::<traj::TrajectoryStarted>()? {
+            let on = date("started_on", e.started_on.as_ref())?;
+            (e.trajectory_id, e.person_id, Some(on), None)
+        } else if let Some(e) = event.decode::<traj::AttestIssued>()? {
+            let on = date("issued_on", e.issued_on.as_ref())?;
+            (e.trajectory_id, e.person_id, None, Some(on))
+        } else if let Some(e) = event.decode::<traj::EffortDeclarationIssued>()? {
+            let on = date("issued_on", e.issued_on.as_ref())?;
+            (e.trajectory_id, e.person_id, None, Some(on))
+        } else if let Some(e) = event.decode::<traj::TrajectoryStopped>()? {
+            let on = date("stopped_on", e.stopped_on.as_ref())?;
+            (e.trajectory_id, e.person_id, None, Some(on))
+        } else {
+            return Ok(None);
+        };
+    let trajectory_id = uuid("trajectory_id", &trajectory_id)?;
+    let person_id = uuid("person_id", &person_id)?;
+    Ok(Some(Span {
+        trajectory_id,
+        person_id,
+        started_on: started,
+        ended_on: ended,
+    }))
+}
+
 impl Handler for Trajectories {
     async fn handle(
         &self,
         txn: &DatabaseTransaction,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        let (trajectory_id, person_id, started, ended) =
-            if let Some(e) = event.decode::<traj::TrajectoryStarted>()? {
-                let on = date("started_on", e.started_on.as_ref())?;
-                (e.trajectory_id, e.person_id, Some(on), None)
-            } else if let Some(e) = event.decode::<traj::AttestIssued>()? {
-                let on = date("issued_on", e.issued_on.as_ref())?;
-                (e.trajectory_id, e.person_id, None, Some(on))
-            } else if let Some(e) = event.decode::<traj::EffortDeclarationIssued>()? {
-                let on = date("issued_on", e.issued_on.as_ref())?;
-                (e.trajectory_id, e.person_id, None, Some(on))
-            } else if let Some(e) = event.decode::<traj::TrajectoryStopped>()? {
-                let on = date("stopped_on", e.stopped_on.as_ref())?;
-                (e.trajectory_id, e.person_id, None, Some(on))
-            } else {
-                return Ok(());
-            };
-        let trajectory_id = uuid("trajectory_id", &trajectory_id)?;
-        let person_id = uuid("person_id", &person_id)?;
+        let Some(Span {
+            trajectory_id,
+            person_id,
+            started_on: started,
+            ended_on: ended,
+        }) = span(event)?
+        else {
+            return Ok(());
+        };
         Self::keep(txn, trajectory_id, person_id, started, ended).await?;
         tracing::debug!(%trajectory_id, "trajectory span kept for who pays");
         Ok(())

@@ -106,10 +106,10 @@ async fn nis_of(txn: &DatabaseTransaction, trajectory_id: Uuid) -> Result<String
 
 async fn set_state(
     txn: &DatabaseTransaction,
+    id: Uuid,
     trajectory_id: &str,
     state: &str,
 ) -> Result<(), HandlerError> {
-    let id = uuid("trajectory_id", trajectory_id)?;
     let changed = resident::Entity::update_many()
         .col_expr(resident::Column::State, Expr::value(state))
         .filter(resident::Column::TrajectoryId.eq(id))
@@ -123,6 +123,100 @@ async fn set_state(
     Ok(())
 }
 
+/// One event of `trajectories.events.v1` as [`Residents`] reads it, decoded and checked.
+/// A field the handler checks only after reading the database is kept as its check's
+/// result, so a failure is reported in the same order as the handler always did.
+#[derive(Debug)]
+pub enum ResidentEvent {
+    Started {
+        trajectory_id: Uuid,
+        started_on: NaiveDate,
+        municipality_nis: String,
+        person_id: Result<Uuid, HandlerError>,
+        agency: Result<Agency, HandlerError>,
+    },
+    ContractSigned {
+        trajectory_id: Uuid,
+        signed_on: NaiveDate,
+    },
+    ComponentCompleted {
+        trajectory_id: Uuid,
+        component: i32,
+        completed_on: Result<NaiveDate, HandlerError>,
+    },
+    AttestIssued {
+        trajectory_id: Uuid,
+        municipality_nis: String,
+        issued_on: Result<NaiveDate, HandlerError>,
+    },
+    ObligationBreached {
+        trajectory_id: Uuid,
+        component: i32,
+        deadline: Result<NaiveDate, HandlerError>,
+    },
+    /// Suspended, resumed or stopped: the trajectory as given and its new state.
+    State {
+        id: Uuid,
+        trajectory_id: String,
+        state: &'static str,
+    },
+}
+
+/// The decoding and checking half of [`Residents`], without the database; `None` for an
+/// event of a type it does not read.
+pub fn resident_event(event: &Envelope) -> Result<Option<ResidentEvent>, HandlerError> {
+    fn state(
+        trajectory_id: String,
+        state: &'static str,
+    ) -> Result<Option<ResidentEvent>, HandlerError> {
+        Ok(Some(ResidentEvent::State {
+            id: uuid("trajectory_id", &trajectory_id)?,
+            trajectory_id,
+            state,
+        }))
+    }
+    if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
+        Ok(Some(ResidentEvent::Started {
+            trajectory_id: uuid("trajectory_id", &started.trajectory_id)?,
+            started_on: date("started_on", started.started_on.as_ref())?,
+            person_id: uuid("person_id", &started.person_id),
+            agency: agency(started.agency),
+            municipality_nis: started.municipality_nis,
+        }))
+    } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
+        Ok(Some(ResidentEvent::ContractSigned {
+            trajectory_id: uuid("trajectory_id", &signed.trajectory_id)?,
+            signed_on: date("signed_on", signed.signed_on.as_ref())?,
+        }))
+    } else if let Some(done) = event.decode::<traj::ComponentCompleted>()? {
+        Ok(Some(ResidentEvent::ComponentCompleted {
+            trajectory_id: uuid("trajectory_id", &done.trajectory_id)?,
+            component: done.component,
+            completed_on: date("completed_on", done.completed_on.as_ref()),
+        }))
+    } else if let Some(attest) = event.decode::<traj::AttestIssued>()? {
+        Ok(Some(ResidentEvent::AttestIssued {
+            trajectory_id: uuid("trajectory_id", &attest.trajectory_id)?,
+            issued_on: date("issued_on", attest.issued_on.as_ref()),
+            municipality_nis: attest.municipality_nis,
+        }))
+    } else if let Some(breach) = event.decode::<traj::ObligationBreached>()? {
+        Ok(Some(ResidentEvent::ObligationBreached {
+            trajectory_id: uuid("trajectory_id", &breach.trajectory_id)?,
+            component: breach.component,
+            deadline: date("deadline", breach.deadline.as_ref()),
+        }))
+    } else if let Some(e) = event.decode::<traj::TrajectorySuspended>()? {
+        state(e.trajectory_id, "suspended")
+    } else if let Some(e) = event.decode::<traj::TrajectoryResumed>()? {
+        state(e.trajectory_id, "active")
+    } else if let Some(e) = event.decode::<traj::TrajectoryStopped>()? {
+        state(e.trajectory_id, "stopped")
+    } else {
+        Ok(None)
+    }
+}
+
 /// The handler of `trajectories.events.v1`.
 #[derive(Debug)]
 pub struct Residents;
@@ -134,106 +228,166 @@ impl Handler for Residents {
         event: &Envelope,
     ) -> Result<(), HandlerError> {
         use resident::Column as C;
-        if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
-            let trajectory_id = uuid("trajectory_id", &started.trajectory_id)?;
-            let started_on = date("started_on", started.started_on.as_ref())?;
-            // A trajectory started before the register reached trajectories may carry a
-            // code merged away in 2025: count and manage it under its municipality now.
-            let nis = current_nis(txn, &started.municipality_nis).await?;
-            resident::Entity::insert(resident::ActiveModel {
-                trajectory_id: Set(trajectory_id),
-                person_id: Set(uuid("person_id", &started.person_id)?),
-                nis: Set(nis.clone()),
-                agency: Set(agency(started.agency)?.as_str().to_owned()),
-                contract_signed_on: Set(None),
-                state: Set("active".to_owned()),
-                hours: Set(0),
-                completed_on: Set(None),
-            })
-            .on_conflict(
-                OnConflict::column(C::TrajectoryId)
-                    .update_columns([C::Nis, C::Agency])
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-            fact(
-                txn,
-                format!("started:{trajectory_id}"),
-                Measure::TrajectoriesStarted,
-                &nis,
+        let Some(decoded) = resident_event(event)? else {
+            return Ok(());
+        };
+        match decoded {
+            ResidentEvent::Started {
+                trajectory_id,
                 started_on,
-                trajectory_id,
-                1,
-            )
-            .await?;
-            tracing::info!(%trajectory_id, "resident projected");
-        } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
-            let trajectory_id = uuid("trajectory_id", &signed.trajectory_id)?;
-            let signed_on = date("signed_on", signed.signed_on.as_ref())?;
-            let nis = nis_of(txn, trajectory_id).await?;
-            resident::Entity::update_many()
-                .col_expr(C::ContractSignedOn, Expr::value(Some(signed_on)))
-                .filter(C::TrajectoryId.eq(trajectory_id))
-                .exec(txn)
+                municipality_nis,
+                person_id,
+                agency,
+            } => {
+                // A trajectory started before the register reached trajectories may carry
+                // a code merged away in 2025: count and manage it under its municipality
+                // now.
+                let nis = current_nis(txn, &municipality_nis).await?;
+                resident::Entity::insert(resident::ActiveModel {
+                    trajectory_id: Set(trajectory_id),
+                    person_id: Set(person_id?),
+                    nis: Set(nis.clone()),
+                    agency: Set(agency?.as_str().to_owned()),
+                    contract_signed_on: Set(None),
+                    state: Set("active".to_owned()),
+                    hours: Set(0),
+                    completed_on: Set(None),
+                })
+                .on_conflict(
+                    OnConflict::column(C::TrajectoryId)
+                        .update_columns([C::Nis, C::Agency])
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
                 .await?;
-            fact(
-                txn,
-                format!("contract:{trajectory_id}"),
-                Measure::ContractsSigned,
-                &nis,
+                fact(
+                    txn,
+                    format!("started:{trajectory_id}"),
+                    Measure::TrajectoriesStarted,
+                    &nis,
+                    started_on,
+                    trajectory_id,
+                    1,
+                )
+                .await?;
+                tracing::info!(%trajectory_id, "resident projected");
+            }
+            ResidentEvent::ContractSigned {
+                trajectory_id,
                 signed_on,
+            } => {
+                let nis = nis_of(txn, trajectory_id).await?;
+                resident::Entity::update_many()
+                    .col_expr(C::ContractSignedOn, Expr::value(Some(signed_on)))
+                    .filter(C::TrajectoryId.eq(trajectory_id))
+                    .exec(txn)
+                    .await?;
+                fact(
+                    txn,
+                    format!("contract:{trajectory_id}"),
+                    Measure::ContractsSigned,
+                    &nis,
+                    signed_on,
+                    trajectory_id,
+                    1,
+                )
+                .await?;
+            }
+            ResidentEvent::ComponentCompleted {
                 trajectory_id,
-                1,
-            )
-            .await?;
-        } else if let Some(done) = event.decode::<traj::ComponentCompleted>()? {
-            let trajectory_id = uuid("trajectory_id", &done.trajectory_id)?;
-            let nis = nis_of(txn, trajectory_id).await?;
-            fact(
-                txn,
-                format!("component:{trajectory_id}:{}", done.component),
-                Measure::ComponentsCompleted,
-                &nis,
-                date("completed_on", done.completed_on.as_ref())?,
+                component,
+                completed_on,
+            } => {
+                let nis = nis_of(txn, trajectory_id).await?;
+                fact(
+                    txn,
+                    format!("component:{trajectory_id}:{component}"),
+                    Measure::ComponentsCompleted,
+                    &nis,
+                    completed_on?,
+                    trajectory_id,
+                    1,
+                )
+                .await?;
+            }
+            ResidentEvent::AttestIssued {
                 trajectory_id,
-                1,
-            )
-            .await?;
-        } else if let Some(attest) = event.decode::<traj::AttestIssued>()? {
-            let trajectory_id = uuid("trajectory_id", &attest.trajectory_id)?;
-            let nis = current_nis(txn, &attest.municipality_nis).await?;
-            fact(
-                txn,
-                format!("attest:{trajectory_id}"),
-                Measure::AttestsIssued,
-                &nis,
-                date("issued_on", attest.issued_on.as_ref())?,
+                municipality_nis,
+                issued_on,
+            } => {
+                let nis = current_nis(txn, &municipality_nis).await?;
+                fact(
+                    txn,
+                    format!("attest:{trajectory_id}"),
+                    Measure::AttestsIssued,
+                    &nis,
+                    issued_on?,
+                    trajectory_id,
+                    1,
+                )
+                .await?;
+            }
+            ResidentEvent::ObligationBreached {
                 trajectory_id,
-                1,
-            )
-            .await?;
-        } else if let Some(breach) = event.decode::<traj::ObligationBreached>()? {
-            let trajectory_id = uuid("trajectory_id", &breach.trajectory_id)?;
-            let nis = nis_of(txn, trajectory_id).await?;
-            fact(
-                txn,
-                format!("breach:{trajectory_id}:{}", breach.component),
-                Measure::ObligationsBreached,
-                &nis,
-                date("deadline", breach.deadline.as_ref())?,
+                component,
+                deadline,
+            } => {
+                let nis = nis_of(txn, trajectory_id).await?;
+                fact(
+                    txn,
+                    format!("breach:{trajectory_id}:{component}"),
+                    Measure::ObligationsBreached,
+                    &nis,
+                    deadline?,
+                    trajectory_id,
+                    1,
+                )
+                .await?;
+            }
+            ResidentEvent::State {
+                id,
                 trajectory_id,
-                1,
-            )
-            .await?;
-        } else if let Some(e) = event.decode::<traj::TrajectorySuspended>()? {
-            set_state(txn, &e.trajectory_id, "suspended").await?;
-        } else if let Some(e) = event.decode::<traj::TrajectoryResumed>()? {
-            set_state(txn, &e.trajectory_id, "active").await?;
-        } else if let Some(e) = event.decode::<traj::TrajectoryStopped>()? {
-            set_state(txn, &e.trajectory_id, "stopped").await?;
+                state,
+            } => set_state(txn, id, &trajectory_id, state).await?,
         }
         Ok(())
+    }
+}
+
+/// A monitor fact of one event of this service's own `municipalities.events.v1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnFact {
+    pub subject: String,
+    pub measure: Measure,
+    pub nis: String,
+    pub on: NaiveDate,
+    pub person_ref: Uuid,
+    pub amount: i64,
+}
+
+/// The decoding and checking half of [`OwnFacts`], without the database; `None` for an
+/// event of a type it does not read.
+pub fn own_fact(event: &Envelope) -> Result<Option<OwnFact>, HandlerError> {
+    if let Some(started) = event.decode::<own::ParticipationPlacementStarted>()? {
+        Ok(Some(OwnFact {
+            subject: format!("placement:{}", uuid("placement_id", &started.placement_id)?),
+            measure: Measure::ParticipationPlacements,
+            on: date("started_on", started.started_on.as_ref())?,
+            person_ref: uuid("trajectory_id", &started.trajectory_id)?,
+            nis: started.municipality_nis,
+            amount: 1,
+        }))
+    } else if let Some(logged) = event.decode::<own::ParticipationHoursLogged>()? {
+        Ok(Some(OwnFact {
+            subject: format!("hours:{}", uuid("entry_id", &logged.entry_id)?),
+            measure: Measure::ParticipationHours,
+            on: date("done_on", logged.done_on.as_ref())?,
+            person_ref: uuid("trajectory_id", &logged.trajectory_id)?,
+            nis: logged.municipality_nis,
+            amount: i64::from(logged.hours),
+        }))
+    } else {
+        Ok(None)
     }
 }
 
@@ -247,26 +401,15 @@ impl Handler for OwnFacts {
         txn: &DatabaseTransaction,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        if let Some(started) = event.decode::<own::ParticipationPlacementStarted>()? {
+        if let Some(f) = own_fact(event)? {
             fact(
                 txn,
-                format!("placement:{}", uuid("placement_id", &started.placement_id)?),
-                Measure::ParticipationPlacements,
-                &started.municipality_nis,
-                date("started_on", started.started_on.as_ref())?,
-                uuid("trajectory_id", &started.trajectory_id)?,
-                1,
-            )
-            .await?;
-        } else if let Some(logged) = event.decode::<own::ParticipationHoursLogged>()? {
-            fact(
-                txn,
-                format!("hours:{}", uuid("entry_id", &logged.entry_id)?),
-                Measure::ParticipationHours,
-                &logged.municipality_nis,
-                date("done_on", logged.done_on.as_ref())?,
-                uuid("trajectory_id", &logged.trajectory_id)?,
-                i64::from(logged.hours),
+                f.subject,
+                f.measure,
+                &f.nis,
+                f.on,
+                f.person_ref,
+                f.amount,
             )
             .await?;
         }

@@ -64,7 +64,10 @@ fn year(value: i32) -> Result<i32> {
     }
 }
 
-fn month(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
+/// A month field of a request: the first day of its month. Public for the fuzz targets
+/// (`fuzz/`).
+#[doc(hidden)]
+pub fn month(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
     let d = d.ok_or_else(|| RecruitmentError::invalid(field, "is required"))?;
     NaiveDate::from_ymd_opt(d.year, u32::try_from(d.month).unwrap_or(0), 1).ok_or_else(|| {
         RecruitmentError::invalid(field, format!("{}-{} is not a month", d.year, d.month))

@@ -45,6 +45,36 @@ fn date(field: &str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError
 #[derive(Debug)]
 pub struct Register;
 
+/// The decoding and checking half of [`Register`], without the database: the rows of a
+/// `RegisterPublished`, every code of a municipality pointing at it; `None` for an event
+/// of another type.
+pub fn register_rows(
+    event: &Envelope,
+) -> Result<Option<Vec<municipality::ActiveModel>>, HandlerError> {
+    let Some(published) = event.decode::<muni::RegisterPublished>()? else {
+        return Ok(None);
+    };
+    let mut rows = Vec::new();
+    for m in &published.municipalities {
+        let current = Nis::parse("nis", &m.nis).map_err(permanent)?;
+        let agency: Option<Agency> = convert::agency_from("agency", m.agency).map_err(permanent)?;
+        for code in std::iter::once(&m.nis).chain(&m.former_nis) {
+            rows.push(municipality::ActiveModel {
+                code: Set(Nis::parse("former_nis", code)
+                    .map_err(permanent)?
+                    .to_string()),
+                current_nis: Set(current.to_string()),
+                name_nl: Set(m.name_nl.clone()),
+                agency: Set(agency.map(|a| a.as_str().to_owned())),
+            });
+        }
+    }
+    if rows.is_empty() {
+        return Err(HandlerError::permanent("an empty register"));
+    }
+    Ok(Some(rows))
+}
+
 impl Handler for Register {
     async fn handle(
         &self,
@@ -52,28 +82,9 @@ impl Handler for Register {
         event: &Envelope,
     ) -> Result<(), HandlerError> {
         use municipality::Column as C;
-        let Some(published) = event.decode::<muni::RegisterPublished>()? else {
+        let Some(rows) = register_rows(event)? else {
             return Ok(());
         };
-        let mut rows = Vec::new();
-        for m in &published.municipalities {
-            let current = Nis::parse("nis", &m.nis).map_err(permanent)?;
-            let agency: Option<Agency> =
-                convert::agency_from("agency", m.agency).map_err(permanent)?;
-            for code in std::iter::once(&m.nis).chain(&m.former_nis) {
-                rows.push(municipality::ActiveModel {
-                    code: Set(Nis::parse("former_nis", code)
-                        .map_err(permanent)?
-                        .to_string()),
-                    current_nis: Set(current.to_string()),
-                    name_nl: Set(m.name_nl.clone()),
-                    agency: Set(agency.map(|a| a.as_str().to_owned())),
-                });
-            }
-        }
-        if rows.is_empty() {
-            return Err(HandlerError::permanent("an empty register"));
-        }
         let count = rows.len();
         municipality::Entity::insert_many(rows)
             .on_conflict(
@@ -126,22 +137,45 @@ impl Conversion {
     }
 }
 
+/// A step of the funnel that [`Conversion`] keeps: a person's intake or contract day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Intake { person_id: Uuid, on: NaiveDate },
+    Contract { person_id: Uuid, on: NaiveDate },
+}
+
+/// The decoding and checking half of [`Conversion`], without the database; `None` for an
+/// event of a type it does not read.
+pub fn conversion_step(event: &Envelope) -> Result<Option<Step>, HandlerError> {
+    if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
+        let person_id = uuid("person_id", &started.person_id)?;
+        let on = date("started_on", started.started_on.as_ref())?;
+        Ok(Some(Step::Intake { person_id, on }))
+    } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
+        let person_id = uuid("person_id", &signed.person_id)?;
+        let on = date("signed_on", signed.signed_on.as_ref())?;
+        Ok(Some(Step::Contract { person_id, on }))
+    } else {
+        Ok(None)
+    }
+}
+
 impl Handler for Conversion {
     async fn handle(
         &self,
         txn: &DatabaseTransaction,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
-            let person_id = uuid("person_id", &started.person_id)?;
-            let on = date("started_on", started.started_on.as_ref())?;
-            Self::step(txn, person_id, Some(on), None).await?;
-            tracing::debug!(%person_id, "intake kept for the funnel");
-        } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
-            let person_id = uuid("person_id", &signed.person_id)?;
-            let on = date("signed_on", signed.signed_on.as_ref())?;
-            Self::step(txn, person_id, None, Some(on)).await?;
-            tracing::debug!(%person_id, "contract kept for the funnel");
+        match conversion_step(event)? {
+            Some(Step::Intake { person_id, on }) => {
+                Self::step(txn, person_id, Some(on), None).await?;
+                tracing::debug!(%person_id, "intake kept for the funnel");
+            }
+            Some(Step::Contract { person_id, on }) => {
+                Self::step(txn, person_id, None, Some(on)).await?;
+                tracing::debug!(%person_id, "contract kept for the funnel");
+            }
+            None => {}
         }
         Ok(())
     }

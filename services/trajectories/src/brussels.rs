@@ -3,6 +3,7 @@
 //! the Brussels obligation rule ([`rules::brussels_obligation`]) makes of it, the ground
 //! for Brussels figures such as the obliged newcomers not yet registered anywhere.
 
+use chrono::NaiveDate;
 use platform::events::{
     Envelope,
     consumer::{Handler, HandlerError},
@@ -38,6 +39,68 @@ fn because(why: NotObligedBecause) -> &'static str {
     }
 }
 
+/// A Brussels registration of `NewcomerDetected`, decoded and checked.
+#[derive(Debug, Clone)]
+pub struct Newcomer {
+    pub detected: pb::NewcomerDetected,
+    pub nis: u32,
+    pub person_id: Uuid,
+    pub registered_on: NaiveDate,
+}
+
+/// The decoding and checking half of [`BrusselsNewcomers`], without the database; `None`
+/// for an event of another type or a registration outside Brussels.
+pub fn newcomer(event: &Envelope) -> Result<Option<Newcomer>, HandlerError> {
+    let Some(detected) = event.decode::<pb::NewcomerDetected>()? else {
+        return Ok(None);
+    };
+    let nis: u32 = detected
+        .municipality_nis
+        .parse()
+        .map_err(|_| HandlerError::permanent("municipality_nis is not a NIS code"))?;
+    if !rules::BRUSSELS_NIS.contains(&nis) {
+        return Ok(None);
+    }
+    let person_id = Uuid::parse_str(&detected.person_id)
+        .map_err(|_| HandlerError::permanent("person_id is not a UUID"))?;
+    let registered_on =
+        crate::api::convert::date_from("registered_on", detected.registered_on.as_ref())
+            .ok()
+            .flatten()
+            .ok_or_else(|| HandlerError::permanent("registered_on is not a date"))?;
+    Ok(Some(Newcomer {
+        detected,
+        nis,
+        person_id,
+        registered_on,
+    }))
+}
+
+/// What the Brussels obligation rule makes of `newcomer` born on `birth_date`: obliged,
+/// or why not.
+pub fn decide(newcomer: &Newcomer, birth_date: Option<NaiveDate>) -> (bool, Option<String>) {
+    let detected = &newcomer.detected;
+    // An event from before the feed told nationality and register: not decidable, so
+    // not counted as obliged, and said so.
+    match (detected.free_movement, detected.foreigners_register) {
+        (Some(free_movement), Some(foreigners_register)) => {
+            match rules::brussels_obligation(&BrusselsRegistration {
+                municipality_nis: newcomer.nis,
+                registered_on: newcomer.registered_on,
+                birth_date,
+                free_movement,
+                foreigners_register,
+                legal_stay_since: None,
+                exempted: false,
+            }) {
+                BrusselsObligation::Obliged => (true, None),
+                BrusselsObligation::NotObliged(why) => (false, Some(because(why).to_owned())),
+            }
+        }
+        _ => (false, Some("register_facts_unknown".to_owned())),
+    }
+}
+
 impl Handler for BrusselsNewcomers {
     async fn handle(
         &self,
@@ -45,23 +108,15 @@ impl Handler for BrusselsNewcomers {
         event: &Envelope,
     ) -> Result<(), HandlerError> {
         use brussels_newcomer::Column as C;
-        let Some(detected) = event.decode::<pb::NewcomerDetected>()? else {
+        let Some(newcomer) = newcomer(event)? else {
             return Ok(());
         };
-        let nis: u32 = detected
-            .municipality_nis
-            .parse()
-            .map_err(|_| HandlerError::permanent("municipality_nis is not a NIS code"))?;
-        if !rules::BRUSSELS_NIS.contains(&nis) {
-            return Ok(());
-        }
-        let person_id = Uuid::parse_str(&detected.person_id)
-            .map_err(|_| HandlerError::permanent("person_id is not a UUID"))?;
-        let registered_on =
-            crate::api::convert::date_from("registered_on", detected.registered_on.as_ref())
-                .ok()
-                .flatten()
-                .ok_or_else(|| HandlerError::permanent("registered_on is not a date"))?;
+        let Newcomer {
+            ref detected,
+            person_id,
+            registered_on,
+            ..
+        } = newcomer;
         // The feed registers the person with trajectories before it publishes.
         let person = person::Entity::find_by_id(person_id)
             .one(txn)
@@ -74,25 +129,7 @@ impl Handler for BrusselsNewcomers {
             // A later move within Brussels: the first registration decides.
             return Ok(());
         }
-        // An event from before the feed told nationality and register: not decidable, so
-        // not counted as obliged, and said so.
-        let (obliged, why) = match (detected.free_movement, detected.foreigners_register) {
-            (Some(free_movement), Some(foreigners_register)) => {
-                match rules::brussels_obligation(&BrusselsRegistration {
-                    municipality_nis: nis,
-                    registered_on,
-                    birth_date: person.birth_date,
-                    free_movement,
-                    foreigners_register,
-                    legal_stay_since: None,
-                    exempted: false,
-                }) {
-                    BrusselsObligation::Obliged => (true, None),
-                    BrusselsObligation::NotObliged(why) => (false, Some(because(why).to_owned())),
-                }
-            }
-            _ => (false, Some("register_facts_unknown".to_owned())),
-        };
+        let (obliged, why) = decide(&newcomer, person.birth_date);
         brussels_newcomer::Entity::insert(brussels_newcomer::ActiveModel {
             person_id: Set(person_id),
             municipality_nis: Set(detected.municipality_nis.clone()),

@@ -42,8 +42,9 @@ fn partner(principal: &Principal, org: &str) -> Result<(), AuthError> {
     }
 }
 
-/// A required day of a request.
-pub(crate) fn required_date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
+/// A required day of a request. Public for the fuzz targets (`fuzz/`).
+#[doc(hidden)]
+pub fn required_date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
     convert::date_from(field, d)?.ok_or_else(|| TrajectoryError::invalid(field, "is required"))
 }
 

@@ -77,9 +77,10 @@ fn rows(m: &pb::Municipality) -> Result<Vec<store::municipality::ActiveModel>, H
         .collect()
 }
 
-/// Upserts the whole register in one statement.
-async fn register(txn: &DatabaseTransaction, all: &[pb::Municipality]) -> Result<(), HandlerError> {
-    use store::municipality::{Column as C, Entity};
+/// The rows of the whole register, checked; an empty register is refused.
+pub fn register_rows(
+    all: &[pb::Municipality],
+) -> Result<Vec<store::municipality::ActiveModel>, HandlerError> {
     let mut upserts = Vec::new();
     for m in all {
         upserts.extend(rows(m)?);
@@ -87,6 +88,15 @@ async fn register(txn: &DatabaseTransaction, all: &[pb::Municipality]) -> Result
     if upserts.is_empty() {
         return Err(HandlerError::permanent("an empty register"));
     }
+    Ok(upserts)
+}
+
+/// Upserts the whole register in one statement.
+async fn register(
+    txn: &DatabaseTransaction,
+    upserts: Vec<store::municipality::ActiveModel>,
+) -> Result<(), HandlerError> {
+    use store::municipality::{Column as C, Entity};
     Entity::insert_many(upserts)
         .on_conflict(
             OnConflict::column(C::Code)
@@ -107,30 +117,70 @@ fn date(field: &str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError
         .ok_or_else(|| HandlerError::permanent(format!("{field} is not a date")))
 }
 
+/// One event of `municipalities.events.v1` as [`MunicipalityEvents`] reads it, decoded
+/// and checked.
+#[derive(Debug, Clone)]
+pub enum MunicipalityEvent {
+    /// `RegisterPublished`: its rows and how many municipalities it holds.
+    Register {
+        rows: Vec<store::municipality::ActiveModel>,
+        municipalities: usize,
+    },
+    /// `ParticipationHoursLogged`, or `ParticipationCompleted` with its day.
+    Participation {
+        id: Uuid,
+        hours: i32,
+        completed_on: Option<NaiveDate>,
+    },
+}
+
+/// The decoding and checking half of [`MunicipalityEvents`], without the database; `None`
+/// for an event of a type it does not read.
+pub fn municipality_event(event: &Envelope) -> Result<Option<MunicipalityEvent>, HandlerError> {
+    if let Some(published) = event.decode::<pb::RegisterPublished>()? {
+        return Ok(Some(MunicipalityEvent::Register {
+            rows: register_rows(&published.municipalities)?,
+            municipalities: published.municipalities.len(),
+        }));
+    }
+    let (id, hours, completed_on) =
+        if let Some(logged) = event.decode::<pb::ParticipationHoursLogged>()? {
+            (logged.trajectory_id, logged.trajectory_hours, None)
+        } else if let Some(done) = event.decode::<pb::ParticipationCompleted>()? {
+            let on = date("completed_on", done.completed_on.as_ref())?;
+            (done.trajectory_id, done.trajectory_hours, Some(on))
+        } else {
+            return Ok(None);
+        };
+    Ok(Some(MunicipalityEvent::Participation {
+        id: trajectory_id(&id)?,
+        hours,
+        completed_on,
+    }))
+}
+
 impl Handler for MunicipalityEvents {
     async fn handle(
         &self,
         txn: &DatabaseTransaction,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        if let Some(published) = event.decode::<pb::RegisterPublished>()? {
-            register(txn, &published.municipalities).await?;
-            tracing::info!(
-                municipalities = published.municipalities.len(),
-                "municipality register applied"
-            );
-            return Ok(());
-        }
-        let (id, hours, completed_on) =
-            if let Some(logged) = event.decode::<pb::ParticipationHoursLogged>()? {
-                (logged.trajectory_id, logged.trajectory_hours, None)
-            } else if let Some(done) = event.decode::<pb::ParticipationCompleted>()? {
-                let on = date("completed_on", done.completed_on.as_ref())?;
-                (done.trajectory_id, done.trajectory_hours, Some(on))
-            } else {
+        let (id, hours, completed_on) = match municipality_event(event)? {
+            None => return Ok(()),
+            Some(MunicipalityEvent::Register {
+                rows,
+                municipalities,
+            }) => {
+                register(txn, rows).await?;
+                tracing::info!(municipalities, "municipality register applied");
                 return Ok(());
-            };
-        let id = trajectory_id(&id)?;
+            }
+            Some(MunicipalityEvent::Participation {
+                id,
+                hours,
+                completed_on,
+            }) => (id, hours, completed_on),
+        };
         let mut trajectory = store::load(txn, id)
             .await
             .map_err(handler_error)?

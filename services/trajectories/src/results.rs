@@ -1,7 +1,7 @@
 //! Applies test results from `testing.events.v1`: a passed NT2 or MO test completes its
 //! component, and the attest follows when everything required is done.
 
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDate};
 use platform::events::{
     Envelope, Outbox,
     consumer::{Handler, HandlerError},
@@ -34,41 +34,68 @@ pub(crate) fn handler_error(e: TrajectoryError) -> HandlerError {
     }
 }
 
+/// A passed test as [`TestResults`] applies it: the trajectory, the component it
+/// completes (`None`: B1 oral, which closes the B1 follow-up) and the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Passed {
+    pub trajectory_id: Uuid,
+    pub component: Option<Component>,
+    pub passed_on: NaiveDate,
+}
+
+/// The decoding and checking half of [`TestResults`], without the database; `None` for
+/// an event that changes nothing (another type, not passed, a language certificate).
+pub fn passed(event: &Envelope) -> Result<Option<Passed>, HandlerError> {
+    let Some(recorded) = event.decode::<testing::TestResultRecorded>()? else {
+        return Ok(None);
+    };
+    if recorded.outcome() != testing::Outcome::Passed {
+        return Ok(None);
+    }
+    let booking = recorded
+        .booking
+        .as_ref()
+        .ok_or_else(|| HandlerError::permanent("a result without its booking"))?;
+    let component = match booking.test_type() {
+        testing::TestType::Nt2A2 | testing::TestType::Nt2A2Adapted => Some(Component::Nt2),
+        testing::TestType::Mo => Some(Component::Mo),
+        // B1 oral closes the B1 follow-up; it completes no component.
+        testing::TestType::B1Oral => None,
+        // A language certificate, outside any trajectory.
+        testing::TestType::LanguageLevel => return Ok(None),
+        testing::TestType::Unspecified => {
+            return Err(HandlerError::permanent("a result without a test type"));
+        }
+    };
+    let trajectory_id = Uuid::parse_str(&recorded.trajectory_id)
+        .map_err(|_| HandlerError::permanent("trajectory_id is not a UUID"))?;
+    // The test's (Belgian) day is the day the component was completed.
+    let passed_on = recorded
+        .session_starts_at
+        .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
+        .map(platform::clock::belgian_date)
+        .ok_or_else(|| HandlerError::permanent("session_starts_at is missing"))?;
+    Ok(Some(Passed {
+        trajectory_id,
+        component,
+        passed_on,
+    }))
+}
+
 impl Handler for TestResults {
     async fn handle(
         &self,
         txn: &DatabaseTransaction,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        let Some(recorded) = event.decode::<testing::TestResultRecorded>()? else {
+        let Some(Passed {
+            trajectory_id,
+            component,
+            passed_on,
+        }) = passed(event)?
+        else {
             return Ok(());
         };
-        if recorded.outcome() != testing::Outcome::Passed {
-            return Ok(());
-        }
-        let booking = recorded
-            .booking
-            .as_ref()
-            .ok_or_else(|| HandlerError::permanent("a result without its booking"))?;
-        let component = match booking.test_type() {
-            testing::TestType::Nt2A2 | testing::TestType::Nt2A2Adapted => Some(Component::Nt2),
-            testing::TestType::Mo => Some(Component::Mo),
-            // B1 oral closes the B1 follow-up; it completes no component.
-            testing::TestType::B1Oral => None,
-            // A language certificate, outside any trajectory.
-            testing::TestType::LanguageLevel => return Ok(()),
-            testing::TestType::Unspecified => {
-                return Err(HandlerError::permanent("a result without a test type"));
-            }
-        };
-        let trajectory_id = Uuid::parse_str(&recorded.trajectory_id)
-            .map_err(|_| HandlerError::permanent("trajectory_id is not a UUID"))?;
-        // The test's (Belgian) day is the day the component was completed.
-        let passed_on = recorded
-            .session_starts_at
-            .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
-            .map(platform::clock::belgian_date)
-            .ok_or_else(|| HandlerError::permanent("session_starts_at is missing"))?;
         let mut trajectory = store::load(txn, trajectory_id)
             .await
             .map_err(handler_error)?

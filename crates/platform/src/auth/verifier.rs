@@ -80,6 +80,53 @@ struct RealmAccess {
     roles: Vec<String>,
 }
 
+/// The algorithm and key id of `token`'s header, refused before any key is looked at
+/// when the algorithm is not an accepted one or no key is named. Public for the fuzz
+/// targets (`fuzz/`); services call [`Verifier::verify`].
+#[doc(hidden)]
+pub fn header(token: &str) -> Result<(Algorithm, String), AuthError> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|e| AuthError::Malformed(format!("header: {e}")))?;
+    if !ALLOWED.contains(&header.alg) {
+        return Err(AuthError::AlgorithmNotAllowed(format!("{:?}", header.alg)));
+    }
+    let kid = header
+        .kid
+        .ok_or_else(|| AuthError::Malformed("the header names no key (kid)".into()))?;
+    Ok((header.alg, kid))
+}
+
+/// The principal of verified `claims`, acting for `requested_org` or the only
+/// organisation the token holds.
+fn principal(claims: Claims, requested_org: Option<&str>) -> Result<Principal, AuthError> {
+    let organisations: Vec<Organisation> = parse_organisations(&claims.organization)?;
+    let organisation = select_organisation(organisations, requested_org)?;
+    Ok(Principal {
+        subject: claims.sub.or(claims.azp).unwrap_or_default(),
+        organisation,
+        roles: claims
+            .realm_access
+            .roles
+            .iter()
+            .filter_map(|r| Role::parse(r))
+            .collect(),
+    })
+}
+
+/// The principal of a token's claims set as JSON (the decoded payload, whose signature,
+/// issuer, audience and times [`Verifier::verify`] checks first), read into the same
+/// claims type `verify` reads. Public for the fuzz targets (`fuzz/`); services call
+/// [`Verifier::verify`].
+#[doc(hidden)]
+pub fn principal_from_claims(
+    json: &[u8],
+    requested_org: Option<&str>,
+) -> Result<Principal, AuthError> {
+    let claims: Claims =
+        serde_json::from_slice(json).map_err(|e| AuthError::Malformed(format!("claims: {e}")))?;
+    principal(claims, requested_org)
+}
+
 impl Verifier {
     /// A verifier for tokens of `issuer` meant for `audience`. Nothing is fetched until
     /// the first token arrives, so a service starts even while the issuer is down.
@@ -109,20 +156,13 @@ impl Verifier {
         token: &str,
         requested_org: Option<&str>,
     ) -> Result<Principal, AuthError> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| AuthError::Malformed(format!("header: {e}")))?;
-        if !ALLOWED.contains(&header.alg) {
-            return Err(AuthError::AlgorithmNotAllowed(format!("{:?}", header.alg)));
-        }
-        let kid = header
-            .kid
-            .ok_or_else(|| AuthError::Malformed("the header names no key (kid)".into()))?;
+        let (alg, kid) = header(token)?;
         let key = self.key(&kid).await?;
-        if key.alg.is_some_and(|alg| alg != header.alg) {
-            return Err(AuthError::AlgorithmNotAllowed(format!("{:?}", header.alg)));
+        if key.alg.is_some_and(|a| a != alg) {
+            return Err(AuthError::AlgorithmNotAllowed(format!("{alg:?}")));
         }
 
-        let mut validation = Validation::new(header.alg);
+        let mut validation = Validation::new(alg);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.leeway = LEEWAY_SECS;
@@ -135,25 +175,11 @@ impl Verifier {
                 ErrorKind::ImmatureSignature => AuthError::NotYetValid,
                 ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
                 ErrorKind::InvalidAudience => AuthError::WrongAudience,
-                ErrorKind::InvalidAlgorithm => {
-                    AuthError::AlgorithmNotAllowed(format!("{:?}", header.alg))
-                }
+                ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed(format!("{alg:?}")),
                 other => AuthError::Malformed(format!("{other:?}")),
             },
         )?;
-        let claims = data.claims;
-        let organisations: Vec<Organisation> = parse_organisations(&claims.organization)?;
-        let organisation = select_organisation(organisations, requested_org)?;
-        Ok(Principal {
-            subject: claims.sub.or(claims.azp).unwrap_or_default(),
-            organisation,
-            roles: claims
-                .realm_access
-                .roles
-                .iter()
-                .filter_map(|r| Role::parse(r))
-                .collect(),
-        })
+        principal(data.claims, requested_org)
     }
 
     async fn key(&self, kid: &str) -> Result<Arc<Key>, AuthError> {
