@@ -77,13 +77,15 @@ pub struct TestApp {
 }
 
 /// One service of a test app: how to stop it and wait for it.
-struct Running {
+/// A service served by the test kit; [`Running::stop`] drains and stops it.
+pub struct Running {
     shutdown: CancellationToken,
     task: JoinHandle<Result<(), platform::PlatformError>>,
 }
 
 impl Running {
-    async fn stop(self, name: &str) {
+    /// Stops the service gracefully and waits for it; panics if it failed.
+    pub async fn stop(self, name: &str) {
         self.shutdown.cancel();
         match self.task.await {
             Ok(Ok(())) => {}
@@ -113,6 +115,12 @@ pub async fn spawn_app() -> TestApp {
 /// report their deadlines; a test of the sweep turns it on in `config` and restarts
 /// trajectories.
 pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
+    spawn_app_configured(issuer, |_| {}).await
+}
+
+/// [`spawn_app_with`], with `tweak` applied to the services' config (a bench sizes the
+/// pools to its concurrency).
+pub async fn spawn_app_configured(issuer: Issuer, tweak: impl FnOnce(&mut Config)) -> TestApp {
     capture::install();
     let broker = Broker::start().await;
     let (dev_issuer, issuer_url) = oidc::serve_dev_issuer().await;
@@ -127,6 +135,8 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
         breach_sweep_interval_secs: 0,
         ..Config::default()
     };
+    let mut config = config;
+    tweak(&mut config);
     let config = Arc::new(config);
     let verifier = Arc::new(Verifier::new(issuer_url, config.oidc_audience.clone()));
     let trajectories_db = postgres::fresh_database().await;
@@ -290,6 +300,16 @@ impl TestApp {
         self.trajectories.stop("trajectories").await;
         self.testing.stop("testing").await;
         self.municipalities.stop("municipalities").await;
+    }
+
+    /// A second trajectories server of this app on the database at `url` (the same
+    /// database through a recording proxy, for the bench's capture of what a command
+    /// sends), on a port of its own.
+    pub async fn serve_trajectories_at(
+        &self,
+        url: &secrecy::SecretString,
+    ) -> (SocketAddr, Running) {
+        start::<trajectories::Trajectories>(&self.config, &self.verifier, url).await
     }
 
     /// Stops trajectories and starts it again on the same database and broker (on a new
