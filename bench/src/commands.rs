@@ -252,7 +252,7 @@ async fn main() {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let started = Instant::now();
     let mut calls = tokio::task::JoinSet::new();
-    for id in for_latency.iter().cloned() {
+    for id in for_latency {
         ticks.tick().await;
         let mut client = client.clone();
         let token = token.clone();
