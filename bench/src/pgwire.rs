@@ -361,3 +361,129 @@ fn literal(oid: u32, binary: bool, bytes: &[u8]) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![tag];
+        m.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+        m.extend_from_slice(body);
+        m
+    }
+
+    fn cstr(s: &str) -> Vec<u8> {
+        let mut b = s.as_bytes().to_vec();
+        b.push(0);
+        b
+    }
+
+    fn reader() -> (Reader, Arc<Mutex<Log>>) {
+        let log = Arc::new(Mutex::new(Log {
+            recording: true,
+            sent: Vec::new(),
+        }));
+        let reader = Reader {
+            connection: 7,
+            buffer: Vec::new(),
+            started: false,
+            statements: HashMap::new(),
+            executed_since_sync: false,
+            portals: HashMap::new(),
+            log: log.clone(),
+        };
+        (reader, log)
+    }
+
+    #[test]
+    fn binary_values_become_the_literals_postgres_reads_back() {
+        let id = uuid::Uuid::parse_str("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").expect("uuid");
+        assert_eq!(
+            literal(2950, true, id.as_bytes()),
+            "'0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'::uuid"
+        );
+        // Days and microseconds since 2000-01-01.
+        assert_eq!(
+            literal(1082, true, &9516i32.to_be_bytes()),
+            "'2026-01-20'::date"
+        );
+        assert_eq!(
+            literal(1082, true, &(-1i32).to_be_bytes()),
+            "'1999-12-31'::date"
+        );
+        assert_eq!(
+            literal(1184, true, &1_500_000i64.to_be_bytes()),
+            "'2000-01-01 00:00:01.500000'::timestamptz"
+        );
+        assert_eq!(literal(23, true, &9000i32.to_be_bytes()), "9000");
+        assert_eq!(literal(20, true, &(-3i64).to_be_bytes()), "-3");
+        assert_eq!(literal(16, true, &[1]), "true");
+        assert_eq!(literal(17, true, &[0x0a, 0xff]), "'\\x0aff'::bytea");
+        assert_eq!(literal(25, true, b"l'eau"), "'l''eau'");
+        assert_eq!(literal(25, false, b"x"), "'x'");
+    }
+
+    #[test]
+    fn a_statement_prepared_once_is_recorded_at_each_execution_with_its_values() {
+        let (mut r, log) = reader();
+        // SSLRequest, then the startup message: both untyped.
+        let mut bytes = 8u32.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&80_877_103u32.to_be_bytes());
+        let mut startup = 196_608u32.to_be_bytes().to_vec();
+        startup.extend(cstr("user"));
+        startup.extend(cstr("postgres"));
+        startup.push(0);
+        bytes.extend_from_slice(&(startup.len() as u32 + 4).to_be_bytes());
+        bytes.extend(startup);
+        // Parse "s1" with one int4 parameter, Describe, Sync: a round trip that prepares.
+        let mut parse = cstr("s1");
+        parse.extend(cstr("SELECT $1"));
+        parse.extend_from_slice(&1i16.to_be_bytes());
+        parse.extend_from_slice(&23i32.to_be_bytes());
+        bytes.extend(message(b'P', &parse));
+        bytes.extend(message(b'S', &[]));
+        // Bind (binary) 42, Execute, Sync; twice.
+        for value in [42i32, 43] {
+            let mut bind = cstr("");
+            bind.extend(cstr("s1"));
+            bind.extend_from_slice(&1i16.to_be_bytes());
+            bind.extend_from_slice(&1i16.to_be_bytes());
+            bind.extend_from_slice(&1i16.to_be_bytes());
+            bind.extend_from_slice(&4i32.to_be_bytes());
+            bind.extend_from_slice(&value.to_be_bytes());
+            bind.extend_from_slice(&0i16.to_be_bytes());
+            bytes.extend(message(b'B', &bind));
+            let mut execute = cstr("");
+            execute.extend_from_slice(&0i32.to_be_bytes());
+            bytes.extend(message(b'E', &execute));
+            bytes.extend(message(b'S', &[]));
+        }
+        bytes.extend(message(b'Q', &cstr("COMMIT")));
+        // Fed in pieces, as TCP delivers them.
+        for piece in bytes.chunks(5) {
+            r.feed(piece);
+        }
+        let sent = std::mem::take(&mut log.lock().expect("log").sent);
+        let shown: Vec<String> = sent
+            .iter()
+            .map(|s| match s {
+                Sent::Statement { sql, values, .. } => format!("{sql} {values:?}"),
+                Sent::RoundTrip { prepare, .. } => format!("sync prepare={prepare}"),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "sync prepare=true",
+                "SELECT $1 [\"42\"]",
+                "sync prepare=false",
+                "SELECT $1 [\"43\"]",
+                "sync prepare=false",
+                "COMMIT []",
+                "sync prepare=false",
+            ]
+        );
+        assert!(sent.iter().all(|s| s.connection() == 7));
+    }
+}
