@@ -147,7 +147,8 @@ struct Raw {
     fields: BTreeMap<&'static str, String>,
 }
 
-const FIELDS: [&str; 11] = [
+/// The feed's columns (the CSV header and the JSON keys), in order.
+pub const FIELDS: [&str; 11] = [
     "national_number",
     "register",
     "registration_date",
