@@ -38,7 +38,10 @@ use rdkafka::{
 };
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::{ExposeSecret, SecretString};
-use testkit::{Issuer, authed, postgres, register_and_start, sign_request, spawn_app_configured};
+use testkit::{
+    Issuer, authed, eventually, postgres, register_and_start, scalar, sign_request,
+    spawn_app_configured,
+};
 
 /// Commands per concurrency level, for gRPC and for pgbench alike.
 const COMMANDS: usize = 1600;
@@ -193,22 +196,16 @@ async fn main() {
             per_client,
         ));
     }
-    let unsigned: i64 = {
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "select count(*) from trajectory t join bench_target b on b.id = t.id \
-                 where t.contract_signed_on is null",
-            ))
-            .await
-            .expect("count")
-            .expect("one row");
-        row.try_get_by_index(0).expect("count")
-    };
+    let unsigned = scalar(
+        &url,
+        "select count(*) from trajectory t join bench_target b on b.id = t.id \
+         where t.contract_signed_on is null",
+    )
+    .await;
     assert_eq!(unsigned, 0, "pgbench signed every target of its last level");
 
     // The relay publishes what pgbench wrote to the outbox too: let it finish first.
-    eventually_zero(&db, "select count(*) from outbox where sent_at is null").await;
+    outbox_drained(&url).await;
 
     let mut signing = Vec::new();
     for (level, chunk) in LEVELS.into_iter().zip(for_grpc.chunks(COMMANDS)) {
@@ -227,7 +224,7 @@ async fn main() {
             .await;
         signing.push(COMMANDS as f64 / started.elapsed().as_secs_f64());
     }
-    eventually_zero(&db, "select count(*) from outbox where sent_at is null").await;
+    outbox_drained(&url).await;
 
     // Commit → consumer at a steady rate: a consumer on the far side of the broker,
     // configured as the services' are, times each ContractSigned from its ce_time.
@@ -324,28 +321,17 @@ async fn main() {
     app.stop().await;
 }
 
-/// Waits (up to five minutes) until `count_sql` counts nothing.
-async fn eventually_zero(db: &sea_orm::DatabaseConnection, count_sql: &str) {
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                count_sql,
-            ))
-            .await
-            .expect("count")
-            .expect("one row");
-        let n: i64 = row.try_get_by_index(0).expect("count");
-        if n == 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still {n} after five minutes: {count_sql}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+/// Waits (up to five minutes) until the outbox relay has published every row.
+async fn outbox_drained(url: &SecretString) {
+    eventually(
+        "the outbox relay to catch up",
+        Duration::from_secs(300),
+        || async {
+            let unsent = scalar(url, "select count(*) from outbox where sent_at is null").await;
+            (unsent == 0).then_some(())
+        },
+    )
+    .await;
 }
 
 /// What was sent without what the outbox relay sent meanwhile: its transactions (those
