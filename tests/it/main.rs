@@ -11,6 +11,7 @@ mod citizenship;
 mod deploy;
 mod disclosure;
 mod events;
+mod faults;
 mod interpreting;
 mod migrations;
 mod municipalities;

@@ -25,10 +25,7 @@ impl Broker {
     pub async fn start() -> Broker {
         // The broker advertises the address it listens on, so it needs a concrete port
         // up front: take one the kernel considers free.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = crate::free_port();
         let dir = std::env::temp_dir().join(format!("inburgering-broker-{}", uuid::Uuid::new_v4()));
         let mut broker = Broker {
             port,
@@ -63,7 +60,17 @@ impl Broker {
             // drops: the broker then stops on its own instead of lingering.
             .arg("--exit-with-parent")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // INBURGERING_TEST_BROKER_LOG=<file> (with RUST_LOG) keeps what tansu says.
+            .stderr(match std::env::var_os("INBURGERING_TEST_BROKER_LOG") {
+                Some(path) => Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .expect("broker log"),
+                ),
+                None => Stdio::null(),
+            })
             .kill_on_drop(true)
             .spawn()
             .expect("spawn inburgering-broker");

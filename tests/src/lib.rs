@@ -7,10 +7,12 @@
 
 pub mod broker;
 pub mod capture;
+pub mod faults;
 pub mod kafka;
 pub mod oidc;
 pub mod otlp;
 pub mod postgres;
+pub mod process;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -58,6 +60,8 @@ pub struct TestApp {
     /// The trajectories database, for tests of what must be recorded but is served by no
     /// API (the audit of obligation checks).
     pub trajectories_db: secrecy::SecretString,
+    /// The testing database, for checks of its candidates and bookings.
+    pub testing_db: secrecy::SecretString,
     /// The municipalities database, for checks of what the monitor holds.
     pub municipalities_db: secrecy::SecretString,
     /// The ceremonies database, for checks of what it keeps (and never keeps).
@@ -121,6 +125,17 @@ pub async fn spawn_app_with(issuer: Issuer) -> TestApp {
 /// [`spawn_app_with`], with `tweak` applied to the services' config (a bench sizes the
 /// pools to its concurrency).
 pub async fn spawn_app_configured(issuer: Issuer, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(|_| postgres::admin_url(), issuer, tweak).await
+}
+
+/// [`spawn_app_configured`] with each service's database on the PostgreSQL server
+/// `postgres_admin(service)` names (an admin URL): a [`postgres::Cluster`] a test may
+/// crash.
+pub async fn spawn_app_on(
+    postgres_admin: impl Fn(&'static str) -> String,
+    issuer: Issuer,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     capture::install();
     let broker = Broker::start().await;
     let (dev_issuer, issuer_url) = oidc::serve_dev_issuer().await;
@@ -139,25 +154,25 @@ pub async fn spawn_app_configured(issuer: Issuer, tweak: impl FnOnce(&mut Config
     tweak(&mut config);
     let config = Arc::new(config);
     let verifier = Arc::new(Verifier::new(issuer_url, config.oidc_audience.clone()));
-    let trajectories_db = postgres::fresh_database().await;
+    let trajectories_db = postgres::fresh_database_at(&postgres_admin("trajectories")).await;
     let (trajectories_addr, trajectories) =
         start::<trajectories::Trajectories>(&config, &verifier, &trajectories_db).await;
-    let testing_db = postgres::fresh_database().await;
+    let testing_db = postgres::fresh_database_at(&postgres_admin("testing")).await;
     let (testing_addr, testing) = start::<testing::Testing>(&config, &verifier, &testing_db).await;
-    let municipalities_db = postgres::fresh_database().await;
+    let municipalities_db = postgres::fresh_database_at(&postgres_admin("municipalities")).await;
     let (municipalities_addr, municipalities) =
         start::<municipalities::Municipalities>(&config, &verifier, &municipalities_db).await;
-    let ceremonies_db = postgres::fresh_database().await;
+    let ceremonies_db = postgres::fresh_database_at(&postgres_admin("ceremonies")).await;
     let ceremonies_config = Arc::new(Config {
         trajectories_url: format!("http://{trajectories_addr}"),
         ..(*config).clone()
     });
     let (ceremonies_addr, ceremonies) =
         start::<ceremonies::Ceremonies>(&ceremonies_config, &verifier, &ceremonies_db).await;
-    let recruitment_db = postgres::fresh_database().await;
+    let recruitment_db = postgres::fresh_database_at(&postgres_admin("recruitment")).await;
     let (recruitment_addr, recruitment) =
         start::<recruitment::Recruitment>(&ceremonies_config, &verifier, &recruitment_db).await;
-    let interpreting_db = postgres::fresh_database().await;
+    let interpreting_db = postgres::fresh_database_at(&postgres_admin("interpreting")).await;
     let (interpreting_addr, interpreting) =
         start::<interpreting::Interpreting>(&config, &verifier, &interpreting_db).await;
     wait_for_register(&trajectories_db, "trajectories").await;
@@ -175,6 +190,7 @@ pub async fn spawn_app_configured(issuer: Issuer, tweak: impl FnOnce(&mut Config
         recruitment_addr,
         interpreting_addr,
         trajectories_db,
+        testing_db,
         municipalities_db,
         ceremonies_db,
         recruitment_db,
@@ -316,14 +332,7 @@ impl TestApp {
     /// port; `trajectories()` connects to it):
     /// `between` runs while it is down (e.g. to rewind its consumer group).
     pub async fn restart_trajectories<F: Future<Output = ()>>(&mut self, between: F) {
-        let running = std::mem::replace(
-            &mut self.trajectories,
-            Running {
-                shutdown: CancellationToken::new(),
-                task: tokio::spawn(async { Ok(()) }),
-            },
-        );
-        running.stop("trajectories").await;
+        self.stop_trajectories().await;
         between.await;
         let (addr, restarted) = start::<trajectories::Trajectories>(
             &self.config,
@@ -334,17 +343,86 @@ impl TestApp {
         self.trajectories_addr = addr;
         self.trajectories = restarted;
     }
+
+    /// Stops the in-process trajectories (drained); `self.trajectories` becomes a
+    /// finished placeholder.
+    async fn stop_trajectories(&mut self) {
+        let running = std::mem::replace(
+            &mut self.trajectories,
+            Running {
+                shutdown: CancellationToken::new(),
+                task: tokio::spawn(async { Ok(()) }),
+            },
+        );
+        running.stop("trajectories").await;
+    }
+
+    /// Moves trajectories out of this process: stops the in-process server and serves
+    /// the same database on the same address from `inburgering serve trajectories`, so
+    /// that a test can SIGKILL it. Everything that called it keeps calling it there.
+    pub async fn trajectories_as_process(&mut self) -> process::ServiceProcess {
+        use secrecy::ExposeSecret;
+        self.stop_trajectories().await;
+        let c = &self.config;
+        let data_dir = std::env::temp_dir().join("inburgering-process-data");
+        let env = [
+            (
+                "DATABASE_URL",
+                self.trajectories_db.expose_secret().to_owned(),
+            ),
+            (
+                "DATABASE_MAX_CONNECTIONS",
+                c.database_max_connections.to_string(),
+            ),
+            ("KAFKA_BROKERS", c.kafka_brokers.clone()),
+            ("OIDC_ISSUER", c.oidc_issuer.clone()),
+            ("OIDC_AUDIENCE", c.oidc_audience.clone()),
+            ("GRPC_ADDR", self.trajectories_addr.to_string()),
+            ("METRICS_ADDR", format!("127.0.0.1:{}", free_port())),
+            ("CONSUMER_MAX_ATTEMPTS", c.consumer_max_attempts.to_string()),
+            // Like a pod's name: the same after a restart of the process.
+            (
+                "CONSUMER_INSTANCE_ID",
+                format!("trajectories-{}", self.trajectories_addr.port()),
+            ),
+            (
+                "BREACH_SWEEP_INTERVAL_SECS",
+                c.breach_sweep_interval_secs.to_string(),
+            ),
+            ("REQUEST_TIMEOUT_SECS", c.request_timeout_secs.to_string()),
+            ("DATA_DIR", data_dir.display().to_string()),
+            (
+                "LOG",
+                std::env::var("INBURGERING_TEST_PROCESS_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("INBURGERING_{k}"), v))
+        .collect();
+        let mut process = process::ServiceProcess::new("trajectories", self.trajectories_addr, env);
+        process.start().await;
+        process
+    }
 }
 
-/// A binary of the workspace, `target/<profile>/<name>` beside the test executable
-/// (`target/<profile>/deps/it-…`); the test command builds them all first.
+/// A port the kernel considers free now (for a server that must know its port up front).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A binary of the workspace beside the running executable: `target/<profile>/<name>`
+/// for a test (`target/<profile>/deps/it-…`) and for a bench (`target/<profile>/bench-…`).
+/// The test command and `scripts/bench` build them first.
 pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join(name))
-        .expect("the test runs from target/<profile>/deps");
+    let mut dir = exe.parent().expect("the executable's folder");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir = dir.parent().expect("target/<profile>");
+    }
+    let bin = dir.join(name);
     assert!(
         bin.exists(),
         "{} is missing: run the tests with scripts/test, which builds it",

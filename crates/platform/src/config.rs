@@ -37,8 +37,15 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Log filter in `tracing` syntax.
     pub log: String,
-    /// Attempts before a consumed event goes to the dead-letter topic.
+    /// Attempts before a consumed event goes to the dead-letter topic. An attempt made
+    /// while the service's database does not answer does not count.
     pub consumer_max_attempts: u32,
+    /// A stable name of this replica, e.g. its pod's name (the chart sets it from
+    /// `metadata.name`). Set, the service's consumers join their groups as static members
+    /// (Kafka's `group.instance.id`): a container restarted after a crash takes its
+    /// partitions back at once, instead of waiting for the group to notice the dead
+    /// member and rebalance. Unset, they join as dynamic members.
+    pub consumer_instance_id: Option<String>,
     /// Upper bound on one gRPC request's processing time, in seconds.
     pub request_timeout_secs: u64,
     /// Seconds between two runs of the trajectories' deadline sweep (ObligationBreached
@@ -85,6 +92,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             log: "info".into(),
             consumer_max_attempts: 5,
+            consumer_instance_id: None,
             request_timeout_secs: 30,
             breach_sweep_interval_secs: 3600,
             trajectories_url: "http://127.0.0.1:50051".into(),

@@ -46,6 +46,7 @@ impl ServiceContext {
             topics: topics.iter().map(|t| (*t).to_owned()).collect(),
             max_attempts: self.config.consumer_max_attempts,
             outbox: Some(self.outbox.clone()),
+            instance_id: self.config.consumer_instance_id.clone(),
         };
         let db = self.db.clone();
         let brokers = self.config.kafka_brokers.clone();

@@ -70,10 +70,14 @@ pub struct Subscription {
     /// The consumer group, also the inbox's consumer name, e.g. `testing.trajectory-projection`.
     pub group: String,
     pub topics: Vec<String>,
-    /// Attempts before a failing event is dead-lettered.
+    /// Attempts before a failing event is dead-lettered; one that failed while the
+    /// database did not answer does not count.
     pub max_attempts: u32,
     /// The service's outbox, woken after each commit: a handler may stage events.
     pub outbox: Option<super::Outbox>,
+    /// This replica's stable name ([`crate::Config::consumer_instance_id`]): the consumer
+    /// joins as a static member and, restarted, takes its partitions back at once.
+    pub instance_id: Option<String>,
 }
 
 enum Outcome {
@@ -108,11 +112,14 @@ pub async fn run<H: Handler>(
     let context = LagReporter {
         group: subscription.group.clone(),
     };
+    let mut config = consumer_config(&brokers, &subscription.group);
+    // librdkafka reports each partition's lag in its statistics.
+    config.set("statistics.interval.ms", "5000");
+    if let Some(instance) = &subscription.instance_id {
+        config.set("group.instance.id", instance);
+    }
     let consumer = Closing(Some(
-        consumer_config(&brokers, &subscription.group)
-            // librdkafka reports each partition's lag in its statistics.
-            .set("statistics.interval.ms", "5000")
-            .create_with_context::<_, StreamConsumer<LagReporter>>(context)?,
+        config.create_with_context::<_, StreamConsumer<LagReporter>>(context)?,
     ));
     let consumer = consumer.0.as_ref().expect("set just above");
     let topics: Vec<&str> = subscription.topics.iter().map(String::as_str).collect();
@@ -198,6 +205,13 @@ async fn process<H: Handler>(
                     tracing::info!(event_id = %envelope.id, "event already applied; skipped");
                     return Some(Outcome::Duplicate);
                 }
+                // The database failed, not the event: that attempt does not count, or
+                // a database restart would dead-letter every event in flight.
+                Err(e) if !e.permanent && db.ping().await.is_err() => {
+                    tracing::warn!(event_id = %envelope.id, error = %e, "database unavailable; waiting for it before applying the event");
+                    attempt -= 1;
+                    wait_for_database(db, shutdown).await?;
+                }
                 Err(e) if e.permanent || attempt >= subscription.max_attempts => {
                     tracing::error!(event_id = %envelope.id, attempt, error = %e, "event cannot be applied; dead-lettering");
                     return dead_letter(dlq, subscription, message, &e.message, attempt, shutdown).await;
@@ -215,6 +229,25 @@ async fn process<H: Handler>(
     }
     .instrument(span)
     .await
+}
+
+/// Longest pause between two pings of a database that does not answer.
+const DATABASE_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Returns once `db` answers again (`None` on shutdown), pinging with a growing pause.
+async fn wait_for_database(db: &DatabaseConnection, shutdown: &CancellationToken) -> Option<()> {
+    let mut pause = Duration::from_millis(200);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {},
+            _ = shutdown.cancelled() => return None,
+        }
+        if db.ping().await.is_ok() {
+            tracing::info!("database answers again");
+            return Some(());
+        }
+        pause = (pause * 2).min(DATABASE_PATIENCE);
+    }
 }
 
 /// One transaction: record the id in the inbox, apply, commit. `Ok(false)` when the id
