@@ -417,6 +417,14 @@ fn replay_script(statements: &[(String, Vec<String>)], signed: &str, person: &st
         .unwrap_or_else(|| {
             panic!("the trajectory {signed} is read before it is signed; captured: {statements:#?}")
         });
+    // A read joined with another table names its columns `A_id`, `A_person_id`, …
+    let column = |name: &str| {
+        if statements[first_read].0.contains("\"A_id\"") {
+            format!(":g_A_{name}")
+        } else {
+            format!(":g_{name}")
+        }
+    };
     let mut out = String::from("\\set i :i + 1\n\\set n :client_id * 1000000 + :i\n");
     for (k, (sql, values)) in statements.iter().enumerate() {
         let mut sql = sql.clone();
@@ -425,13 +433,13 @@ fn replay_script(statements: &[(String, Vec<String>)], signed: &str, person: &st
                 if k == first_read {
                     "(select id from bench_target where n = :n)".to_owned()
                 } else {
-                    ":g_id".to_owned()
+                    column("id")
                 }
             } else if *v == signed_text && k > first_read {
                 // The trajectory id as text: the event's key.
-                ":g_id".to_owned()
+                column("id")
             } else if *v == person && k > first_read {
-                "(:g_person_id)::uuid".to_owned()
+                format!("({})::uuid", column("person_id"))
             } else if v.ends_with("::uuid") || is_uuid_text(v) {
                 // A new id (fee, outbox row, event): fresh for each transaction.
                 if v.ends_with("::uuid") {

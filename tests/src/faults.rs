@@ -874,16 +874,33 @@ async fn inject_poison(app: &TestApp) -> String {
 /// SIGKILLs `process` as soon as its outbox holds unsent rows (its relay is at work), or
 /// after ten seconds of looking; the unsent rows at that moment.
 async fn kill_mid_relay(db: &SecretString, process: &mut crate::process::ServiceProcess) -> i64 {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    use secrecy::ExposeSecret;
+    let db = Database::connect(db.expose_secret())
+        .await
+        .expect("trajectories' database answers");
+    let unsent_rows = || async {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "select count(*) from outbox where sent_at is null",
+            ))
+            .await
+            .ok()
+            .flatten()?;
+        row.try_get_by_index::<i64>(0).ok()
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut unsent = 0;
     while Instant::now() < deadline {
-        unsent = crate::scalar(db, "select count(*) from outbox where sent_at is null").await;
+        unsent = unsent_rows().await.unwrap_or(0);
         if unsent > 0 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     process.kill().await;
+    let _ = db.close().await;
     unsent
 }
 

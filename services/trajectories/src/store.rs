@@ -846,14 +846,26 @@ pub async fn load<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
 ) -> Result<Option<Trajectory>, TrajectoryError> {
-    let Some(row) = trajectory::Entity::find_by_id(id).one(conn).await? else {
-        return Ok(None);
-    };
-    let fees = fee::Entity::find()
-        .filter(fee::Column::TrajectoryId.eq(id))
+    // One round trip: the trajectory joined with its fees, a row per fee (one row with
+    // no fee before the contract). Every command on a trajectory starts here.
+    let fees_of: sea_orm::RelationDef = fee::Entity::belongs_to(trajectory::Entity)
+        .from(fee::Column::TrajectoryId)
+        .to(trajectory::Column::Id)
+        .into();
+    let mut rows = trajectory::Entity::find_by_id(id)
+        .join(JoinType::LeftJoin, fees_of.rev())
+        .select_also(fee::Entity)
         .order_by_asc(fee::Column::Kind)
         .all(conn)
-        .await?;
+        .await?
+        .into_iter();
+    let Some((row, first)) = rows.next() else {
+        return Ok(None);
+    };
+    let fees = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, fee)| fee))
+        .collect();
     to_domain(row, fees).map(Some)
 }
 
