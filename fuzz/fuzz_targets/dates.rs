@@ -51,19 +51,27 @@ fuzz_target!(|input: Input<'_>| {
     assert_eq!(recruitment::convert::naive_date(&wire), expected);
     let optional = |r: Option<NaiveDate>| if input.present { r } else { None };
     assert_eq!(
-        municipalities::convert::date_from("day", given).ok().flatten(),
+        municipalities::convert::date_from("day", given)
+            .ok()
+            .flatten(),
         optional(expected)
     );
     assert_eq!(
-        interpreting::convert::optional_date("day", given).ok().flatten(),
+        interpreting::convert::optional_date("day", given)
+            .ok()
+            .flatten(),
         optional(expected)
     );
     assert_eq!(
-        recruitment::convert::optional_date("day", given).ok().flatten(),
+        recruitment::convert::optional_date("day", given)
+            .ok()
+            .flatten(),
         optional(expected)
     );
     assert_eq!(
-        trajectories::api::convert::date_from("day", given).ok().flatten(),
+        trajectories::api::convert::date_from("day", given)
+            .ok()
+            .flatten(),
         optional(expected)
     );
     // Absent is fine where optional.
@@ -103,7 +111,11 @@ fuzz_target!(|input: Input<'_>| {
         .and_then(|(m, d)| NaiveDate::from_ymd_opt(input.year, m, d));
     assert_eq!(
         interpreting::api::month("month", given).ok(),
-        if input.present { interpreting_month } else { None }
+        if input.present {
+            interpreting_month
+        } else {
+            None
+        }
     );
 
     // A date converts back to the wire date it came from.
