@@ -66,6 +66,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     wait_until_answers(broker_addr, Duration::from_secs(60))
         .await
         .context("the broker did not start; see its output above")?;
+    // Every topic once, before six services race to create the ones they share: a
+    // create that loses the race is an ERROR line in the broker's log.
+    let topics: Vec<&str> = ServiceName::ALL.iter().map(|s| s.topic()).collect();
+    platform::events::ensure_topics(&broker_addr.to_string(), &topics)
+        .await
+        .context("creating the platform's topics on the broker")?;
 
     let issuer_url = format!("http://{}/realms/inburgering", local(args.issuer_port));
     let issuer_listener = TcpListener::bind(local(args.issuer_port))

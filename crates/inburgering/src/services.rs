@@ -34,6 +34,18 @@ impl ServiceName {
         ServiceName::Interpreting,
     ];
 
+    /// The topic it publishes on.
+    pub fn topic(self) -> &'static str {
+        match self {
+            ServiceName::Trajectories => trajectories::Trajectories::TOPIC,
+            ServiceName::Testing => testing::Testing::TOPIC,
+            ServiceName::Municipalities => municipalities::Municipalities::TOPIC,
+            ServiceName::Ceremonies => ceremonies::Ceremonies::TOPIC,
+            ServiceName::Recruitment => recruitment::Recruitment::TOPIC,
+            ServiceName::Interpreting => interpreting::Interpreting::TOPIC,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceName::Trajectories => trajectories::Trajectories::NAME,
