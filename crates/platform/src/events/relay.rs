@@ -52,7 +52,7 @@ pub async fn run(
     outbox: Outbox,
     shutdown: CancellationToken,
 ) -> Result<(), PlatformError> {
-    let producer = producer(&brokers)?;
+    let mut producer = producer(&brokers)?;
     let wakeups = outbox.wakeups();
     let mut last_count: Option<std::time::Instant> = None;
     loop {
@@ -66,7 +66,11 @@ pub async fn run(
                 Ok(0) => break,
                 Ok(_) => continue,
                 Err(e) => {
-                    tracing::warn!(error = %e, topic = outbox.topic(), "outbox relay round failed; retrying");
+                    tracing::warn!(error = %e, topic = outbox.topic(), "outbox relay round failed; retrying with a new producer");
+                    // Records that timed out during an outage leave the idempotent
+                    // producer in a state it must reset with the broker; a new one starts
+                    // clean (a new producer id). The rows are still unsent: nothing lost.
+                    producer = self::producer(&brokers)?;
                     if stopping {
                         break;
                     }
