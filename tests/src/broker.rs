@@ -48,6 +48,31 @@ impl Broker {
         }
     }
 
+    /// Freezes the broker (SIGSTOP): connections stay open and nothing is answered, as
+    /// when a busy broker leaves heartbeats unanswered. [`Broker::thaw`] resumes it.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Resumes a frozen broker (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self
+            .child
+            .as_ref()
+            .and_then(Child::id)
+            .expect("the broker is running");
+        let status = std::process::Command::new("kill")
+            .arg(signal)
+            .arg(pid.to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Starts the broker again on the same port and storage.
     pub async fn resume(&mut self) {
         assert!(self.child.is_none(), "broker already running");

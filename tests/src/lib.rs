@@ -148,6 +148,9 @@ pub async fn spawn_app_on(
         oidc_issuer: issuer_url.clone(),
         consumer_max_attempts: 3,
         breach_sweep_interval_secs: 0,
+        // A group with lag that receives nothing for 10 s is stalled here: the suite's
+        // drains are bounded at a minute, and a stall must be cured well within it.
+        consumer_stall_secs: 10,
         ..Config::default()
     };
     let mut config = config;

@@ -46,6 +46,17 @@ pub struct Config {
     /// partitions back at once, instead of waiting for the group to notice the dead
     /// member and rebalance. Unset, they join as dynamic members.
     pub consumer_instance_id: Option<String>,
+    /// Seconds a consumer group may have lag while its consumer receives nothing before the
+    /// watchdog calls it stalled: it logs an ERROR, recreates the client, and fails the
+    /// liveness check if the group is still stalled as long again.
+    pub consumer_stall_secs: u64,
+    /// Seconds the broker waits for a consumer's heartbeat before it drops the member
+    /// (Kafka's `session.timeout.ms`; Kafka's default of 45 s).
+    pub consumer_session_timeout_secs: u64,
+    /// Seconds one event may take to apply before the consumer gives up its partitions
+    /// to the group (Kafka's `max.poll.interval.ms`; Kafka's default of 300 s). The
+    /// consumer rejoins once the event is applied.
+    pub consumer_max_poll_interval_secs: u64,
     /// Upper bound on one gRPC request's processing time, in seconds.
     pub request_timeout_secs: u64,
     /// Seconds between two runs of the trajectories' deadline sweep (ObligationBreached
@@ -93,6 +104,9 @@ impl Default for Config {
             log: "info".into(),
             consumer_max_attempts: 5,
             consumer_instance_id: None,
+            consumer_stall_secs: 30,
+            consumer_session_timeout_secs: 45,
+            consumer_max_poll_interval_secs: 300,
             request_timeout_secs: 30,
             breach_sweep_interval_secs: 3600,
             trajectories_url: "http://127.0.0.1:50051".into(),

@@ -23,8 +23,10 @@ pub enum ServiceErrorCode {
     PermissionDenied,
     /// A concurrent change won; the caller may retry at once.
     Aborted,
-    /// A dependency (database, broker) failed; the caller may retry.
+    /// A dependency (the broker, another service) failed; the caller may retry.
     Unavailable,
+    /// The service's own database did not answer or stayed locked; the caller may retry.
+    DatabaseUnavailable,
     /// A bug: an invariant did not hold.
     Internal,
 }
@@ -39,7 +41,7 @@ impl ServiceErrorCode {
             Self::Unauthenticated => Code::Unauthenticated,
             Self::PermissionDenied => Code::PermissionDenied,
             Self::Aborted => Code::Aborted,
-            Self::Unavailable => Code::Unavailable,
+            Self::Unavailable | Self::DatabaseUnavailable => Code::Unavailable,
             Self::Internal => Code::Internal,
         }
     }
@@ -55,18 +57,16 @@ pub trait ServiceError: std::error::Error {
 /// must not see.
 pub fn into_status<E: ServiceError>(error: E) -> Status {
     let code = error.error_code();
-    match code {
-        ServiceErrorCode::Unavailable | ServiceErrorCode::Internal => {
-            tracing::error!(error = %error, "request failed");
-            let message = if code == ServiceErrorCode::Unavailable {
-                "a dependency is unavailable; retry later"
-            } else {
-                "internal error"
-            };
-            Status::new(code.grpc(), message)
+    let hidden = match code {
+        ServiceErrorCode::Unavailable => "a dependency is unavailable; retry later",
+        ServiceErrorCode::DatabaseUnavailable => {
+            "the service's database is unavailable (not answering or busy); the call changed nothing and is safe to retry"
         }
-        _ => Status::new(code.grpc(), error.to_string()),
-    }
+        ServiceErrorCode::Internal => "internal error",
+        _ => return Status::new(code.grpc(), error.to_string()),
+    };
+    tracing::error!(error = %error, "request failed");
+    Status::new(code.grpc(), hidden)
 }
 
 /// Failures of the platform's own plumbing.
@@ -92,6 +92,7 @@ impl ServiceError for PlatformError {
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             Self::Config(_) | Self::Telemetry(_) => ServiceErrorCode::Internal,
+            Self::Database(_) => ServiceErrorCode::DatabaseUnavailable,
             _ => ServiceErrorCode::Unavailable,
         }
     }
@@ -99,6 +100,6 @@ impl ServiceError for PlatformError {
 
 impl ServiceError for sea_orm::DbErr {
     fn error_code(&self) -> ServiceErrorCode {
-        ServiceErrorCode::Unavailable
+        ServiceErrorCode::DatabaseUnavailable
     }
 }

@@ -68,6 +68,25 @@ pub async fn serve(
     let reflection_v1 = reflection().build_v1().map_err(reflection_error)?;
     // grpcurl before 1.8.8 and many tools still speak only v1alpha.
     let reflection_v1alpha = reflection().build_v1alpha().map_err(reflection_error)?;
+    // Liveness: the overall status follows the parts that only a restart cures.
+    let mut stuck = crate::health::subscribe();
+    let (liveness, stopped) = (health.clone(), shutdown.clone());
+    let liveness_task = tokio::spawn(async move {
+        loop {
+            let parts = stuck.borrow_and_update().clone();
+            let status = if parts.is_empty() {
+                ServingStatus::Serving
+            } else {
+                tracing::error!(stuck = ?parts, "liveness check failing: a part stays stuck; the pod should be restarted");
+                ServingStatus::NotServing
+            };
+            liveness.set_service_status("", status).await;
+            tokio::select! {
+                changed = stuck.changed() => if changed.is_err() { return },
+                _ = stopped.cancelled() => return,
+            }
+        }
+    });
     let local = listener.local_addr()?;
     tracing::info!(addr = %local, services = ?options.service_names, "gRPC server listening");
     let names = options.service_names.clone();
@@ -99,6 +118,7 @@ pub async fn serve(
             },
         )
         .await?;
+    liveness_task.abort();
     tracing::info!(addr = %local, "gRPC server stopped");
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod health;
 pub mod metrics;
 pub mod national_number;
 pub mod nis;

@@ -27,6 +27,9 @@ struct Metrics {
     process_duration: Family<Labels, Histogram>,
     dead_lettered: Family<Labels, Counter>,
     consumer_lag: Family<Labels, Gauge<i64, std::sync::atomic::AtomicI64>>,
+    consumer_stalled: Family<Labels, Gauge<i64, std::sync::atomic::AtomicI64>>,
+    consumer_restarts: Family<Labels, Counter>,
+    outbox_oldest: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     job_runs: Family<Labels, Counter>,
     job_affected: Family<Labels, Counter>,
 }
@@ -90,8 +93,27 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let consumer_lag = Family::<Labels, Gauge<i64, std::sync::atomic::AtomicI64>>::default();
     registry.register(
         "messaging_consumer_lag",
-        "Messages behind the partition's end after the last one a consumer group applied",
+        "Messages between a consumer group's committed offset and the partition's high watermark, both read from the broker",
         consumer_lag.clone(),
+    );
+    let consumer_stalled = Family::<Labels, Gauge<i64, std::sync::atomic::AtomicI64>>::default();
+    registry.register(
+        "messaging_consumer_stalled",
+        "1 while a consumer group has lag but has received nothing for its stall time",
+        consumer_stalled.clone(),
+    );
+    let consumer_restarts = Family::<Labels, Counter>::default();
+    registry.register(
+        "messaging_consumer_restarts",
+        "Times the watchdog recreated a stalled consumer's client, by reason",
+        consumer_restarts.clone(),
+    );
+    let outbox_oldest = Family::<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+    registry.register_with_unit(
+        "outbox_oldest_unsent_age",
+        "Age of the oldest outbox event not yet published (0 when none)",
+        Unit::Seconds,
+        outbox_oldest.clone(),
     );
     let job_runs = Family::<Labels, Counter>::default();
     registry.register(
@@ -110,6 +132,9 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         job_runs,
         job_affected,
         consumer_lag,
+        consumer_stalled,
+        consumer_restarts,
+        outbox_oldest,
         rpc_duration,
         auth_refusals,
         outbox_published,
@@ -188,6 +213,33 @@ pub fn consumer_lag(topic: &str, group: &str, partition: i32, lag: i64) {
             ("messaging_destination_partition_id", partition.to_string()),
         ])
         .set(lag.max(0));
+}
+
+/// Marks consumer group `group` stalled (lag, nothing received) or flowing.
+pub fn consumer_stalled(group: &str, stalled: bool) {
+    METRICS
+        .consumer_stalled
+        .get_or_create(&vec![("messaging_consumer_group_name", group.to_owned())])
+        .set(i64::from(stalled));
+}
+
+/// Counts one recreation of group `group`'s consumer client.
+pub fn consumer_restarted(group: &str, reason: &str) {
+    METRICS
+        .consumer_restarts
+        .get_or_create(&vec![
+            ("messaging_consumer_group_name", group.to_owned()),
+            ("reason", reason.to_owned()),
+        ])
+        .inc();
+}
+
+/// Sets the age of the oldest unsent outbox row of `topic` (0 when none).
+pub fn outbox_oldest_unsent(topic: &str, age: Duration) {
+    METRICS
+        .outbox_oldest
+        .get_or_create(&vec![("messaging_destination_name", topic.to_owned())])
+        .set(age.as_secs_f64());
 }
 
 /// Counts one run of scheduled job `job` and what it acted on.

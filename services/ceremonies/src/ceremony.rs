@@ -3,11 +3,12 @@
 //! it causes commit in one transaction.
 
 use chrono::NaiveDate;
+use platform::db::BeginWrite as _;
 use platform::{events::Outbox, paging::Page};
 use proto::ceremonies::v1 as pb;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -177,7 +178,7 @@ impl Ceremonies {
             ..Default::default()
         };
         detail_columns(&mut row, &details);
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let stored = from_row(row.insert(&txn).await?)?;
         let event = pb::CeremonyPlanned {
             ceremony_id: id.to_string(),
@@ -202,7 +203,7 @@ impl Ceremonies {
                 invitations: c.invitations,
             });
         }
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let mut row = ceremony::ActiveModel {
             id: sea_orm::ActiveValue::Unchanged(c.id),
             ..Default::default()
@@ -246,7 +247,7 @@ impl Ceremonies {
     /// Cancels planned `c` and sends every invitee a notice, once; the number informed.
     pub async fn cancel(&self, c: &Ceremony, reason: &str) -> Result<(Ceremony, u32)> {
         c.require_planned("it can be cancelled")?;
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let changed = ceremony::Entity::update_many()
             .col_expr(
                 ceremony::Column::State,
@@ -319,7 +320,7 @@ impl Ceremonies {
     pub async fn close(&self, c: &Ceremony, today: NaiveDate) -> Result<(Ceremony, u32, u32)> {
         c.require_planned("it can be closed")?;
         c.require_day(today, "it can be closed")?;
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         // Lock the row first: attendance recorded meanwhile waits, then finds it held.
         let locked = ceremony::Entity::update_many()
             .col_expr(
@@ -389,7 +390,7 @@ impl Ceremonies {
     ) -> Result<ambassador::Model> {
         c.require_planned("ambassadors can be added")?;
         let id = Uuid::now_v7();
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let row = ambassador::ActiveModel {
             id: Set(id),
             ceremony_id: Set(c.id),
@@ -419,7 +420,7 @@ impl Ceremonies {
         a: &ambassador::Model,
         today: NaiveDate,
     ) -> Result<ambassador::Model> {
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let changed = ambassador::Entity::update_many()
             .col_expr(ambassador::Column::DisplayName, Expr::value(""))
             .col_expr(ambassador::Column::ConsentWithdrawnOn, Expr::value(today))

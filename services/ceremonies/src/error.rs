@@ -92,7 +92,7 @@ impl ServiceError for CeremoniesError {
             }
             Self::DisclosureRefused(_) => ServiceErrorCode::PermissionDenied,
             Self::Auth(e) => e.error_code(),
-            Self::Database(_) => ServiceErrorCode::Unavailable,
+            Self::Database(_) => ServiceErrorCode::DatabaseUnavailable,
             Self::Corrupt(_) => ServiceErrorCode::Internal,
         }
     }

@@ -11,11 +11,10 @@
 //! `reported_rate` may be empty (not known). A rate is a percentage, `17`, `16.7`, `16,7`
 //! or `17%`.
 
+use platform::db::BeginWrite as _;
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait, sea_query::OnConflict,
-};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, sea_query::OnConflict};
 
 use crate::{
     domain::{CeremonyKind, Nis},
@@ -344,7 +343,7 @@ pub async fn run(
 ) -> Result<Summary, ImportError> {
     let register = Register::load(db).await?;
     let lines = check(text, &register, progress)?;
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let mut summary = Summary {
         rows: lines.len() as u64,
         ..Summary::default()

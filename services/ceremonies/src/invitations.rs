@@ -3,11 +3,12 @@
 //! retries), RSVPs, and attendance at the door (once).
 
 use chrono::{NaiveDate, Utc};
+use platform::db::BeginWrite as _;
 use platform::{grpc::OnBehalfOf, paging::Page};
 use proto::ceremonies::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
@@ -133,7 +134,7 @@ impl Invitations {
         use ceremony::Column as C;
         let db = self.ceremonies.db();
         let outbox = self.ceremonies.outbox();
-        let txn = db.begin().await?;
+        let txn = db.begin_write().await?;
         // Lock the ceremony first: a concurrent round or a cancellation waits for this one.
         let locked = ceremony::Entity::update_many()
             .col_expr(C::Rounds, Expr::col(C::Rounds))
@@ -263,7 +264,7 @@ impl Invitations {
     ) -> Result<Invitation> {
         c.require_planned("answers can be recorded")?;
         let row = self.invitation_of(c, person_id).await?;
-        let txn = self.ceremonies.db().begin().await?;
+        let txn = self.ceremonies.db().begin_write().await?;
         invitation::Entity::update_many()
             .col_expr(invitation::Column::Rsvp, Expr::value(rsvp.as_str()))
             .col_expr(invitation::Column::Guests, Expr::value(guests as i32))
@@ -299,7 +300,7 @@ impl Invitations {
         c.require_planned("attendance can be recorded")?;
         c.require_day(today, "attendance can be recorded")?;
         let row = self.invitation_of(c, person_id).await?;
-        let txn = self.ceremonies.db().begin().await?;
+        let txn = self.ceremonies.db().begin_write().await?;
         let marked = invitation::Entity::update_many()
             .col_expr(invitation::Column::AttendedAt, Expr::value(Utc::now()))
             .filter(invitation::Column::Id.eq(row.id))

@@ -4,6 +4,7 @@
 //! service, from the trajectories known when billing. A service is billed once: its
 //! request id is the key of its invoice line. Amounts are cents.
 
+use platform::db::BeginWrite as _;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
@@ -11,7 +12,6 @@ use platform::{Agency, events::Outbox, paging::Page};
 use proto::interpreting::v1 as pb;
 use sea_orm::{
     Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -140,7 +140,7 @@ impl Billing {
         let race = || InterpretingError::BillingRace {
             month: month_label.clone(),
         };
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let mut out = Vec::with_capacity(grouped.len());
         for ((agency, kind, payer), mut lines) in grouped {
             let id = Uuid::now_v7();

@@ -110,7 +110,8 @@ impl ServiceError for InterpretingError {
             | Self::NoRate { .. } => ServiceErrorCode::FailedPrecondition,
             Self::BillingRace { .. } | Self::Contended { .. } => ServiceErrorCode::Aborted,
             Self::NotYourInterpreter { .. } => ServiceErrorCode::PermissionDenied,
-            Self::RegisterNotLoaded | Self::Database(_) => ServiceErrorCode::Unavailable,
+            Self::RegisterNotLoaded => ServiceErrorCode::Unavailable,
+            Self::Database(_) => ServiceErrorCode::DatabaseUnavailable,
             Self::Auth(e) => e.error_code(),
             Self::Rates(_) | Self::Corrupt(_) => ServiceErrorCode::Internal,
         }

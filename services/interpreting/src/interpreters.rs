@@ -3,6 +3,7 @@
 //! written to `personal_data_read` (who, organisation, purpose, which interpreters, when),
 //! and none of it is logged.
 
+use platform::db::BeginWrite as _;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,7 +11,6 @@ use platform::{Agency, Principal, paging::Page};
 use sea_orm::{
     ActiveValue::Set,
     ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -99,7 +99,7 @@ impl Pool {
     /// Registers an interpreter for `agency`.
     pub async fn register(&self, agency: Agency, new: NewInterpreter) -> Result<Uuid> {
         let id = Uuid::now_v7();
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         interpreter::Entity::insert(interpreter::ActiveModel {
             id: Set(id),
             given_name: Set(new.given_name),
@@ -135,7 +135,7 @@ impl Pool {
 
     /// Replaces an interpreter's weekly windows.
     pub async fn set_availability(&self, id: Uuid, windows: &[Window]) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         availability::Entity::delete_many()
             .filter(Expr::col(availability::Column::InterpreterId).eq(id))
             .exec(&txn)
@@ -166,7 +166,7 @@ impl Pool {
     ) -> Result<()> {
         use booking::Column as B;
         let absence_id = Uuid::now_v7();
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         // Bookings of the interpreter wait on its row meanwhile (see `matching`).
         crate::matching::lock_interpreter(&txn, id).await?;
         absence::Entity::insert(absence::ActiveModel {

@@ -4,6 +4,7 @@
 //! booking checks for an overlap after writing, inside its transaction, where no other
 //! booking can commit beside it. Both paths end in the same `DoubleBooking` error.
 
+use platform::db::BeginWrite as _;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -12,7 +13,6 @@ use proto::interpreting::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
     ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -370,7 +370,7 @@ impl Matching {
     ) -> Result<request::Model, Booked> {
         use request::Column as C;
         let id = current.id;
-        let txn = self.db().begin().await?;
+        let txn = self.db().begin_write().await?;
         // The request first: the write that takes SQLite's lock, and the row a second
         // coordinator of the same request waits on.
         let mut update = request::Entity::update_many()

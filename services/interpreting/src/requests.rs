@@ -3,11 +3,12 @@
 //! commits with its event in the outbox. Purposes and places are never logged.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use platform::db::BeginWrite as _;
 use platform::{Agency, events::Outbox, paging::Page};
 use proto::interpreting::v1 as pb;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -170,7 +171,7 @@ impl Desk {
             service_on: None,
             invoice_id: None,
         };
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         request::Entity::insert(request::ActiveModel::from(row.clone()))
             .exec_without_returning(&txn)
             .await?;
@@ -267,7 +268,7 @@ impl Desk {
             && slot.is_some_and(|s| {
                 rules::is_late_cancellation(now, s.starts_at, self.late_cancellation_hours)
             });
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let changed = request::Entity::update_many()
             .col_expr(C::State, Expr::val(RequestState::Cancelled.as_str()))
             .col_expr(C::CancelledAt, Expr::val(now))
@@ -383,7 +384,7 @@ impl Desk {
                 (None, Some(words), platform::clock::belgian_date(now))
             }
         };
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let changed = request::Entity::update_many()
             .col_expr(C::State, Expr::val(RequestState::Performed.as_str()))
             .col_expr(C::PerformedMinutes, Expr::val(minutes))

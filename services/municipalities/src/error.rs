@@ -89,7 +89,7 @@ impl ServiceError for MunicipalitiesError {
             | Self::PlacementClosed { .. }
             | Self::DayFull { .. } => ServiceErrorCode::FailedPrecondition,
             Self::Auth(e) => e.error_code(),
-            Self::Database(_) => ServiceErrorCode::Unavailable,
+            Self::Database(_) => ServiceErrorCode::DatabaseUnavailable,
             Self::Corrupt(_) => ServiceErrorCode::Internal,
         }
     }

@@ -3,13 +3,14 @@
 //! statements, so concurrent officers never oversell an offer or overfill a day.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use platform::db::BeginWrite as _;
 use platform::events::Outbox;
 use proto::municipalities::v1 as pb;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    QueryOrder, QuerySelect, SqlErr,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
@@ -215,7 +216,7 @@ impl Participation {
             (offer.starts_on, offer.ends_on),
             signed_on,
         )?;
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let taken = offer::Entity::update_many()
             .col_expr(
                 offer::Column::Placed,
@@ -338,7 +339,7 @@ impl Participation {
                 state: open.state.as_str(),
             });
         }
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         // The trajectory's row first, for every log of this person whatever the placement:
         // concurrent logs queue here instead of deadlocking on each other's placements,
         // and the checks below read the row as it is now.
@@ -446,7 +447,7 @@ impl Participation {
                 ),
             ));
         }
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         lock_resident(&txn, open.trajectory_id).await?;
         let last_logged = hours_entry::Entity::find()
             .filter(hours_entry::Column::PlacementId.eq(open.id))

@@ -2,9 +2,10 @@
 //! local integration plans with their actions.
 
 use chrono::Utc;
+use platform::db::BeginWrite as _;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use uuid::Uuid;
 
@@ -136,7 +137,7 @@ pub async fn save_plan(
     db: &DatabaseConnection,
     plan: &LocalPlan,
 ) -> Result<(Uuid, Vec<Uuid>), MunicipalitiesError> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let id = match plan.id {
         Some(id) => {
             local_plan::ActiveModel {

@@ -3,11 +3,12 @@
 //! it; an officer sees those of the agencies of their area.
 
 use chrono::{NaiveDate, Utc};
+use platform::db::BeginWrite as _;
 use platform::{events::Outbox, paging::Page};
 use proto::recruitment::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
@@ -65,7 +66,7 @@ impl Campaigns {
             municipalities: new.municipalities.join(","),
             created_by: by.to_owned(),
         };
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         campaign::Entity::insert(campaign::ActiveModel::from(row.clone()))
             .exec_without_returning(&txn)
             .await?;
@@ -130,7 +131,7 @@ impl Campaigns {
         row: referral::Model,
     ) -> Result<(referral::Model, bool)> {
         use referral::Column as C;
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let inserted = referral::Entity::insert(referral::ActiveModel::from(referral::Model {
             agency: agency.as_str().to_owned(),
             ..row.clone()

@@ -99,7 +99,8 @@ impl ServiceError for RecruitmentError {
                 _ => ServiceErrorCode::PermissionDenied,
             },
             Self::Auth(e) => e.error_code(),
-            Self::Database(_) | Self::Files(_) => ServiceErrorCode::Unavailable,
+            Self::Database(_) => ServiceErrorCode::DatabaseUnavailable,
+            Self::Files(_) => ServiceErrorCode::Unavailable,
             Self::Corrupt(_) => ServiceErrorCode::Internal,
         }
     }

@@ -19,6 +19,7 @@
 //!   on its own with its `NewcomerDetected`, so an import stopped half-way (trajectories
 //!   down, the process killed) is finished by running the same file again.
 
+use platform::db::BeginWrite as _;
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
@@ -30,7 +31,7 @@ use proto::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use tonic::{Code, transport::Channel};
@@ -523,7 +524,7 @@ async fn store(
         .is_some();
     // The insert comes first in the transaction: on SQLite a transaction that reads
     // before it writes cannot wait for the write lock and fails as busy.
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let id = Uuid::now_v7();
     let agency = record
         .municipality

@@ -11,6 +11,7 @@
 //! from its reserved letters (same file), so no letter is lost and none is sent twice.
 //! With the broker down, the events wait in the outbox.
 
+use platform::db::BeginWrite as _;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
@@ -22,7 +23,7 @@ use proto::recruitment::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
     ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Alias, Expr, ExprTrait, Order, Query},
 };
 use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
@@ -614,7 +615,7 @@ async fn complete(
 
     let month = today.with_day(1).expect("every month has a first day");
     let erase_after = now + Duration::days(i64::from(run.retention_days));
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let marked = letter_batch::Entity::update_many()
         .col_expr(letter_batch::Column::State, Expr::val("sent"))
         .col_expr(letter_batch::Column::SentAt, Expr::val(now))
@@ -720,7 +721,7 @@ async fn reserve(
     if people.is_empty() {
         return Ok(None);
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let batch = letter_batch::Model {
         id: Uuid::now_v7(),
         kind: run.kind.as_str().to_owned(),

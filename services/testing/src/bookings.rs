@@ -2,13 +2,14 @@
 //! outbox events.
 
 use chrono::{DateTime, Utc};
+use platform::db::BeginWrite as _;
 use platform::events::Outbox;
 use proto::{common::v1 as common, testing::v1 as pb};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    QueryOrder, QuerySelect, SqlErr,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -55,7 +56,7 @@ impl Bookings {
         new: NewSession,
         planned_by: &str,
     ) -> Result<session::Model, TestingError> {
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let row = session::ActiveModel {
             id: Set(Uuid::now_v7()),
             test_type: Set(new.test_type.as_str().to_owned()),
@@ -133,7 +134,7 @@ impl Bookings {
         who: &candidate::Model,
         now: DateTime<Utc>,
     ) -> Result<booking::Model, TestingError> {
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let Some(seat) = session::Entity::find_by_id(session_id).one(&txn).await? else {
             return Err(TestingError::SessionNotFound { session_id });
         };
@@ -234,7 +235,7 @@ impl Bookings {
         open: &booking::Model,
         now: DateTime<Utc>,
     ) -> Result<booking::Model, TestingError> {
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         close(&txn, open, BookingStatus::Cancelled, None, now).await?;
         session::Entity::update_many()
             .col_expr(
@@ -286,7 +287,7 @@ impl Bookings {
         level_reached: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<booking::Model, TestingError> {
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         close(&txn, open, outcome, level_reached, now).await?;
         let row = booking::Entity::find_by_id(open.id)
             .one(&txn)

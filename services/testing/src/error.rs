@@ -58,7 +58,7 @@ impl ServiceError for TestingError {
             | Self::NotEligible { .. }
             | Self::BookingClosed { .. } => ServiceErrorCode::FailedPrecondition,
             Self::Auth(e) => e.error_code(),
-            Self::Database(_) => ServiceErrorCode::Unavailable,
+            Self::Database(_) => ServiceErrorCode::DatabaseUnavailable,
             Self::Corrupt(_) => ServiceErrorCode::Internal,
         }
     }

@@ -5,14 +5,13 @@
 //! nothing else, nobody else. Every person disclosed is audited in the same transaction
 //! as the answer is decided.
 
+use platform::db::BeginWrite as _;
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use platform::Principal;
 use proto::trajectories::v1 as pb;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -88,7 +87,7 @@ impl pb::disclosure_service_server::DisclosureService for DisclosureApi {
         }
 
         // Residents of the municipality with an attest: the only ones the purpose covers.
-        let txn = self.db.begin().await.map_err(TrajectoryError::from)?;
+        let txn = self.db.begin_write().await.map_err(TrajectoryError::from)?;
         let attested: Vec<Uuid> = trajectory::Entity::find()
             .filter(trajectory::Column::PersonId.is_in(asked.clone()))
             .filter(trajectory::Column::MunicipalityNis.eq(nis.as_str()))

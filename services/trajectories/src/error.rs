@@ -99,7 +99,7 @@ impl ServiceError for TrajectoryError {
             Self::RegisterNotLoaded => ServiceErrorCode::Unavailable,
             Self::Conflict { .. } => ServiceErrorCode::Aborted,
             Self::Auth(e) => e.error_code(),
-            Self::Database(_) => ServiceErrorCode::Unavailable,
+            Self::Database(_) => ServiceErrorCode::DatabaseUnavailable,
             Self::Corrupt(_) => ServiceErrorCode::Internal,
         }
     }

@@ -5,11 +5,12 @@
 //! in the transaction of what it records. Nothing here is logged but ids.
 
 use chrono::{NaiveDate, Utc};
+use platform::db::BeginWrite as _;
 use platform::{Principal, Role, auth::AuthError, paging::Page};
 use proto::{common::v1 as common, trajectories::v1 as pb};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, sea_query::OnConflict,
+    QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -136,7 +137,7 @@ impl PartnerExchangeApi {
             return refuse(vec![person.id], TrajectoryError::NotInBrussels).await;
         }
         let conflict = own.filter(|t| t.agency == "bon" && t.contract_signed_on.is_some());
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         use ggc_registration::Column as C;
         let inserted = ggc_registration::Entity::insert(ggc_registration::ActiveModel {
             id: Set(Uuid::now_v7()),

@@ -2,10 +2,11 @@
 //! state change together with its outbox events.
 
 use chrono::{NaiveDate, Utc};
+use platform::db::BeginWrite as _;
 use platform::events::{Outbox, store::CreateEntities};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
+    QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
 };
 use sea_orm_migration::prelude::*;
 use uuid::Uuid;
@@ -527,7 +528,7 @@ impl Store {
     /// Registers the person once; `(person_id, created)`. A second registration of the
     /// same number, also a concurrent one, returns the first person's id.
     pub async fn register_person(&self, new: NewPerson) -> Result<(Uuid, bool), TrajectoryError> {
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let id = Uuid::now_v7();
         let now = Utc::now();
         let row = person::ActiveModel {
@@ -617,7 +618,7 @@ impl Store {
 
     /// Stores a new trajectory and its `TrajectoryStarted` event in one transaction.
     pub async fn start(&self, t: &Trajectory) -> Result<(), TrajectoryError> {
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let row = trajectory::ActiveModel {
             id: Set(t.id),
             person_id: Set(t.person_id),
@@ -691,7 +692,7 @@ impl Store {
         t: &mut Trajectory,
         events: Vec<TrajectoryEvent>,
     ) -> Result<usize, TrajectoryError> {
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let saved = save_progress(&txn, &self.outbox, t, events).await?;
         txn.commit().await?;
         self.outbox.committed();
@@ -727,7 +728,7 @@ impl Store {
             .contract
             .as_ref()
             .ok_or_else(|| TrajectoryError::Corrupt("no contract to save".into()))?;
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin_write().await?;
         let updated = trajectory::Entity::update_many()
             .col_expr(
                 trajectory::Column::ContractSignedOn,

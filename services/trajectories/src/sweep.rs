@@ -8,10 +8,10 @@
 //! swept in a transaction of its own, so one bad row never blocks the others.
 
 use chrono::{Days, NaiveDate};
+use platform::db::BeginWrite as _;
 use platform::events::Outbox;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -85,7 +85,7 @@ async fn sweep_one(
     id: Uuid,
     today: NaiveDate,
 ) -> Result<u64, TrajectoryError> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let Some(t) = store::load(&txn, id).await? else {
         return Ok(0);
     };

@@ -1,19 +1,23 @@
 //! The idempotent consumer: applies each event once, retries a bounded number of times,
 //! dead-letters what cannot be applied, and commits the offset only after the effect.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use chrono::Utc;
 use rdkafka::{
-    ClientContext, Statistics,
-    consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer},
+    Offset, TopicPartitionList,
+    consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer},
     message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders},
     producer::{FutureProducer, FutureRecord},
 };
 use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
-    TryInsertResult,
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TryInsertResult,
 };
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info_span};
 
@@ -78,6 +82,31 @@ pub struct Subscription {
     /// This replica's stable name ([`crate::Config::consumer_instance_id`]): the consumer
     /// joins as a static member and, restarted, takes its partitions back at once.
     pub instance_id: Option<String>,
+    /// The watchdog's patience ([`crate::Config::consumer_stall_secs`]): a group with lag
+    /// that receives nothing for this long is stalled; its client is recreated, and if it
+    /// is still stalled as long again, the service's liveness check fails.
+    pub stall_after: Duration,
+    /// Kafka's `session.timeout.ms` ([`crate::Config::consumer_session_timeout_secs`]).
+    pub session_timeout: Duration,
+    /// Kafka's `max.poll.interval.ms` ([`crate::Config::consumer_max_poll_interval_secs`]).
+    pub max_poll_interval: Duration,
+}
+
+impl Subscription {
+    /// Group `group` of `topics` with the platform's defaults: five attempts, no outbox,
+    /// a dynamic member, stalled after 30 s, Kafka's session and poll timeouts.
+    pub fn new(group: &str, topics: &[&str]) -> Self {
+        Self {
+            group: group.to_owned(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+            max_attempts: 5,
+            outbox: None,
+            instance_id: None,
+            stall_after: Duration::from_secs(30),
+            session_timeout: Duration::from_millis(45_000),
+            max_poll_interval: Duration::from_millis(300_000),
+        }
+    }
 }
 
 enum Outcome {
@@ -94,14 +123,35 @@ pub fn consumer_config(brokers: &str, group: &str) -> rdkafka::ClientConfig {
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "10000")
+        // Kafka's defaults; [`run`] sets the subscription's own. The 10 s used before
+        // made members time themselves out (SESSTMOUT) whenever a busy broker left
+        // heartbeats unanswered for a few seconds.
+        .set("session.timeout.ms", "45000")
+        .set("heartbeat.interval.ms", "3000")
         .set("enable.partition.eof", "false")
         .set("fetch.wait.max.ms", "100");
     config
 }
 
+/// How often the offsets of applied events are committed (at most a second's events are
+/// delivered again after a crash, and the inbox skips them).
+const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the watchdog reads the group's committed offsets and the partitions' ends.
+const LAG_INTERVAL: Duration = Duration::from_secs(5);
+/// How long one read of offsets or watermarks may take.
+const LAG_READ_PATIENCE: Duration = Duration::from_secs(5);
+
 /// Consumes `subscription` until `shutdown`, applying each event with `handler` against
 /// `db`. The message in flight when shutdown comes is finished first.
+///
+/// A watchdog runs beside it: every [`LAG_INTERVAL`] it reads the group's lag from the
+/// broker (committed offsets against high watermarks, so the `messaging_consumer_lag`
+/// gauge tells the truth even while this member is stuck or has no partitions). When the
+/// group has lag and this consumer has received nothing for `stall_after`, it logs an
+/// ERROR naming the group and the partitions behind, sets `messaging_consumer_stalled`,
+/// and recreates its client, which rejoins the group and fetches from the committed
+/// offsets. Still stalled `stall_after` later, it reports the service stuck
+/// ([`crate::health`]): the liveness check fails and Kubernetes restarts the pod.
 pub async fn run<H: Handler>(
     db: DatabaseConnection,
     brokers: String,
@@ -109,65 +159,279 @@ pub async fn run<H: Handler>(
     handler: Arc<H>,
     shutdown: CancellationToken,
 ) -> Result<(), PlatformError> {
-    let context = LagReporter {
-        group: subscription.group.clone(),
+    let group = subscription.group.clone();
+    let part = format!("consumer {group}");
+    let dlq = relay::producer(&brokers)?;
+    let (lag_tx, lag) = watch::channel(None);
+    // Read at least twice per stall time, so a stall is seen within 1.5 of it.
+    let every = LAG_INTERVAL
+        .min(subscription.stall_after / 2)
+        .max(Duration::from_millis(500));
+    let lag_task = tokio::spawn(watch_lag(
+        lag_reader(&brokers, &group)?,
+        group.clone(),
+        subscription.topics.clone(),
+        every,
+        lag_tx,
+        shutdown.clone(),
+    ));
+    metrics::consumer_stalled(&group, false);
+    let mut restarted = false;
+    let outcome = 'client: loop {
+        let consumer = match subscribe(&brokers, &subscription) {
+            Ok(c) => c,
+            Err(e) => break 'client Err(e),
+        };
+        tracing::info!(group = %group, topics = ?subscription.topics, "consumer started");
+        let mut last_received = Instant::now();
+        let mut check = tokio::time::interval(every);
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut commits = tokio::time::interval(COMMIT_INTERVAL);
+        commits.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Whether an offset was stored since the last commit.
+        let mut stored = false;
+        loop {
+            let message = tokio::select! {
+                m = consumer.recv() => m,
+                _ = commits.tick() => {
+                    commit_stored(&consumer, &group, &mut stored);
+                    continue;
+                }
+                _ = check.tick() => {
+                    let Some(behind) = stalled(&lag, last_received, subscription.stall_after) else {
+                        continue;
+                    };
+                    metrics::consumer_stalled(&group, true);
+                    if restarted {
+                        tracing::error!(group = %group, behind = %behind, stalled_secs = last_received.elapsed().as_secs(),
+                            "consumer still stalled after its client was recreated; failing the liveness check");
+                        crate::health::stuck(&part);
+                        // Keep watching: should it recover, liveness recovers with it.
+                        last_received = Instant::now();
+                        continue;
+                    }
+                    tracing::error!(group = %group, behind = %behind, stalled_secs = last_received.elapsed().as_secs(),
+                        "consumer stalled: the group has lag but nothing arrived; recreating its client");
+                    metrics::consumer_restarted(&group, "stalled");
+                    restarted = true;
+                    commit_stored(&consumer, &group, &mut stored);
+                    close(consumer).await;
+                    continue 'client;
+                }
+                _ = shutdown.cancelled() => {
+                    commit_stored(&consumer, &group, &mut stored);
+                    break 'client Ok(());
+                }
+            };
+            let message = match message {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, group = %group, "consumer receive failed");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            let started = Instant::now();
+            let outcome = process(
+                &db,
+                &dlq,
+                &subscription,
+                handler.as_ref(),
+                &message,
+                &shutdown,
+            )
+            .await;
+            let label = match &outcome {
+                Some(Outcome::Applied) => "applied",
+                Some(Outcome::Duplicate) => "duplicate",
+                Some(Outcome::DeadLettered) => "dead_lettered",
+                None => {
+                    // Shutting down mid-retry: leave this offset, another run retries.
+                    commit_stored(&consumer, &group, &mut stored);
+                    break 'client Ok(());
+                }
+            };
+            metrics::message_processed(message.topic(), &group, label, started.elapsed());
+            // Only now, after the effect (or the DLQ) is durable, does the offset move:
+            // stored here, committed with the others of the last second.
+            match consumer.store_offset_from_message(&message) {
+                Ok(()) => stored = true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "offset store failed; the event may be redelivered and skipped by the inbox");
+                }
+            }
+            drop(message);
+            last_received = Instant::now();
+            if restarted {
+                tracing::info!(group = %group, "consumer flowing again");
+                metrics::consumer_stalled(&group, false);
+                crate::health::recovered(&part);
+                restarted = false;
+            }
+        }
     };
-    let mut config = consumer_config(&brokers, &subscription.group);
-    // librdkafka reports each partition's lag in its statistics.
-    config.set("statistics.interval.ms", "5000");
+    lag_task.abort();
+    crate::health::recovered(&part);
+    tracing::info!(group = %group, "consumer stopped");
+    outcome
+}
+
+/// Commits the offsets stored since the last commit, if any.
+fn commit_stored(consumer: &StreamConsumer, group: &str, stored: &mut bool) {
+    if std::mem::take(stored)
+        && let Err(e) = consumer.commit_consumer_state(CommitMode::Async)
+    {
+        tracing::warn!(group = %group, error = %e, "offset commit failed; events since the last commit may be redelivered and skipped by the inbox");
+    }
+}
+
+/// A new client of `subscription`'s group, subscribed to its topics.
+fn subscribe(brokers: &str, subscription: &Subscription) -> Result<Closing, PlatformError> {
+    let mut config = consumer_config(brokers, &subscription.group);
     if let Some(instance) = &subscription.instance_id {
         config.set("group.instance.id", instance);
     }
-    let consumer = Closing(Some(
-        config.create_with_context::<_, StreamConsumer<LagReporter>>(context)?,
-    ));
-    let consumer = consumer.0.as_ref().expect("set just above");
+    let session = subscription.session_timeout.as_millis().max(1000);
+    config
+        // The offset of an applied event is stored, and [`run`] commits what is stored
+        // once per [`COMMIT_INTERVAL`] and when it stops. One commit per event, as
+        // before, sent hundreds of OffsetCommit requests a second to the coordinator
+        // under load; the heartbeats queued behind them went unanswered past the
+        // session timeout (SESSTMOUT), and the member was dropped from its group.
+        .set("enable.auto.offset.store", "false");
+    config
+        .set("session.timeout.ms", session.to_string())
+        // A heartbeat every third of the session: two may go unanswered.
+        .set("heartbeat.interval.ms", (session / 3).to_string())
+        .set(
+            "max.poll.interval.ms",
+            subscription
+                .max_poll_interval
+                .as_millis()
+                .max(session)
+                .to_string(),
+        );
+    let consumer: StreamConsumer = config.create()?;
     let topics: Vec<&str> = subscription.topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topics)?;
-    let dlq = relay::producer(&brokers)?;
-    tracing::info!(group = %subscription.group, topics = ?subscription.topics, "consumer started");
+    Ok(Closing(Some(consumer)))
+}
+
+/// What the partitions of a group are behind, read from the broker at `read_at`.
+#[derive(Debug, Clone)]
+struct Lag {
+    /// (topic, partition, messages behind)
+    partitions: Vec<(String, i32, i64)>,
+    read_at: Instant,
+}
+
+/// `Some(partitions behind)` when the latest lag reading, taken after the last message
+/// arrived, shows lag and nothing has arrived for `patience`.
+fn stalled(
+    lag: &watch::Receiver<Option<Lag>>,
+    last_received: Instant,
+    patience: Duration,
+) -> Option<String> {
+    let lag = lag.borrow();
+    let lag = lag.as_ref()?;
+    let behind: Vec<String> = lag
+        .partitions
+        .iter()
+        .filter(|(_, _, n)| *n > 0)
+        .map(|(topic, partition, n)| format!("{topic}[{partition}]: {n}"))
+        .collect();
+    (!behind.is_empty() && lag.read_at > last_received && last_received.elapsed() >= patience)
+        .then(|| behind.join(", "))
+}
+
+/// A client that reads group `group`'s committed offsets; it never joins the group.
+fn lag_reader(brokers: &str, group: &str) -> Result<Arc<BaseConsumer>, PlatformError> {
+    Ok(Arc::new(
+        client_config(brokers)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create()?,
+    ))
+}
+
+/// Reads the group's lag every `every`, sets `messaging_consumer_lag` and hands
+/// the reading to the watchdog. A reading that fails (broker down) is `None`: the
+/// watchdog does not call a consumer stalled for what it cannot know.
+async fn watch_lag(
+    reader: Arc<BaseConsumer>,
+    group: String,
+    topics: Vec<String>,
+    every: Duration,
+    lag: watch::Sender<Option<Lag>>,
+    shutdown: CancellationToken,
+) {
     loop {
-        let message = tokio::select! {
-            m = consumer.recv() => m,
-            _ = shutdown.cancelled() => break,
-        };
-        let message = match message {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, group = %subscription.group, "consumer receive failed");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
+        let (client, wanted) = (reader.clone(), topics.clone());
+        let reading = tokio::task::spawn_blocking(move || read_lag(&client, &wanted)).await;
+        match reading {
+            Ok(Ok(partitions)) => {
+                for (topic, partition, behind) in &partitions {
+                    metrics::consumer_lag(topic, &group, *partition, *behind);
+                }
+                lag.send_replace(Some(Lag {
+                    partitions,
+                    read_at: Instant::now(),
+                }));
             }
-        };
-        let started = std::time::Instant::now();
-        let outcome = process(
-            &db,
-            &dlq,
-            &subscription,
-            handler.as_ref(),
-            &message,
-            &shutdown,
-        )
-        .await;
-        let label = match &outcome {
-            Some(Outcome::Applied) => "applied",
-            Some(Outcome::Duplicate) => "duplicate",
-            Some(Outcome::DeadLettered) => "dead_lettered",
-            None => break, // shutting down mid-retry: leave the offset, another run retries
-        };
-        metrics::message_processed(
-            message.topic(),
-            &subscription.group,
-            label,
-            started.elapsed(),
-        );
-        // Only now, after the effect (or the DLQ) is durable, does the offset move.
-        if let Err(e) = consumer.commit_message(&message, CommitMode::Async) {
-            tracing::warn!(error = %e, "offset commit failed; the event may be redelivered and skipped by the inbox");
+            Ok(Err(e)) => {
+                tracing::debug!(group = %group, error = %e, "cannot read the group's lag");
+                lag.send_replace(None);
+            }
+            Err(_) => return,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {},
+            _ = shutdown.cancelled() => return,
         }
     }
-    tracing::info!(group = %subscription.group, "consumer stopped");
-    Ok(())
+}
+
+/// The group's lag per partition of `topics`: high watermark minus committed offset (the
+/// low watermark when the group never committed).
+fn read_lag(
+    reader: &BaseConsumer,
+    topics: &[String],
+) -> Result<Vec<(String, i32, i64)>, rdkafka::error::KafkaError> {
+    let mut partitions = TopicPartitionList::new();
+    for topic in topics {
+        let metadata = reader.fetch_metadata(Some(topic), LAG_READ_PATIENCE)?;
+        for t in metadata.topics().iter().filter(|t| t.name() == topic) {
+            for p in t.partitions() {
+                partitions.add_partition(topic, p.id());
+            }
+        }
+    }
+    let committed = reader.committed_offsets(partitions, LAG_READ_PATIENCE)?;
+    let mut lag = Vec::new();
+    for element in committed.elements() {
+        let (low, high) =
+            reader.fetch_watermarks(element.topic(), element.partition(), LAG_READ_PATIENCE)?;
+        let position = match element.offset() {
+            Offset::Offset(n) => n.max(low),
+            _ => low,
+        };
+        lag.push((
+            element.topic().to_owned(),
+            element.partition(),
+            (high - position).max(0),
+        ));
+    }
+    Ok(lag)
+}
+
+/// Closes `consumer` off the async runtime, waiting at most [`CLOSE_PATIENCE`].
+async fn close(mut consumer: Closing) {
+    if let Some(inner) = consumer.0.take() {
+        let closing = tokio::task::spawn_blocking(move || drop(inner));
+        if tokio::time::timeout(CLOSE_PATIENCE, closing).await.is_err() {
+            tracing::warn!("Kafka consumer did not close in time; leaving it behind");
+        }
+    }
 }
 
 async fn process<H: Handler>(
@@ -258,7 +522,7 @@ async fn apply_once<H: Handler>(
     handler: &H,
     envelope: &Envelope,
 ) -> Result<bool, HandlerError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::BeginWrite::begin_write(db).await?;
     let row = inbox::ActiveModel {
         consumer: Set(subscription.group.clone()),
         event_id: Set(envelope.id),
@@ -287,27 +551,17 @@ const CLOSE_PATIENCE: Duration = Duration::from_secs(5);
 /// Owns a consumer and closes it off the async runtime when dropped, waiting at most
 /// [`CLOSE_PATIENCE`]: librdkafka's close waits to leave the group, which never happens
 /// when the broker is gone (rust-rdkafka #509, #611), and shutdown must stay bounded.
-struct Closing(Option<StreamConsumer<LagReporter>>);
+struct Closing(Option<StreamConsumer>);
 
-/// Turns librdkafka's periodic statistics into the `messaging_consumer_lag` gauge.
-struct LagReporter {
-    group: String,
-}
+impl std::ops::Deref for Closing {
+    type Target = StreamConsumer;
 
-impl ClientContext for LagReporter {
-    fn stats(&self, statistics: Statistics) {
-        for (topic, t) in &statistics.topics {
-            for (partition, p) in &t.partitions {
-                // Partition -1 is librdkafka's internal "unassigned" bucket; lag -1 unknown.
-                if *partition >= 0 && p.consumer_lag >= 0 {
-                    metrics::consumer_lag(topic, &self.group, *partition, p.consumer_lag);
-                }
-            }
-        }
+    fn deref(&self) -> &StreamConsumer {
+        self.0
+            .as_ref()
+            .expect("a Closing holds its consumer until dropped or closed")
     }
 }
-
-impl ConsumerContext for LagReporter {}
 
 impl Drop for Closing {
     fn drop(&mut self) {

@@ -84,8 +84,12 @@ pub async fn run(
         }
         // The count is a query: at most one per interval, not one per commit.
         if last_count.is_none_or(|at| at.elapsed() >= BACKLOG_INTERVAL) || stopping {
-            if let Ok(backlog) = backlog(&db).await {
-                metrics::outbox_backlog(outbox.topic(), backlog);
+            if let Ok((rows, oldest)) = backlog(&db, outbox.topic()).await {
+                metrics::outbox_backlog(outbox.topic(), rows);
+                let age = oldest
+                    .map(|staged| (Utc::now() - staged).to_std().unwrap_or_default())
+                    .unwrap_or_default();
+                metrics::outbox_oldest_unsent(outbox.topic(), age);
             }
             last_count = Some(std::time::Instant::now());
         }
@@ -96,13 +100,25 @@ pub async fn run(
     }
 }
 
-/// Unsent rows, for the backlog gauge.
-async fn backlog(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+/// Unsent rows of `topic` and when the oldest was staged, for the backlog gauges.
+async fn backlog(
+    db: &DatabaseConnection,
+    topic: &str,
+) -> Result<(u64, Option<chrono::DateTime<Utc>>), sea_orm::DbErr> {
     use sea_orm::PaginatorTrait;
-    outbox::Entity::find()
+    let unsent = outbox::Entity::find()
         .filter(outbox::Column::SentAt.is_null())
-        .count(db)
-        .await
+        .filter(outbox::Column::Topic.eq(topic));
+    let rows = unsent.clone().count(db).await?;
+    if rows == 0 {
+        return Ok((0, None));
+    }
+    let oldest = unsent
+        .order_by_asc(outbox::Column::Seq)
+        .one(db)
+        .await?
+        .map(|row| row.ce_time);
+    Ok((rows, oldest))
 }
 
 async fn publish_round(
