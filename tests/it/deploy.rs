@@ -133,6 +133,12 @@ fn metric_names(expr: &str) -> Vec<String> {
         {
             i = skip_to('(', ')', i);
             last_word.clear();
+        } else if c.is_ascii_digit() {
+            // A number or a duration (`offset 15m`): its letters are no metric.
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                i += 1;
+            }
+            last_word.clear();
         } else if c.is_ascii_alphabetic() || c == '_' || c == ':' || c == '$' {
             let start = i;
             while i < chars.len()
@@ -209,9 +215,11 @@ async fn every_dashboard_query_reads_a_metric_the_services_serve() {
             let names = served_names().await;
             [
                 "messaging_consumer_lag",
+                "messaging_consumer_stalled",
                 "messaging_dead_lettered_total",
                 "auth_refusals_total",
                 "outbox_backlog",
+                "outbox_oldest_unsent_age_seconds",
             ]
             .iter()
             .all(|n| names.contains(*n))
@@ -250,6 +258,51 @@ async fn every_dashboard_query_reads_a_metric_the_services_serve() {
         checked > 10,
         "the dashboards hold queries ({checked} metric references)"
     );
+    // The alert rules too: an alert on a metric nobody serves never fires.
+    let rules = std::fs::read_to_string(repo("helm/inburgering/files/alerts.yml")).unwrap();
+    let mut alerts = 0;
+    for expr in alert_exprs(&rules) {
+        for name in metric_names(&expr) {
+            assert!(
+                served.contains(&name),
+                "alerts.yml: {name} (in {expr}) is not served; served: {served:?}"
+            );
+            alerts += 1;
+        }
+    }
+    assert!(
+        alerts >= 7,
+        "the alert rules hold expressions ({alerts} metric references)"
+    );
+}
+
+/// The `expr` of every rule in a Prometheus rules file: one line, or a `|` block.
+fn alert_exprs(rules: &str) -> Vec<String> {
+    let mut exprs = Vec::new();
+    let mut lines = rules.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some((indent, rest)) = line.split_once("expr:") else {
+            continue;
+        };
+        let rest = rest.trim();
+        if rest != "|" && rest != "|-" {
+            exprs.push(rest.to_owned());
+            continue;
+        }
+        let mut block = String::new();
+        while let Some(next) = lines.peek() {
+            let deeper = next.len() > indent.len() + 2
+                && next.chars().take(indent.len() + 2).all(char::is_whitespace);
+            if !deeper && !next.trim().is_empty() {
+                break;
+            }
+            block.push_str(next.trim());
+            block.push(' ');
+            lines.next();
+        }
+        exprs.push(block);
+    }
+    exprs
 }
 
 #[test]
@@ -263,6 +316,15 @@ fn metric_names_are_read_from_promql() {
     assert_eq!(
         metric_names("sum(outbox_backlog) / sum(rate(outbox_published_total[5m]))"),
         ["outbox_backlog", "outbox_published_total"]
+    );
+    assert_eq!(
+        metric_names("(x_total unless x_total offset 15m) > 0.25 and y_seconds > 60"),
+        ["x_total", "x_total", "y_seconds"]
+    );
+    let rules = "      - alert: A\n        expr: a_total > 1\n        for: 2m\n      - alert: B\n        expr: |\n          max(\n            b_seconds\n          ) > 60\n        for: 1m\n";
+    assert_eq!(
+        alert_exprs(rules),
+        ["a_total > 1", "max( b_seconds ) > 60 "]
     );
 }
 
