@@ -148,13 +148,19 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
 
     let mut failure = None;
     tokio::select! {
+        biased;
         _ = shutdown.cancelled() => {}
         Some(done) = tasks.join_next() => {
-            failure = Some(match done {
-                Ok(Err(e)) => e,
-                Ok(Ok(())) => anyhow::anyhow!("a part of the platform stopped unexpectedly"),
-                Err(e) => anyhow::anyhow!("a part of the platform panicked: {e}"),
-            });
+            // A part that ended because shutdown began (Ctrl-C, SIGTERM) did its job:
+            // both branches are ready at once then, and this one may be chosen.
+            let stopping = shutdown.is_cancelled() && matches!(done, Ok(Ok(())));
+            if !stopping {
+                failure = Some(match done {
+                    Ok(Err(e)) => e,
+                    Ok(Ok(())) => anyhow::anyhow!("a part of the platform stopped unexpectedly"),
+                    Err(e) => anyhow::anyhow!("a part of the platform panicked: {e}"),
+                });
+            }
         }
     }
     shutdown.cancel();
