@@ -228,6 +228,10 @@ pub fn client_config(brokers: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", brokers)
+        // librdkafka leaves Nagle's algorithm on by default: a small request written
+        // while an earlier segment waits for its ACK is held back, up to the peer's
+        // delayed-ACK time. Produce and fetch requests are small; send them at once.
+        .set("socket.nagle.disable", "true")
         .set("socket.keepalive.enable", "true")
         .set("reconnect.backoff.max.ms", "2000")
         .set("log_level", "4");
