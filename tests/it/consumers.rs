@@ -90,7 +90,7 @@ async fn publish(brokers: &str, topic: &str, count: usize) {
 }
 
 fn subscription(group: &str, topic: &str) -> Subscription {
-    let mut s = Subscription::new(group, &[topic]);
+    let mut s = Subscription::configured(group, &[topic], &platform::Config::default());
     s.stall_after = Duration::from_secs(3);
     s
 }

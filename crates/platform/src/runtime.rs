@@ -42,14 +42,8 @@ impl ServiceContext {
     /// inbox of this service's database.
     pub fn consumer<H: Handler>(&self, group: &str, topics: &[&str], handler: H) -> ConsumerTask {
         let subscription = Subscription {
-            group: group.to_owned(),
-            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
-            max_attempts: self.config.consumer_max_attempts,
             outbox: Some(self.outbox.clone()),
-            instance_id: self.config.consumer_instance_id.clone(),
-            stall_after: Duration::from_secs(self.config.consumer_stall_secs.max(1)),
-            session_timeout: Duration::from_secs(self.config.consumer_session_timeout_secs),
-            max_poll_interval: Duration::from_secs(self.config.consumer_max_poll_interval_secs),
+            ..Subscription::configured(group, topics, &self.config)
         };
         let db = self.db.clone();
         let brokers = self.config.kafka_brokers.clone();

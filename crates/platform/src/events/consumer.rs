@@ -93,18 +93,17 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// Group `group` of `topics` with the platform's defaults: five attempts, no outbox,
-    /// a dynamic member, stalled after 30 s, Kafka's session and poll timeouts.
-    pub fn new(group: &str, topics: &[&str]) -> Self {
+    /// Group `group` of `topics`, with the consumer settings of `config`; no outbox.
+    pub fn configured(group: &str, topics: &[&str], config: &crate::Config) -> Self {
         Self {
             group: group.to_owned(),
             topics: topics.iter().map(|t| (*t).to_owned()).collect(),
-            max_attempts: 5,
+            max_attempts: config.consumer_max_attempts,
             outbox: None,
-            instance_id: None,
-            stall_after: Duration::from_secs(30),
-            session_timeout: Duration::from_millis(45_000),
-            max_poll_interval: Duration::from_millis(300_000),
+            instance_id: config.consumer_instance_id.clone(),
+            stall_after: Duration::from_secs(config.consumer_stall_secs.max(1)),
+            session_timeout: Duration::from_secs(config.consumer_session_timeout_secs),
+            max_poll_interval: Duration::from_secs(config.consumer_max_poll_interval_secs),
         }
     }
 }
