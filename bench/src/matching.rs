@@ -52,7 +52,7 @@ async fn requests(app: &TestApp, day: i64) -> Vec<String> {
                             municipality_nis: "11002".into(),
                             language: "ar".into(),
                             mode: pb::Mode::OnSite as i32,
-                            starts_at: Some(platform::wire::timestamp(starts_at)),
+                            starts_at: Some(wire::timestamp(starts_at)),
                             duration_minutes: 60,
                             place: "Bench street 1".into(),
                             person_id: String::new(),

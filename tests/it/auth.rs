@@ -505,7 +505,7 @@ async fn interpreting_roles_of_the_independent_provider_request_and_coordinate_e
         municipality_nis: "11002".into(),
         language: "ti".into(),
         mode: ipb::Mode::Video as i32,
-        starts_at: Some(platform::wire::timestamp(starts_at)),
+        starts_at: Some(wire::timestamp(starts_at)),
         duration_minutes: 45,
         purpose: "school meeting".into(),
         ..Default::default()

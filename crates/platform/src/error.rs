@@ -6,6 +6,28 @@
 
 use tonic::{Code, Status};
 
+use crate::auth::AuthError;
+
+/// Gives a service's error enum its `From<Error> for tonic::Status` (through
+/// [`into_status`]) and `From<FieldError>` (through its `invalid(field, reason)`
+/// constructor): the only two conversions a service's error needs, written once here.
+#[macro_export]
+macro_rules! grpc_error {
+    ($error:ty) => {
+        impl ::core::convert::From<$error> for ::tonic::Status {
+            fn from(e: $error) -> Self {
+                $crate::error::into_status(e)
+            }
+        }
+
+        impl ::core::convert::From<$crate::FieldError> for $error {
+            fn from(e: $crate::FieldError) -> Self {
+                <$error>::invalid(e.field, e.reason)
+            }
+        }
+    };
+}
+
 /// What kind of failure an error is, in gRPC's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceErrorCode {
@@ -47,15 +69,54 @@ impl ServiceErrorCode {
     }
 }
 
-/// Implemented by every error that can reach a caller.
+/// Implemented by every error that can reach a caller: its class and, through
+/// `Display`, its message. [`into_status`] is the one conversion to a `Status`; a
+/// service's error gets its `From<…> for Status` from [`crate::grpc_error!`].
 pub trait ServiceError: std::error::Error {
     /// The gRPC class of this error.
     fn error_code(&self) -> ServiceErrorCode;
+
+    /// The refused token or role behind this error, if that is what it is: refusals are
+    /// counted and logged as such, whichever service's error carries them.
+    fn auth(&self) -> Option<&AuthError> {
+        None
+    }
+}
+
+/// A request field that does not parse or breaks a rule of its form: the message names
+/// the field and says why. Every conversion from the wire (the `wire` crate), NIS codes
+/// and pages return it; each service turns it into its `InvalidArgument`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    /// The field as the caller named it, e.g. `page.page_size`.
+    pub field: &'static str,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl FieldError {
+    /// `field` refused for `reason`.
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl ServiceError for FieldError {
+    fn error_code(&self) -> ServiceErrorCode {
+        ServiceErrorCode::InvalidArgument
+    }
 }
 
 /// Turns any [`ServiceError`] into the status the caller sees, logging what the caller
 /// must not see.
 pub fn into_status<E: ServiceError>(error: E) -> Status {
+    if let Some(auth) = error.auth() {
+        return auth.status();
+    }
     let code = error.error_code();
     let hidden = match code {
         ServiceErrorCode::Unavailable => "a dependency is unavailable; retry later",
@@ -95,6 +156,12 @@ impl ServiceError for PlatformError {
             Self::Database(_) => ServiceErrorCode::DatabaseUnavailable,
             _ => ServiceErrorCode::Unavailable,
         }
+    }
+}
+
+impl From<FieldError> for Status {
+    fn from(e: FieldError) -> Self {
+        into_status(e)
     }
 }
 

@@ -22,11 +22,10 @@ pub mod nis;
 pub mod paging;
 pub mod runtime;
 pub mod telemetry;
-pub mod wire;
 
 pub use agency::Agency;
 pub use auth::{Principal, Role};
 pub use config::Config;
-pub use error::{PlatformError, ServiceError, ServiceErrorCode};
+pub use error::{FieldError, PlatformError, ServiceError, ServiceErrorCode};
 pub use national_number::{NationalNumber, NationalNumberError};
-pub use nis::{Nis, NisError};
+pub use nis::Nis;

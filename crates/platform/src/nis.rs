@@ -4,13 +4,7 @@
 
 use std::fmt;
 
-/// Why a NIS code was refused, naming the field it came in.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct NisError {
-    pub field: &'static str,
-    pub reason: String,
-}
+use crate::error::FieldError;
 
 /// A well-formed NIS code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,9 +12,9 @@ pub struct Nis(u32);
 
 impl Nis {
     /// Parses `input` given in `field`.
-    pub fn parse(field: &'static str, input: &str) -> Result<Self, NisError> {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
         let input = input.trim();
-        let refuse = |reason: String| Err(NisError { field, reason });
+        let refuse = |reason: String| Err(FieldError { field, reason });
         if input.is_empty() {
             return refuse("is required".into());
         }

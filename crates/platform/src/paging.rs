@@ -4,32 +4,12 @@
 
 use uuid::Uuid;
 
-use crate::error::{ServiceError, ServiceErrorCode};
+use crate::error::FieldError;
 
 /// Items per page when the caller names no size.
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 /// The largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: i32 = 500;
-
-/// A bad `page` field of a listing request.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct PageError {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-impl ServiceError for PageError {
-    fn error_code(&self) -> ServiceErrorCode {
-        ServiceErrorCode::InvalidArgument
-    }
-}
-
-impl From<PageError> for tonic::Status {
-    fn from(e: PageError) -> Self {
-        crate::error::into_status(e)
-    }
-}
 
 /// What a listing is ordered by and resumes after: the last item's key.
 pub trait Cursor: Sized {
@@ -71,12 +51,12 @@ pub struct Page<C = Uuid> {
 
 impl<C: Cursor> Page<C> {
     /// Checks `page.page_size` and `page.page_token`.
-    pub fn parse(page_size: i32, page_token: &str) -> Result<Self, PageError> {
+    pub fn parse(page_size: i32, page_token: &str) -> Result<Self, FieldError> {
         let size = match page_size {
             0 => DEFAULT_PAGE_SIZE,
             n if (1..=MAX_PAGE_SIZE).contains(&n) => n as u64,
             n => {
-                return Err(PageError {
+                return Err(FieldError {
                     field: "page.page_size",
                     reason: format!("{n} is not between 1 and {MAX_PAGE_SIZE}"),
                 });
@@ -85,7 +65,7 @@ impl<C: Cursor> Page<C> {
         let after = if page_token.is_empty() {
             None
         } else {
-            Some(C::from_token(page_token).ok_or_else(|| PageError {
+            Some(C::from_token(page_token).ok_or_else(|| FieldError {
                 field: "page.page_token",
                 reason: "is not a token from a previous response".into(),
             })?)

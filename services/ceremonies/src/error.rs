@@ -73,6 +73,13 @@ impl CeremoniesError {
 }
 
 impl ServiceError for CeremoniesError {
+    fn auth(&self) -> Option<&AuthError> {
+        match self {
+            Self::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             Self::InvalidArgument { .. } => ServiceErrorCode::InvalidArgument,
@@ -98,11 +105,4 @@ impl ServiceError for CeremoniesError {
     }
 }
 
-impl From<CeremoniesError> for tonic::Status {
-    fn from(e: CeremoniesError) -> Self {
-        match e {
-            CeremoniesError::Auth(auth) => auth.into(),
-            other => platform::error::into_status(other),
-        }
-    }
-}
+platform::grpc_error!(CeremoniesError);

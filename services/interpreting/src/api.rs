@@ -4,7 +4,7 @@
 //! [`billing`](crate::billing).
 
 use chrono::{TimeDelta, Utc};
-use platform::{Principal, paging::Page, wire};
+use platform::{Principal, paging::Page};
 use proto::{common::v1 as common, interpreting::v1 as pb};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;

@@ -1,7 +1,7 @@
 //! Proto ⇄ domain and stored rows ⇄ proto, in one place for the API and the events.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use platform::{Agency, wire};
+use platform::Agency;
 use proto::{common::v1 as common, interpreting::v1 as pb};
 use uuid::Uuid;
 
@@ -13,12 +13,6 @@ use crate::{
 };
 
 type Result<T, E = InterpretingError> = std::result::Result<T, E>;
-
-impl From<wire::FieldError> for InterpretingError {
-    fn from(e: wire::FieldError) -> Self {
-        Self::invalid(e.field, e.reason)
-    }
-}
 
 pub fn uuid(field: &'static str, value: &str) -> Result<Uuid> {
     Ok(wire::uuid(field, value)?)

@@ -88,13 +88,14 @@ impl InterpretingError {
     }
 }
 
-impl From<platform::NisError> for InterpretingError {
-    fn from(e: platform::NisError) -> Self {
-        Self::invalid(e.field, e.reason)
-    }
-}
-
 impl ServiceError for InterpretingError {
+    fn auth(&self) -> Option<&AuthError> {
+        match self {
+            Self::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             Self::InvalidArgument { .. } | Self::UnknownMunicipality { .. } => {
@@ -118,11 +119,4 @@ impl ServiceError for InterpretingError {
     }
 }
 
-impl From<InterpretingError> for tonic::Status {
-    fn from(e: InterpretingError) -> Self {
-        match e {
-            InterpretingError::Auth(auth) => auth.into(),
-            other => platform::error::into_status(other),
-        }
-    }
-}
+platform::grpc_error!(InterpretingError);

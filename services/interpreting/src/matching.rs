@@ -413,8 +413,8 @@ impl Matching {
                     request_id: id.to_string(),
                     interpreter_id: interpreter_id.to_string(),
                     previous_interpreter_id: previous.map(|p| p.to_string()).unwrap_or_default(),
-                    starts_at: slot.map(|s| platform::wire::timestamp(s.starts_at)),
-                    ends_at: slot.map(|s| platform::wire::timestamp(s.ends_at)),
+                    starts_at: slot.map(|s| wire::timestamp(s.starts_at)),
+                    ends_at: slot.map(|s| wire::timestamp(s.ends_at)),
                     agency: convert::stored_agency(&current.agency),
                 },
             )

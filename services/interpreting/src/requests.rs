@@ -186,7 +186,7 @@ impl Desk {
                     agency: convert::agency(new.place.agency) as i32,
                     language: row.language.clone(),
                     mode: convert::mode(new.mode) as i32,
-                    starts_at: row.starts_at.map(platform::wire::timestamp),
+                    starts_at: row.starts_at.map(wire::timestamp),
                     duration_minutes: row.duration_minutes.unwrap_or(0),
                     person_id: row.person_id.map(|p| p.to_string()).unwrap_or_default(),
                     due_on: row.due_on.map(convert::date),
@@ -302,7 +302,7 @@ impl Desk {
                 &id.to_string(),
                 &pb::InterpretingCancelled {
                     request_id: id.to_string(),
-                    cancelled_at: Some(platform::wire::timestamp(now)),
+                    cancelled_at: Some(wire::timestamp(now)),
                     billable,
                     agency: convert::stored_agency(&current.agency),
                 },

@@ -70,6 +70,13 @@ impl MunicipalitiesError {
 }
 
 impl ServiceError for MunicipalitiesError {
+    fn auth(&self) -> Option<&AuthError> {
+        match self {
+            Self::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             Self::InvalidArgument { .. } => ServiceErrorCode::InvalidArgument,
@@ -95,11 +102,4 @@ impl ServiceError for MunicipalitiesError {
     }
 }
 
-impl From<MunicipalitiesError> for tonic::Status {
-    fn from(e: MunicipalitiesError) -> Self {
-        match e {
-            MunicipalitiesError::Auth(auth) => auth.into(),
-            other => platform::error::into_status(other),
-        }
-    }
-}
+platform::grpc_error!(MunicipalitiesError);

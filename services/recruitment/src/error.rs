@@ -59,12 +59,6 @@ impl RecruitmentError {
     }
 }
 
-impl From<platform::NisError> for RecruitmentError {
-    fn from(e: platform::NisError) -> Self {
-        Self::invalid(e.field, e.reason)
-    }
-}
-
 impl From<platform::NationalNumberError> for RecruitmentError {
     fn from(e: platform::NationalNumberError) -> Self {
         Self::invalid("national_number", e.0)
@@ -72,6 +66,13 @@ impl From<platform::NationalNumberError> for RecruitmentError {
 }
 
 impl ServiceError for RecruitmentError {
+    fn auth(&self) -> Option<&AuthError> {
+        match self {
+            Self::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             Self::InvalidArgument { .. } | Self::UnknownMunicipality { .. } => {
@@ -106,11 +107,4 @@ impl ServiceError for RecruitmentError {
     }
 }
 
-impl From<RecruitmentError> for tonic::Status {
-    fn from(e: RecruitmentError) -> Self {
-        match e {
-            RecruitmentError::Auth(auth) => auth.into(),
-            other => platform::error::into_status(other),
-        }
-    }
-}
+platform::grpc_error!(RecruitmentError);

@@ -46,6 +46,13 @@ impl TestingError {
 }
 
 impl ServiceError for TestingError {
+    fn auth(&self) -> Option<&AuthError> {
+        match self {
+            Self::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             Self::InvalidArgument { .. } => ServiceErrorCode::InvalidArgument,
@@ -64,11 +71,4 @@ impl ServiceError for TestingError {
     }
 }
 
-impl From<TestingError> for tonic::Status {
-    fn from(e: TestingError) -> Self {
-        match e {
-            TestingError::Auth(auth) => auth.into(),
-            other => platform::error::into_status(other),
-        }
-    }
-}
+platform::grpc_error!(TestingError);

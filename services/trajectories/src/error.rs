@@ -81,6 +81,13 @@ impl TrajectoryError {
 }
 
 impl ServiceError for TrajectoryError {
+    fn auth(&self) -> Option<&AuthError> {
+        match self {
+            Self::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             Self::InvalidArgument { .. } => ServiceErrorCode::InvalidArgument,
@@ -105,11 +112,4 @@ impl ServiceError for TrajectoryError {
     }
 }
 
-impl From<TrajectoryError> for tonic::Status {
-    fn from(e: TrajectoryError) -> Self {
-        match e {
-            TrajectoryError::Auth(auth) => auth.into(),
-            other => platform::error::into_status(other),
-        }
-    }
-}
+platform::grpc_error!(TrajectoryError);

@@ -394,7 +394,7 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
             entries: rows
                 .into_iter()
                 .map(|a| pb::ExchangeAuditEntry {
-                    at: Some(platform::wire::timestamp(a.at)),
+                    at: Some(wire::timestamp(a.at)),
                     caller: a.caller,
                     organisation: a.organisation,
                     purpose: a.purpose,

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use inburgering_testkit::{
     TestApp, authed, eventually, kafka, register_start_sign, scalar, spawn_app,
 };
-use platform::wire;
+
 use prost::Message;
 use proto::{common::v1 as common, interpreting::v1 as pb, trajectories::v1 as tpb};
 use tonic::Code;

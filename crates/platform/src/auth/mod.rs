@@ -204,6 +204,10 @@ impl AuthError {
 }
 
 impl ServiceError for AuthError {
+    fn auth(&self) -> Option<&AuthError> {
+        Some(self)
+    }
+
     fn error_code(&self) -> ServiceErrorCode {
         match self {
             AuthError::MissingToken
@@ -226,13 +230,24 @@ impl ServiceError for AuthError {
     }
 }
 
+impl AuthError {
+    /// The status of a refusal, counted and logged: [`crate::error::into_status`] comes
+    /// here for every error whose [`ServiceError::auth`] is one.
+    pub(crate) fn status(&self) -> tonic::Status {
+        crate::metrics::auth_refused(self.reason());
+        tracing::warn!(reason = self.reason(), "request refused: {self}");
+        let code = match self.error_code() {
+            // The caller may retry; the message says which dependency, not its detail.
+            ServiceErrorCode::Unavailable => tonic::Code::Unavailable,
+            ServiceErrorCode::Unauthenticated => tonic::Code::Unauthenticated,
+            _ => tonic::Code::PermissionDenied,
+        };
+        tonic::Status::new(code, self.to_string())
+    }
+}
+
 impl From<AuthError> for tonic::Status {
     fn from(error: AuthError) -> Self {
-        crate::metrics::auth_refused(error.reason());
-        tracing::warn!(reason = error.reason(), "request refused: {error}");
-        if error == AuthError::IssuerUnavailable {
-            return tonic::Status::unavailable(error.to_string());
-        }
         crate::error::into_status(error)
     }
 }
