@@ -546,3 +546,60 @@ async fn interpreting_roles_of_the_independent_provider_request_and_coordinate_e
     drop(client);
     app.stop().await;
 }
+
+/// Reflection on each port lists that server's own services (and health), never another
+/// service of the platform: `grpcurl list` on testing's port shows no TrajectoryService.
+#[tokio::test]
+async fn reflection_lists_only_the_services_each_server_serves() {
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+    let app = spawn_app().await;
+    let ports = [
+        (app.trajectories_addr, "inburgering.trajectories.v1."),
+        (app.testing_addr, "inburgering.testing.v1."),
+        (app.municipalities_addr, "inburgering.municipalities.v1."),
+        (app.ceremonies_addr, "inburgering.ceremonies.v1."),
+        (app.recruitment_addr, "inburgering.recruitment.v1."),
+        (app.interpreting_addr, "inburgering.interpreting.v1."),
+    ];
+    for (addr, own) in ports {
+        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut replies = ServerReflectionClient::new(channel)
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .expect("reflection answers without a token")
+            .into_inner();
+        let reply = replies
+            .message()
+            .await
+            .expect("a reflection reply")
+            .expect("one reply");
+        let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+            panic!("{addr}: not a service list: {reply:?}");
+        };
+        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        assert!(
+            names.iter().any(|n| n.starts_with(own)),
+            "{addr} lists its own services: {names:?}"
+        );
+        assert!(
+            names.iter().any(|n| n == "grpc.health.v1.Health"),
+            "{addr} lists health: {names:?}"
+        );
+        let foreign: Vec<&String> = names
+            .iter()
+            .filter(|n| n.starts_with("inburgering.") && !n.starts_with(own))
+            .collect();
+        assert!(foreign.is_empty(), "{addr} advertises {foreign:?}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The integration agencies (DESIGN.md §1), as every service names them: AgII, its
-//! Brussels branch Bon, Atlas Antwerpen and In-Gent. Services convert them to and from
-//! `inburgering.common.v1.Agency` in their `convert` module.
+//! Brussels branch Bon, Atlas Antwerpen and In-Gent. The `wire` crate converts them to and
+//! from `inburgering.common.v1.Agency`; `auth::principal` says which organisation covers
+//! which.
 
 use std::fmt;
 
@@ -29,12 +30,6 @@ impl Agency {
     /// The agency of an alias; `None` for anything else.
     pub fn from_alias(alias: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == alias)
-    }
-
-    /// Whether staff of `organisation` handle this agency's cases
-    /// ([`crate::auth::agency_scope`]: AgII covers Bon).
-    pub fn covered_by(self, organisation: &crate::auth::Organisation) -> bool {
-        crate::auth::agency_scope(organisation).contains(&self.as_str())
     }
 }
 

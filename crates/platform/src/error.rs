@@ -6,8 +6,6 @@
 
 use tonic::{Code, Status};
 
-use crate::auth::AuthError;
-
 /// Gives a service's error enum its `From<Error> for tonic::Status` (through
 /// [`into_status`]) and `From<FieldError>` (through its `invalid(field, reason)`
 /// constructor): the only two conversions a service's error needs, written once here.
@@ -78,9 +76,16 @@ pub trait ServiceError: std::error::Error {
 
     /// The refused token or role behind this error, if that is what it is: refusals are
     /// counted and logged as such, whichever service's error carries them.
-    fn auth(&self) -> Option<&AuthError> {
+    fn auth(&self) -> Option<&dyn Refusal> {
         None
     }
+}
+
+/// A refused caller (`auth::AuthError`): it makes its own status, counting and logging
+/// the refusal.
+pub trait Refusal {
+    /// The status the caller sees.
+    fn status(&self) -> Status;
 }
 
 /// A request field that does not parse or breaks a rule of its form: the message names

@@ -58,10 +58,17 @@ pub async fn serve(
             .set_service_status(*name, ServingStatus::Serving)
             .await;
     }
+    // Reflection advertises what this server serves, not every service in the descriptor
+    // set (which describes the whole platform): `grpcurl list` on testing's port shows
+    // testing, health and reflection only.
     let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(options.descriptor)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        options.service_names.iter().fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(options.descriptor)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .with_service_name("grpc.health.v1.Health"),
+            |builder, name| builder.with_service_name(*name),
+        )
     };
     let reflection_error =
         |e: tonic_reflection::server::Error| PlatformError::Config(format!("reflection: {e}"));

@@ -73,7 +73,7 @@ impl CeremoniesError {
 }
 
 impl ServiceError for CeremoniesError {
-    fn auth(&self) -> Option<&AuthError> {
+    fn auth(&self) -> Option<&dyn platform::error::Refusal> {
         match self {
             Self::Auth(e) => Some(e),
             _ => None,

@@ -89,7 +89,7 @@ impl InterpretingError {
 }
 
 impl ServiceError for InterpretingError {
-    fn auth(&self) -> Option<&AuthError> {
+    fn auth(&self) -> Option<&dyn platform::error::Refusal> {
         match self {
             Self::Auth(e) => Some(e),
             _ => None,

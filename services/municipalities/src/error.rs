@@ -70,7 +70,7 @@ impl MunicipalitiesError {
 }
 
 impl ServiceError for MunicipalitiesError {
-    fn auth(&self) -> Option<&AuthError> {
+    fn auth(&self) -> Option<&dyn platform::error::Refusal> {
         match self {
             Self::Auth(e) => Some(e),
             _ => None,

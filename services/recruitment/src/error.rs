@@ -66,7 +66,7 @@ impl From<platform::NationalNumberError> for RecruitmentError {
 }
 
 impl ServiceError for RecruitmentError {
-    fn auth(&self) -> Option<&AuthError> {
+    fn auth(&self) -> Option<&dyn platform::error::Refusal> {
         match self {
             Self::Auth(e) => Some(e),
             _ => None,

@@ -46,7 +46,7 @@ impl TestingError {
 }
 
 impl ServiceError for TestingError {
-    fn auth(&self) -> Option<&AuthError> {
+    fn auth(&self) -> Option<&dyn platform::error::Refusal> {
         match self {
             Self::Auth(e) => Some(e),
             _ => None,

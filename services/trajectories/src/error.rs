@@ -81,7 +81,7 @@ impl TrajectoryError {
 }
 
 impl ServiceError for TrajectoryError {
-    fn auth(&self) -> Option<&AuthError> {
+    fn auth(&self) -> Option<&dyn platform::error::Refusal> {
         match self {
             Self::Auth(e) => Some(e),
             _ => None,
