@@ -1,12 +1,11 @@
 //! gRPC handlers of the testing service: proto ⇄ domain and the policy checks.
 
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use platform::{
     Principal, Role,
     auth::{AuthError, agency_scope},
-    paging::Page,
 };
-use proto::{common::v1 as common, testing::v1 as pb};
+use proto::testing::v1 as pb;
 use sea_orm::EntityTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -49,7 +48,7 @@ impl TestingApi {
         principal: &Principal,
         raw: &str,
     ) -> Result<booking::Model, TestingError> {
-        let booking_id = convert::uuid("booking_id", raw)?;
+        let booking_id = wire::uuid("booking_id", raw)?;
         let scope = agency_scope(&principal.organisation);
         self.bookings
             .booking(booking_id)
@@ -77,19 +76,15 @@ impl pb::testing_service_server::TestingService for TestingApi {
     ) -> Result<Response<pb::GetCandidateResponse>, Status> {
         let principal = Principal::of(&request)?;
         staff(principal)?;
-        let person_id = convert::uuid("person_id", &request.get_ref().person_id)?;
+        let person_id = wire::uuid("person_id", &request.get_ref().person_id)?;
         let row = self.candidate(principal, person_id).await?;
         let signed = row.contract_signed_on;
         Ok(Response::new(pb::GetCandidateResponse {
             candidate: Some(pb::Candidate {
                 person_id: row.person_id.to_string(),
                 trajectory_id: row.trajectory_id.map(|t| t.to_string()).unwrap_or_default(),
-                agency: convert::agency(&row.agency) as i32,
-                contract_signed_on: signed.map(|d| common::Date {
-                    year: d.year(),
-                    month: d.month() as i32,
-                    day: d.day() as i32,
-                }),
+                agency: wire::stored_agency(&row.agency),
+                contract_signed_on: signed.map(wire::date),
                 may_book_nt2: may_book(signed.is_some(), row.b1_follow_up, TestType::Nt2A2),
                 may_book_mo: may_book(signed.is_some(), row.b1_follow_up, TestType::Mo),
                 events_applied: row.events_applied,
@@ -114,7 +109,7 @@ impl pb::testing_service_server::TestingService for TestingApi {
         let new = NewSession::parse(
             convert::test_type_from(req.test_type)?,
             &req.location,
-            convert::time_from("starts_at", req.starts_at.as_ref())?,
+            wire::optional_time("starts_at", req.starts_at.as_ref())?,
             req.capacity,
             Utc::now(),
         )?;
@@ -136,15 +131,14 @@ impl pb::testing_service_server::TestingService for TestingApi {
         let principal = Principal::of(&request)?;
         staff(principal)?;
         let req = request.get_ref();
-        let page = req.page.clone().unwrap_or_default();
-        let page = Page::parse(page.page_size, &page.page_token)?;
+        let page = wire::page::<Uuid>(req.page.as_ref())?;
         let mut rows = self
             .bookings
             .sessions(SessionFilter {
                 test_type: convert::test_type_from(req.test_type)?,
                 location: Some(req.location.trim().to_owned()).filter(|l| !l.is_empty()),
-                from: convert::time_from("from", req.from.as_ref())?,
-                to: convert::time_from("to", req.to.as_ref())?,
+                from: wire::optional_time("from", req.from.as_ref())?,
+                to: wire::optional_time("to", req.to.as_ref())?,
                 only_with_free_seats: req.only_with_free_seats,
                 after: page.after,
                 limit: page.fetch(),
@@ -156,7 +150,7 @@ impl pb::testing_service_server::TestingService for TestingApi {
                 .iter()
                 .map(convert::session)
                 .collect::<Result<_, _>>()?,
-            page: Some(common::PageResponse { next_page_token }),
+            page: wire::page_response(next_page_token),
         }))
     }
 
@@ -168,8 +162,8 @@ impl pb::testing_service_server::TestingService for TestingApi {
         let principal = Principal::of(&request)?;
         staff(principal)?;
         let req = request.get_ref();
-        let session_id = convert::uuid("session_id", &req.session_id)?;
-        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let session_id = wire::uuid("session_id", &req.session_id)?;
+        let person_id = wire::uuid("person_id", &req.person_id)?;
         let who = self.candidate(principal, person_id).await?;
         let row = self.bookings.book(session_id, &who, Utc::now()).await?;
         tracing::info!(booking_id = %row.id, fee_cents = row.fee_cents, "test booked");
@@ -241,7 +235,7 @@ impl pb::testing_service_server::TestingService for TestingApi {
         let scope = agency_scope(&principal.organisation);
         let lines = match (req.person_id.is_empty(), convert::agency_name(req.agency)?) {
             (false, None) => {
-                let person_id = convert::uuid("person_id", &req.person_id)?;
+                let person_id = wire::uuid("person_id", &req.person_id)?;
                 let who = self.candidate(principal, person_id).await?;
                 self.bookings.fees(Some(who.person_id), scope).await?
             }
@@ -272,43 +266,15 @@ impl pb::testing_service_server::TestingService for TestingApi {
 
 /// Conversions between proto and stored values, each naming the field it checks.
 pub mod convert {
-    use chrono::{DateTime, Utc};
+    use platform::Agency;
     use proto::{common::v1 as common, testing::v1 as pb};
-    use uuid::Uuid;
+    use wire::timestamp;
 
     use crate::{
         TestingError,
         domain::{BookingStatus, TestType},
         store::{booking, fee, session},
     };
-
-    pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, TestingError> {
-        if value.is_empty() {
-            return Err(TestingError::invalid(field, "is required"));
-        }
-        Uuid::parse_str(value)
-            .map_err(|_| TestingError::invalid(field, format!("{value:?} is not a UUID")))
-    }
-
-    pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-        prost_types::Timestamp {
-            seconds: t.timestamp(),
-            nanos: t.timestamp_subsec_nanos() as i32,
-        }
-    }
-
-    pub fn time_from(
-        field: &'static str,
-        t: Option<&prost_types::Timestamp>,
-    ) -> Result<Option<DateTime<Utc>>, TestingError> {
-        t.map(|t| {
-            u32::try_from(t.nanos)
-                .ok()
-                .and_then(|nanos| DateTime::from_timestamp(t.seconds, nanos))
-                .ok_or_else(|| TestingError::invalid(field, "is not a valid time"))
-        })
-        .transpose()
-    }
 
     pub fn test_type_from(value: i32) -> Result<Option<TestType>, TestingError> {
         match pb::TestType::try_from(value) {
@@ -341,29 +307,9 @@ pub mod convert {
             .ok_or_else(|| TestingError::Corrupt(format!("unknown test type {s:?}")))
     }
 
-    pub fn agency(alias: &str) -> common::Agency {
-        match alias {
-            "agii" => common::Agency::Agii,
-            "bon" => common::Agency::Bon,
-            "atlas" => common::Agency::Atlas,
-            "in-gent" => common::Agency::InGent,
-            _ => common::Agency::Unspecified,
-        }
-    }
-
     /// The stored alias of a requested agency; `None` when unset.
     pub fn agency_name(value: i32) -> Result<Option<&'static str>, TestingError> {
-        match common::Agency::try_from(value) {
-            Ok(common::Agency::Unspecified) => Ok(None),
-            Ok(common::Agency::Agii) => Ok(Some("agii")),
-            Ok(common::Agency::Bon) => Ok(Some("bon")),
-            Ok(common::Agency::Atlas) => Ok(Some("atlas")),
-            Ok(common::Agency::InGent) => Ok(Some("in-gent")),
-            Err(_) => Err(TestingError::invalid(
-                "agency",
-                format!("{value} is not an agency"),
-            )),
-        }
+        Ok(wire::agency_from("agency", value)?.map(Agency::as_str))
     }
 
     pub fn outcome(status: BookingStatus) -> pb::Outcome {
@@ -417,7 +363,7 @@ pub mod convert {
             fee_id: f.id.to_string(),
             person_id: f.person_id.to_string(),
             booking_id: f.booking_id.to_string(),
-            agency: agency(&f.agency) as i32,
+            agency: wire::stored_agency(&f.agency),
             amount: Some(common::Money {
                 cents: f.amount_cents,
             }),

@@ -202,8 +202,8 @@ impl Bookings {
         let booked = pb::TestBooked {
             booking: Some(convert::booking(&row)?),
             trajectory_id: who.trajectory_id.map(|t| t.to_string()).unwrap_or_default(),
-            agency: convert::agency(&who.agency) as i32,
-            session_starts_at: Some(convert::timestamp(seat.starts_at)),
+            agency: wire::stored_agency(&who.agency),
+            session_starts_at: Some(wire::timestamp(seat.starts_at)),
         };
         self.outbox
             .stage(&txn, &row.id.to_string(), &booked)
@@ -301,7 +301,7 @@ impl Bookings {
             booking: Some(convert::booking(&row)?),
             trajectory_id: row.trajectory_id.map(|t| t.to_string()).unwrap_or_default(),
             outcome: convert::outcome(outcome) as i32,
-            session_starts_at: Some(convert::timestamp(seat.starts_at)),
+            session_starts_at: Some(wire::timestamp(seat.starts_at)),
         };
         self.outbox.stage(&txn, &row.id.to_string(), &event).await?;
         txn.commit().await?;

@@ -23,21 +23,19 @@ use crate::store::candidate;
 #[derive(Debug)]
 pub struct Candidates;
 
-fn uuid(field: &str, value: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(value).map_err(|_| HandlerError::permanent(format!("{field} is not a UUID")))
+/// A field the event cannot do without: an event that fails it will never apply.
+fn permanent(e: wire::FieldError) -> HandlerError {
+    HandlerError::permanent(e.to_string())
+}
+
+fn uuid(field: &'static str, value: &str) -> Result<Uuid, HandlerError> {
+    wire::uuid(field, value).map_err(permanent)
 }
 
 fn agency(value: i32) -> Result<&'static str, HandlerError> {
-    use proto::common::v1::Agency;
-    match Agency::try_from(value) {
-        Ok(Agency::Agii) => Ok("agii"),
-        Ok(Agency::Bon) => Ok("bon"),
-        Ok(Agency::Atlas) => Ok("atlas"),
-        Ok(Agency::InGent) => Ok("in-gent"),
-        _ => Err(HandlerError::permanent(format!(
-            "agency {value} is unknown"
-        ))),
-    }
+    wire::required_agency("agency", value)
+        .map(platform::Agency::as_str)
+        .map_err(permanent)
 }
 
 /// Applies `change` to the candidate `person_id` and counts the event, in one statement:
@@ -142,10 +140,8 @@ pub fn change(event: &Envelope) -> Result<Option<Change>, HandlerError> {
             row,
         }))
     } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
-        let signed_on = signed
-            .signed_on
-            .and_then(|d| chrono::NaiveDate::from_ymd_opt(d.year, d.month as u32, d.day as u32))
-            .ok_or_else(|| HandlerError::permanent("signed_on is not a date"))?;
+        let signed_on =
+            wire::required_date("signed_on", signed.signed_on.as_ref()).map_err(permanent)?;
         Ok(Some(Change::ContractSigned {
             person_id: uuid("person_id", &signed.person_id)?,
             trajectory_id: signed.trajectory_id,
