@@ -1,9 +1,8 @@
 //! Dates and instants from outside, every conversion:
 //! - `google.protobuf`-style `common.v1.Date` → `NaiveDate`: `ceremonies::convert::
-//!   {naive_date, required_date}`, `interpreting::convert::{naive_date, optional_date,
-//!   required_date}`, `interpreting::api::month`, `municipalities::convert::{date_from,
-//!   required_date}`, `recruitment::convert::{naive_date, optional_date, required_date}`,
-//!   `recruitment::api::month`, `trajectories::api::convert::date_from`,
+//!   {naive_date, required_date}`, `wire::{naive_date, optional_date,
+//!   required_date, month}` (interpreting's and recruitment's), `municipalities::convert::{date_from,
+//!   required_date}`, `trajectories::api::convert::date_from`,
 //!   `trajectories::exchange::required_date`;
 //! - `google.protobuf.Timestamp` → `DateTime<Utc>`: `platform::wire::{optional_time,
 //!   time}`, and the Belgian day and time of an instant (`platform::clock::{belgian_date,
@@ -47,8 +46,7 @@ fuzz_target!(|input: Input<'_>| {
 
     // Every service's conversion agrees with the calendar.
     assert_eq!(ceremonies::convert::naive_date(&wire), expected);
-    assert_eq!(interpreting::convert::naive_date(&wire), expected);
-    assert_eq!(recruitment::convert::naive_date(&wire), expected);
+    assert_eq!(wire::naive_date(&wire), expected);
     let optional = |r: Option<NaiveDate>| if input.present { r } else { None };
     assert_eq!(
         municipalities::convert::date_from("day", given)
@@ -57,13 +55,7 @@ fuzz_target!(|input: Input<'_>| {
         optional(expected)
     );
     assert_eq!(
-        interpreting::convert::optional_date("day", given)
-            .ok()
-            .flatten(),
-        optional(expected)
-    );
-    assert_eq!(
-        recruitment::convert::optional_date("day", given)
+        wire::optional_date("day", given)
             .ok()
             .flatten(),
         optional(expected)
@@ -81,9 +73,8 @@ fuzz_target!(|input: Input<'_>| {
     // Required: the date, or a refusal naming the field.
     let required = [
         ceremonies::convert::required_date("starts_on", given).map_err(|e| e.to_string()),
-        interpreting::convert::required_date("starts_on", given).map_err(|e| e.to_string()),
+        wire::required_date("starts_on", given).map_err(|e| e.to_string()),
         municipalities::convert::required_date("starts_on", given).map_err(|e| e.to_string()),
-        recruitment::convert::required_date("starts_on", given).map_err(|e| e.to_string()),
         trajectories::exchange::required_date("starts_on", given).map_err(|e| e.to_string()),
     ];
     for r in required {
@@ -96,23 +87,15 @@ fuzz_target!(|input: Input<'_>| {
         }
     }
 
-    // Months: recruitment takes the first of the month; interpreting the date, day 0 as 1.
+    // Months: wire (interpreting, recruitment) takes the first of the month, when the day
+    // is 0 or a real day of it.
     let first = u32::try_from(input.month)
         .ok()
         .and_then(|m| NaiveDate::from_ymd_opt(input.year, m, 1));
     assert_eq!(
-        recruitment::api::month("month", given).ok(),
-        if input.present { first } else { None }
-    );
-    let day_or_first = if input.day == 0 { 1 } else { input.day };
-    let interpreting_month = u32::try_from(input.month)
-        .ok()
-        .zip(u32::try_from(day_or_first).ok())
-        .and_then(|(m, d)| NaiveDate::from_ymd_opt(input.year, m, d));
-    assert_eq!(
-        interpreting::api::month("month", given).ok(),
-        if input.present {
-            interpreting_month
+        wire::month("month", given).ok(),
+        if input.present && (input.day == 0 || expected.is_some()) {
+            first
         } else {
             None
         }
@@ -122,9 +105,8 @@ fuzz_target!(|input: Input<'_>| {
     if let Some(d) = expected {
         for back in [
             ceremonies::convert::date(d),
-            interpreting::convert::date(d),
+            wire::date(d),
             municipalities::convert::date(d),
-            recruitment::convert::date(d),
             trajectories::api::convert::date(d),
         ] {
             assert_eq!(back, wire);

@@ -4,8 +4,8 @@
 //! [`billing`](crate::billing).
 
 use chrono::{TimeDelta, Utc};
-use platform::{Principal, paging::Page};
-use proto::{common::v1 as common, interpreting::v1 as pb};
+use platform::Principal;
+use proto::interpreting::v1 as pb;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -30,11 +30,6 @@ pub struct InterpretingApi {
     desk: Desk,
     matching: Matching,
     billing: Billing,
-}
-
-fn page(req: Option<&common::PageRequest>) -> Result<Page, Status> {
-    let page = req.cloned().unwrap_or_default();
-    Ok(Page::parse(page.page_size, &page.page_token)?)
 }
 
 fn text(field: &'static str, value: &str, max: usize) -> Result<String> {
@@ -123,7 +118,7 @@ fn new_interpreter(r: &pb::RegisterInterpreterRequest) -> Result<NewInterpreter>
         .map(|c| -> Result<(String, chrono::NaiveDate)> {
             Ok((
                 text("certification.reference", &c.reference, 60)?,
-                convert::required_date("certification.valid_until", c.valid_until.as_ref())?,
+                wire::required_date("certification.valid_until", c.valid_until.as_ref())?,
             ))
         })
         .transpose()?;
@@ -248,7 +243,7 @@ impl InterpretingApi {
                     format!("must be 1 to {}, not {}", rules::MAX_WORDS, r.word_count),
                 ));
             }
-            let due_on = convert::required_date("due_on", r.due_on.as_ref())?;
+            let due_on = wire::required_date("due_on", r.due_on.as_ref())?;
             let today = platform::clock::belgian_date(now);
             if due_on < today {
                 return Err(InterpretingError::invalid(
@@ -288,15 +283,6 @@ fn message(p: Profile) -> pb::Interpreter {
     convert::interpreter(&p.row, p.languages, &p.windows, &p.absences)
 }
 
-/// A month field of a request: its date, day 0 read as 1. Public for the fuzz targets
-/// (`fuzz/`).
-#[doc(hidden)]
-pub fn month(field: &'static str, d: Option<&common::Date>) -> Result<chrono::NaiveDate> {
-    let d = d.ok_or_else(|| InterpretingError::invalid(field, "is required"))?;
-    let day = if d.day == 0 { 1 } else { d.day };
-    convert::required_date(field, Some(&common::Date { day, ..*d }))
-}
-
 #[tonic::async_trait]
 impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
     #[tracing::instrument(skip_all)]
@@ -323,7 +309,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
     ) -> Result<Response<pb::GetInterpreterResponse>, Status> {
         let principal = Principal::of(&request)?;
         policy::coordinator(principal)?;
-        let id = convert::uuid("interpreter_id", &request.get_ref().interpreter_id)?;
+        let id = wire::uuid("interpreter_id", &request.get_ref().interpreter_id)?;
         let interpreter = self
             .read_interpreter(principal, "GetInterpreter", id)
             .await?;
@@ -343,14 +329,15 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         let language = (!req.language.is_empty())
             .then(|| Language::parse("language", &req.language))
             .transpose()?;
-        let (ids, next) = self.pool.list(language, page(req.page.as_ref())?).await?;
+        let (ids, next) = self
+            .pool
+            .list(language, wire::page(req.page.as_ref())?)
+            .await?;
         let profiles = self.pool.profiles(self.pool.db(), &ids).await?;
         self.pool.audit(principal, "ListInterpreters", &ids).await?;
         Ok(Response::new(pb::ListInterpretersResponse {
             interpreters: profiles.into_iter().map(message).collect(),
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -362,7 +349,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         let principal = Principal::of(&request)?;
         let area = policy::coordinator(principal)?;
         let req = request.get_ref();
-        let id = convert::uuid("interpreter_id", &req.interpreter_id)?;
+        let id = wire::uuid("interpreter_id", &req.interpreter_id)?;
         self.pool.managed(&area, id).await?;
         self.pool
             .set_availability(id, &windows(&req.availability)?)
@@ -383,7 +370,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         let principal = Principal::of(&request)?;
         let area = policy::coordinator(principal)?;
         let req = request.get_ref();
-        let id = convert::uuid("interpreter_id", &req.interpreter_id)?;
+        let id = wire::uuid("interpreter_id", &req.interpreter_id)?;
         self.pool.managed(&area, id).await?;
         let starts_at = wire::time("starts_at", req.starts_at.as_ref())?;
         let ends_at = wire::time("ends_at", req.ends_at.as_ref())?;
@@ -422,7 +409,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         request: Request<pb::GetRequestRequest>,
     ) -> Result<Response<pb::GetRequestResponse>, Status> {
         let viewer = Viewer::of(Principal::of(&request)?)?;
-        let id = convert::uuid("request_id", &request.get_ref().request_id)?;
+        let id = wire::uuid("request_id", &request.get_ref().request_id)?;
         let row = self.desk.get(&viewer, id).await?;
         Ok(Response::new(pb::GetRequestResponse {
             request: self.with_payers(&viewer, &[row]).await?.pop(),
@@ -439,13 +426,11 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         let state = convert::state_from(req.state)?;
         let (rows, next) = self
             .desk
-            .list(&viewer, state, page(req.page.as_ref())?)
+            .list(&viewer, state, wire::page(req.page.as_ref())?)
             .await?;
         Ok(Response::new(pb::ListRequestsResponse {
             requests: self.with_payers(&viewer, &rows).await?,
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -456,7 +441,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
     ) -> Result<Response<pb::ListCandidatesResponse>, Status> {
         let principal = Principal::of(&request)?;
         let area = policy::coordinator(principal)?;
-        let id = convert::uuid("request_id", &request.get_ref().request_id)?;
+        let id = wire::uuid("request_id", &request.get_ref().request_id)?;
         let viewer = Viewer { area, own: None };
         let row = self.desk.get(&viewer, id).await?;
         let now = Utc::now();
@@ -502,8 +487,8 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
     ) -> Result<Response<pb::AssignInterpreterResponse>, Status> {
         let area = policy::coordinator(Principal::of(&request)?)?;
         let req = request.get_ref();
-        let id = convert::uuid("request_id", &req.request_id)?;
-        let interpreter = convert::uuid("interpreter_id", &req.interpreter_id)?;
+        let id = wire::uuid("request_id", &req.request_id)?;
+        let interpreter = wire::uuid("interpreter_id", &req.interpreter_id)?;
         let row = self
             .matching
             .assign(&area, id, interpreter, false, Utc::now())
@@ -520,8 +505,8 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
     ) -> Result<Response<pb::ReassignInterpreterResponse>, Status> {
         let area = policy::coordinator(Principal::of(&request)?)?;
         let req = request.get_ref();
-        let id = convert::uuid("request_id", &req.request_id)?;
-        let interpreter = convert::uuid("interpreter_id", &req.interpreter_id)?;
+        let id = wire::uuid("request_id", &req.request_id)?;
+        let interpreter = wire::uuid("interpreter_id", &req.interpreter_id)?;
         let row = self
             .matching
             .assign(&area, id, interpreter, true, Utc::now())
@@ -537,7 +522,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         request: Request<pb::CancelRequestRequest>,
     ) -> Result<Response<pb::CancelRequestResponse>, Status> {
         let viewer = Viewer::of(Principal::of(&request)?)?;
-        let id = convert::uuid("request_id", &request.get_ref().request_id)?;
+        let id = wire::uuid("request_id", &request.get_ref().request_id)?;
         let row = self.desk.cancel(&viewer, id, Utc::now()).await?;
         Ok(Response::new(pb::CancelRequestResponse {
             request: Some(convert::request(&row)),
@@ -551,7 +536,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
     ) -> Result<Response<pb::RecordPerformanceResponse>, Status> {
         let area = policy::coordinator(Principal::of(&request)?)?;
         let req = request.get_ref();
-        let id = convert::uuid("request_id", &req.request_id)?;
+        let id = wire::uuid("request_id", &req.request_id)?;
         let row = self
             .desk
             .perform(&area, id, req.minutes, req.words, Utc::now())
@@ -586,7 +571,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         request: Request<pb::RunBillingRequest>,
     ) -> Result<Response<pb::RunBillingResponse>, Status> {
         let area = policy::coordinator(Principal::of(&request)?)?;
-        let day = month("month", request.get_ref().month.as_ref())?;
+        let day = wire::month("month", request.get_ref().month.as_ref())?;
         let billed = self.billing.run(&area, day, Utc::now()).await?;
         Ok(Response::new(pb::RunBillingResponse {
             invoices: billed.iter().map(|(i, l)| convert::invoice(i, l)).collect(),
@@ -600,16 +585,14 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
     ) -> Result<Response<pb::ListInvoicesResponse>, Status> {
         let viewer = Viewer::of(Principal::of(&request)?)?;
         let req = request.get_ref();
-        let day = month("month", req.month.as_ref())?;
+        let day = wire::month("month", req.month.as_ref())?;
         let (billed, next) = self
             .billing
-            .list(&viewer, day, page(req.page.as_ref())?)
+            .list(&viewer, day, wire::page(req.page.as_ref())?)
             .await?;
         Ok(Response::new(pb::ListInvoicesResponse {
             invoices: billed.iter().map(|(i, l)| convert::invoice(i, l)).collect(),
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -619,7 +602,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         request: Request<pb::ExportInvoicesRequest>,
     ) -> Result<Response<pb::ExportInvoicesResponse>, Status> {
         let viewer = Viewer::of(Principal::of(&request)?)?;
-        let day = month("month", request.get_ref().month.as_ref())?;
+        let day = wire::month("month", request.get_ref().month.as_ref())?;
         let csv = self.billing.export(&viewer, day).await?;
         Ok(Response::new(pb::ExportInvoicesResponse { csv }))
     }

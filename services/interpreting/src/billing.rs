@@ -182,8 +182,8 @@ impl Billing {
                     &id.to_string(),
                     &pb::InterpretingBilled {
                         invoice_id: id.to_string(),
-                        month: Some(convert::date(month)),
-                        agency: convert::stored_agency(&row.agency),
+                        month: Some(wire::date(month)),
+                        agency: wire::stored_agency(&row.agency),
                         payer_kind: convert::payer_kind(&row.payer_kind) as i32,
                         payer: row.payer.clone(),
                         request_ids: ids.iter().map(Uuid::to_string).collect(),

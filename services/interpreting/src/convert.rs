@@ -1,9 +1,6 @@
 //! Proto ⇄ domain and stored rows ⇄ proto, in one place for the API and the events.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use platform::Agency;
 use proto::{common::v1 as common, interpreting::v1 as pb};
-use uuid::Uuid;
 
 use crate::{
     InterpretingError,
@@ -13,74 +10,6 @@ use crate::{
 };
 
 type Result<T, E = InterpretingError> = std::result::Result<T, E>;
-
-pub fn uuid(field: &'static str, value: &str) -> Result<Uuid> {
-    Ok(wire::uuid(field, value)?)
-}
-
-pub fn date(d: NaiveDate) -> common::Date {
-    common::Date {
-        year: d.year(),
-        month: i32::try_from(d.month()).unwrap_or(0),
-        day: i32::try_from(d.day()).unwrap_or(0),
-    }
-}
-
-pub fn naive_date(d: &common::Date) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(
-        d.year,
-        u32::try_from(d.month).ok()?,
-        u32::try_from(d.day).ok()?,
-    )
-}
-
-pub fn optional_date(field: &'static str, d: Option<&common::Date>) -> Result<Option<NaiveDate>> {
-    d.map(|d| {
-        naive_date(d).ok_or_else(|| {
-            InterpretingError::invalid(
-                field,
-                format!("{}-{}-{} is not a date", d.year, d.month, d.day),
-            )
-        })
-    })
-    .transpose()
-}
-
-pub fn required_date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
-    optional_date(field, d)?.ok_or_else(|| InterpretingError::invalid(field, "is required"))
-}
-
-fn time(t: Option<DateTime<Utc>>) -> Option<prost_types::Timestamp> {
-    t.map(wire::timestamp)
-}
-
-pub fn agency(a: Agency) -> common::Agency {
-    match a {
-        Agency::Agii => common::Agency::Agii,
-        Agency::Bon => common::Agency::Bon,
-        Agency::Atlas => common::Agency::Atlas,
-        Agency::InGent => common::Agency::InGent,
-    }
-}
-
-pub fn stored_agency(s: &str) -> i32 {
-    Agency::from_alias(s).map_or(common::Agency::Unspecified, agency) as i32
-}
-
-/// The agency of an event field; unspecified is `None` (Wallonia).
-pub fn agency_from(field: &'static str, value: i32) -> Result<Option<Agency>> {
-    match common::Agency::try_from(value) {
-        Ok(common::Agency::Unspecified) => Ok(None),
-        Ok(common::Agency::Agii) => Ok(Some(Agency::Agii)),
-        Ok(common::Agency::Bon) => Ok(Some(Agency::Bon)),
-        Ok(common::Agency::Atlas) => Ok(Some(Agency::Atlas)),
-        Ok(common::Agency::InGent) => Ok(Some(Agency::InGent)),
-        Err(_) => Err(InterpretingError::invalid(
-            field,
-            format!("{value} is not an agency"),
-        )),
-    }
-}
 
 pub fn mode(m: Mode) -> pb::Mode {
     match m {
@@ -242,9 +171,9 @@ pub fn interpreter(
             .as_ref()
             .map(|r| pb::Certification {
                 reference: r.clone(),
-                valid_until: i.certification_valid_until.map(date),
+                valid_until: i.certification_valid_until.map(wire::date),
             }),
-        registered_by: stored_agency(&i.registered_by),
+        registered_by: wire::stored_agency(&i.registered_by),
     }
 }
 
@@ -254,21 +183,21 @@ pub fn request(r: &request::Model) -> pb::InterpretingRequest {
         request_id: r.id.to_string(),
         requester: r.requester.clone(),
         municipality_nis: r.municipality_nis.clone(),
-        agency: stored_agency(&r.agency),
+        agency: wire::stored_agency(&r.agency),
         language: r.language.clone(),
         mode: stored_mode(&r.mode),
-        starts_at: time(r.starts_at),
+        starts_at: r.starts_at.map(wire::timestamp),
         duration_minutes: r.duration_minutes.unwrap_or(0),
         place: r.place.clone().unwrap_or_default(),
         person_id: r.person_id.map(|p| p.to_string()).unwrap_or_default(),
         purpose: r.purpose.clone(),
         word_count: r.word_count.unwrap_or(0),
-        due_on: r.due_on.map(date),
+        due_on: r.due_on.map(wire::date),
         state: RequestState::from_stored(&r.state).map_or(pb::RequestState::Unspecified, state)
             as i32,
         interpreter_id: r.interpreter_id.map(|i| i.to_string()).unwrap_or_default(),
         requested_at: Some(wire::timestamp(r.requested_at)),
-        cancelled_at: time(r.cancelled_at),
+        cancelled_at: r.cancelled_at.map(wire::timestamp),
         cancellation_billable: r.cancellation_billable,
         performed_minutes: r.performed_minutes.unwrap_or(0),
         performed_words: r.performed_words.unwrap_or(0),
@@ -283,8 +212,8 @@ pub fn rate(r: &Rate) -> pb::Rate {
         unit: unit(r.unit) as i32,
         price: money(r.cents),
         minimum: i32::try_from(r.minimum).unwrap_or(i32::MAX),
-        valid_from: Some(date(r.valid_from)),
-        valid_to: r.valid_to.map(date),
+        valid_from: Some(wire::date(r.valid_from)),
+        valid_to: r.valid_to.map(wire::date),
     }
 }
 
@@ -299,15 +228,15 @@ pub fn payer_kind(stored: &str) -> pb::PayerKind {
 pub fn invoice(i: &invoice::Model, lines: &[invoice_line::Model]) -> pb::Invoice {
     pb::Invoice {
         invoice_id: i.id.to_string(),
-        month: Some(date(i.month)),
-        agency: stored_agency(&i.agency),
+        month: Some(wire::date(i.month)),
+        agency: wire::stored_agency(&i.agency),
         payer_kind: payer_kind(&i.payer_kind) as i32,
         payer: i.payer.clone(),
         lines: lines
             .iter()
             .map(|l| pb::InvoiceLine {
                 request_id: l.request_id.to_string(),
-                service_on: Some(date(l.service_on)),
+                service_on: Some(wire::date(l.service_on)),
                 mode: stored_mode(&l.mode),
                 language: l.language.clone(),
                 quantity: i32::try_from(l.quantity).unwrap_or(i32::MAX),

@@ -18,7 +18,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    InterpretingError, convert,
+    InterpretingError,
     domain::{self, Mode, RequestState, Slot},
     interpreters::{Pool, Profile},
     policy::Viewer,
@@ -415,7 +415,7 @@ impl Matching {
                     previous_interpreter_id: previous.map(|p| p.to_string()).unwrap_or_default(),
                     starts_at: slot.map(|s| wire::timestamp(s.starts_at)),
                     ends_at: slot.map(|s| wire::timestamp(s.ends_at)),
-                    agency: convert::stored_agency(&current.agency),
+                    agency: wire::stored_agency(&current.agency),
                 },
             )
             .await?;

@@ -14,14 +14,11 @@ use platform::{
         consumer::{Handler, HandlerError},
     },
 };
-use proto::{common::v1 as common, municipalities::v1 as muni, trajectories::v1 as traj};
+use proto::{municipalities::v1 as muni, trajectories::v1 as traj};
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
 use uuid::Uuid;
 
-use crate::{
-    convert,
-    store::{municipality, trajectory},
-};
+use crate::store::{municipality, trajectory};
 
 /// The consumer group (and inbox name) of the register projection.
 pub const REGISTER_GROUP: &str = "interpreting.register";
@@ -30,15 +27,6 @@ pub const TRAJECTORIES_GROUP: &str = "interpreting.trajectories";
 
 fn permanent(e: impl std::fmt::Display) -> HandlerError {
     HandlerError::permanent(e.to_string())
-}
-
-fn uuid(field: &str, value: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(value).map_err(|_| HandlerError::permanent(format!("{field} is not a UUID")))
-}
-
-fn date(field: &str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError> {
-    d.and_then(convert::naive_date)
-        .ok_or_else(|| HandlerError::permanent(format!("{field} is not a date")))
 }
 
 /// The handler of `municipalities.events.v1`.
@@ -57,7 +45,7 @@ pub fn register_rows(
     let mut rows = Vec::new();
     for m in &published.municipalities {
         let current = platform::Nis::parse("nis", &m.nis).map_err(permanent)?;
-        let agency: Option<Agency> = convert::agency_from("agency", m.agency).map_err(permanent)?;
+        let agency: Option<Agency> = wire::agency_from("agency", m.agency).map_err(permanent)?;
         for code in std::iter::once(&m.nis).chain(&m.former_nis) {
             rows.push(municipality::ActiveModel {
                 code: Set(platform::Nis::parse("former_nis", code)
@@ -155,22 +143,22 @@ pub struct Span {
 pub fn span(event: &Envelope) -> Result<Option<Span>, HandlerError> {
     let (trajectory_id, person_id, started, ended) =
         if let Some(e) = event.decode::<traj::TrajectoryStarted>()? {
-            let on = date("started_on", e.started_on.as_ref())?;
+            let on = wire::required_date("started_on", e.started_on.as_ref()).map_err(permanent)?;
             (e.trajectory_id, e.person_id, Some(on), None)
         } else if let Some(e) = event.decode::<traj::AttestIssued>()? {
-            let on = date("issued_on", e.issued_on.as_ref())?;
+            let on = wire::required_date("issued_on", e.issued_on.as_ref()).map_err(permanent)?;
             (e.trajectory_id, e.person_id, None, Some(on))
         } else if let Some(e) = event.decode::<traj::EffortDeclarationIssued>()? {
-            let on = date("issued_on", e.issued_on.as_ref())?;
+            let on = wire::required_date("issued_on", e.issued_on.as_ref()).map_err(permanent)?;
             (e.trajectory_id, e.person_id, None, Some(on))
         } else if let Some(e) = event.decode::<traj::TrajectoryStopped>()? {
-            let on = date("stopped_on", e.stopped_on.as_ref())?;
+            let on = wire::required_date("stopped_on", e.stopped_on.as_ref()).map_err(permanent)?;
             (e.trajectory_id, e.person_id, None, Some(on))
         } else {
             return Ok(None);
         };
-    let trajectory_id = uuid("trajectory_id", &trajectory_id)?;
-    let person_id = uuid("person_id", &person_id)?;
+    let trajectory_id = wire::uuid("trajectory_id", &trajectory_id).map_err(permanent)?;
+    let person_id = wire::uuid("person_id", &person_id).map_err(permanent)?;
     Ok(Some(Span {
         trajectory_id,
         person_id,

@@ -183,13 +183,13 @@ impl Desk {
                     request_id: row.id.to_string(),
                     requester: row.requester.clone(),
                     municipality_nis: row.municipality_nis.clone(),
-                    agency: convert::agency(new.place.agency) as i32,
+                    agency: wire::agency(new.place.agency) as i32,
                     language: row.language.clone(),
                     mode: convert::mode(new.mode) as i32,
                     starts_at: row.starts_at.map(wire::timestamp),
                     duration_minutes: row.duration_minutes.unwrap_or(0),
                     person_id: row.person_id.map(|p| p.to_string()).unwrap_or_default(),
-                    due_on: row.due_on.map(convert::date),
+                    due_on: row.due_on.map(wire::date),
                 },
             )
             .await?;
@@ -304,7 +304,7 @@ impl Desk {
                     request_id: id.to_string(),
                     cancelled_at: Some(wire::timestamp(now)),
                     billable,
-                    agency: convert::stored_agency(&current.agency),
+                    agency: wire::stored_agency(&current.agency),
                 },
             )
             .await?;
@@ -410,10 +410,10 @@ impl Desk {
                         .interpreter_id
                         .map(|i| i.to_string())
                         .unwrap_or_default(),
-                    service_on: Some(convert::date(service_on)),
+                    service_on: Some(wire::date(service_on)),
                     minutes: minutes.unwrap_or(0),
                     words: words.unwrap_or(0),
-                    agency: convert::stored_agency(&current.agency),
+                    agency: wire::stored_agency(&current.agency),
                 },
             )
             .await?;

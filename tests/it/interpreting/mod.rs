@@ -124,7 +124,7 @@ async fn assign(
 }
 
 fn today() -> common::Date {
-    interpreting::convert::date(platform::clock::today())
+    wire::date(platform::clock::today())
 }
 
 async fn perform(
