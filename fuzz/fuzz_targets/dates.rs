@@ -1,7 +1,6 @@
 //! Dates and instants from outside, every conversion:
-//! - `google.protobuf`-style `common.v1.Date` → `NaiveDate`: `ceremonies::convert::
-//!   {naive_date, required_date}`, `wire::{naive_date, optional_date,
-//!   required_date, month}` (interpreting's and recruitment's), `municipalities::convert::{date_from,
+//! - `google.protobuf`-style `common.v1.Date` → `NaiveDate`: `wire::{naive_date,
+//!   optional_date, required_date, month}` (ceremonies', interpreting's and recruitment's), `municipalities::convert::{date_from,
 //!   required_date}`, `trajectories::api::convert::date_from`,
 //!   `trajectories::exchange::required_date`;
 //! - `google.protobuf.Timestamp` → `DateTime<Utc>`: `platform::wire::{optional_time,
@@ -45,7 +44,6 @@ fuzz_target!(|input: Input<'_>| {
     let given = input.present.then_some(&wire);
 
     // Every service's conversion agrees with the calendar.
-    assert_eq!(ceremonies::convert::naive_date(&wire), expected);
     assert_eq!(wire::naive_date(&wire), expected);
     let optional = |r: Option<NaiveDate>| if input.present { r } else { None };
     assert_eq!(
@@ -72,7 +70,6 @@ fuzz_target!(|input: Input<'_>| {
 
     // Required: the date, or a refusal naming the field.
     let required = [
-        ceremonies::convert::required_date("starts_on", given).map_err(|e| e.to_string()),
         wire::required_date("starts_on", given).map_err(|e| e.to_string()),
         municipalities::convert::required_date("starts_on", given).map_err(|e| e.to_string()),
         trajectories::exchange::required_date("starts_on", given).map_err(|e| e.to_string()),
@@ -104,7 +101,6 @@ fuzz_target!(|input: Input<'_>| {
     // A date converts back to the wire date it came from.
     if let Some(d) = expected {
         for back in [
-            ceremonies::convert::date(d),
             wire::date(d),
             municipalities::convert::date(d),
             trajectories::api::convert::date(d),

@@ -2,15 +2,15 @@
 //! policy checks; the work is in [`ceremony`](crate::ceremony),
 //! [`invitations`](crate::invitations) and [`report`](crate::report).
 
-use platform::{Principal, clock, grpc::OnBehalfOf, paging::Page};
-use proto::{ceremonies::v1 as pb, common::v1 as common};
+use platform::{Nis, Principal, clock, grpc::OnBehalfOf};
+use proto::ceremonies::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use crate::{
     CeremoniesError,
     ceremony::{Ceremonies, Filter},
     convert,
-    domain::{self, Ceremony, CeremonyState, Details, Nis},
+    domain::{self, Ceremony, CeremonyState, Details},
     invitations::Invitations,
     letter, policy,
     policy::Scope,
@@ -26,32 +26,6 @@ pub struct CeremonyApi {
     invitations: Invitations,
 }
 
-fn page(req: Option<&common::PageRequest>) -> Result<Page, Status> {
-    let page = req.cloned().unwrap_or_default();
-    Ok(Page::parse(page.page_size, &page.page_token)?)
-}
-
-fn year(field: &'static str, value: i32) -> Result<i32> {
-    if (2000..=2100).contains(&value) {
-        Ok(value)
-    } else {
-        Err(CeremoniesError::invalid(
-            field,
-            format!("{value} is not a year from 2000 to 2100"),
-        ))
-    }
-}
-
-fn ambassador(a: &crate::store::ambassador::Model) -> pb::Ambassador {
-    pb::Ambassador {
-        ambassador_id: a.id.to_string(),
-        ceremony_id: a.ceremony_id.to_string(),
-        display_name: a.display_name.clone(),
-        consent_given_on: Some(convert::date(a.consent_given_on)),
-        consent_withdrawn_on: a.consent_withdrawn_on.map(convert::date),
-    }
-}
-
 impl CeremonyApi {
     pub fn new(ceremonies: Ceremonies, invitations: Invitations) -> Self {
         Self {
@@ -63,7 +37,7 @@ impl CeremonyApi {
     /// The ceremony, if the caller may read it; otherwise "does not exist".
     async fn readable(&self, principal: &Principal, raw: &str) -> Result<Ceremony> {
         policy::staff(principal)?;
-        let ceremony_id = convert::uuid("ceremony_id", raw)?;
+        let ceremony_id = wire::uuid("ceremony_id", raw)?;
         match self.ceremonies.get(ceremony_id).await? {
             Some(c) if policy::may_read(principal, c.nis, c.agency) => Ok(c),
             _ => Err(CeremoniesError::CeremonyNotFound { ceremony_id }),
@@ -73,7 +47,7 @@ impl CeremonyApi {
     /// The ceremony, if the caller organises it (its municipality's organisers only).
     async fn managed(&self, principal: &Principal, raw: &str) -> Result<Ceremony> {
         policy::staff(principal)?;
-        let ceremony_id = convert::uuid("ceremony_id", raw)?;
+        let ceremony_id = wire::uuid("ceremony_id", raw)?;
         match self.ceremonies.get(ceremony_id).await? {
             Some(c) if policy::may_manage(principal, c.nis) => Ok(c),
             // An agency that may read it learns it may not change it.
@@ -208,7 +182,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
     ) -> Result<Response<pb::ListCeremoniesResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let page = page(req.page.as_ref())?;
+        let page = wire::page(req.page.as_ref())?;
         let named = if req.municipality_nis.is_empty() {
             None
         } else {
@@ -220,7 +194,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
             year: if req.year == 0 {
                 None
             } else {
-                Some(year("year", req.year)?)
+                Some(wire::year("year", req.year)?)
             },
         };
         match policy::list_scope(principal)? {
@@ -236,9 +210,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let (ceremonies, next) = self.ceremonies.list(&filter, page).await?;
         Ok(Response::new(pb::ListCeremoniesResponse {
             ceremonies: ceremonies.iter().map(convert::ceremony).collect(),
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -269,13 +241,11 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let c = self.managed(principal, &req.ceremony_id).await?;
         let (invitations, next) = self
             .invitations
-            .list(c.id, page(req.page.as_ref())?)
+            .list(c.id, wire::page(req.page.as_ref())?)
             .await?;
         Ok(Response::new(pb::ListInvitationsResponse {
             invitations: self.letters(&c, &invitations).await?,
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -287,7 +257,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let c = self.managed(principal, &req.ceremony_id).await?;
-        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let person_id = wire::uuid("person_id", &req.person_id)?;
         let rsvp = convert::rsvp_from(req.rsvp)?;
         let guests = domain::guests(req.guests, rsvp)?;
         let i = self.invitations.rsvp(&c, person_id, rsvp, guests).await?;
@@ -304,7 +274,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let c = self.managed(principal, &req.ceremony_id).await?;
-        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let person_id = wire::uuid("person_id", &req.person_id)?;
         let i = self
             .invitations
             .attend(&c, person_id, clock::today())
@@ -323,7 +293,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let req = request.get_ref();
         let c = self.managed(principal, &req.ceremony_id).await?;
         let name = domain::display_name(&req.display_name)?;
-        let consent = convert::required_date("consent_given_on", req.consent_given_on.as_ref())?;
+        let consent = wire::required_date("consent_given_on", req.consent_given_on.as_ref())?;
         if consent > clock::today() {
             return Err(CeremoniesError::invalid(
                 "consent_given_on",
@@ -333,7 +303,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         }
         let a = self.ceremonies.add_ambassador(&c, name, consent).await?;
         Ok(Response::new(pb::AddAmbassadorResponse {
-            ambassador: Some(ambassador(&a)),
+            ambassador: Some(convert::ambassador(&a)),
         }))
     }
 
@@ -344,7 +314,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
     ) -> Result<Response<pb::WithdrawAmbassadorConsentResponse>, Status> {
         let principal = Principal::of(&request)?;
         policy::staff(principal)?;
-        let ambassador_id = convert::uuid("ambassador_id", &request.get_ref().ambassador_id)?;
+        let ambassador_id = wire::uuid("ambassador_id", &request.get_ref().ambassador_id)?;
         let not_found = || CeremoniesError::AmbassadorNotFound { ambassador_id };
         let a = self
             .ceremonies
@@ -361,7 +331,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         }
         let a = self.ceremonies.withdraw_consent(&a, clock::today()).await?;
         Ok(Response::new(pb::WithdrawAmbassadorConsentResponse {
-            ambassador: Some(ambassador(&a)),
+            ambassador: Some(convert::ambassador(&a)),
         }))
     }
 
@@ -376,7 +346,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
             .await?;
         let all = self.ceremonies.ambassadors(c.id).await?;
         Ok(Response::new(pb::ListAmbassadorsResponse {
-            ambassadors: all.iter().map(ambassador).collect(),
+            ambassadors: all.iter().map(convert::ambassador).collect(),
         }))
     }
 
@@ -388,7 +358,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let principal = Principal::of(&request)?;
         let scope = policy::report_scope(principal)?;
         let req = request.get_ref();
-        let y = year("year", req.year)?;
+        let y = wire::year("year", req.year)?;
         let only_nis = if req.municipality_nis.is_empty() {
             None
         } else {
@@ -400,7 +370,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
             }
             Some(nis)
         };
-        let only_agency = convert::agency_from("agency", req.agency)?;
+        let only_agency = wire::agency_from("agency", req.agency)?;
         let rows = report::year(self.ceremonies.db(), y, &scope, only_nis, only_agency).await?;
         let totals = report::totals(&rows);
         Ok(Response::new(pb::GetReportResponse {

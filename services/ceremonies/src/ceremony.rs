@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use platform::db::BeginWrite as _;
-use platform::{events::Outbox, paging::Page};
+use platform::{Agency, Nis, events::Outbox, paging::Page};
 use proto::ceremonies::v1 as pb;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
@@ -14,10 +14,8 @@ use uuid::Uuid;
 
 use crate::{
     CeremoniesError, convert,
-    domain::{
-        AgeRange, Agency, Ceremony, CeremonyKind, CeremonyState, Details, Host, Municipality, Nis,
-    },
-    store::{ambassador, ceremony, invitation, municipality},
+    domain::{AgeRange, Ceremony, CeremonyKind, CeremonyState, Details, Host, Municipality},
+    store::{ambassador, ceremony, invitation, municipality, stored_nis},
 };
 
 type Result<T, E = CeremoniesError> = std::result::Result<T, E>;
@@ -35,7 +33,7 @@ pub(crate) fn from_row(row: ceremony::Model) -> Result<Ceremony> {
     };
     Ok(Ceremony {
         id: row.id,
-        nis: Nis::from_stored(&row.nis)?,
+        nis: stored_nis(&row.nis)?,
         agency: Agency::from_alias(&row.agency).ok_or_else(|| corrupt("agency"))?,
         details: Details {
             kind: CeremonyKind::from_stored(&row.kind).ok_or_else(|| corrupt("kind"))?,
@@ -117,7 +115,7 @@ impl Ceremonies {
             ));
         };
         Ok(Municipality {
-            nis: Nis::from_stored(&row.current_nis)?,
+            nis: stored_nis(&row.current_nis)?,
             name_nl: row.name_nl,
             agency: row.agency.as_deref().and_then(Agency::from_alias),
         })
@@ -183,7 +181,7 @@ impl Ceremonies {
         let event = pb::CeremonyPlanned {
             ceremony_id: id.to_string(),
             municipality_nis: m.nis.to_string(),
-            agency: convert::agency(agency) as i32,
+            agency: wire::agency(agency) as i32,
             details: Some(convert::details(&stored.details)),
         };
         self.outbox.stage(&txn, &id.to_string(), &event).await?;
@@ -360,9 +358,9 @@ impl Ceremonies {
         let event = pb::CeremonyHeld {
             ceremony_id: c.id.to_string(),
             municipality_nis: c.nis.to_string(),
-            agency: convert::agency(c.agency) as i32,
+            agency: wire::agency(c.agency) as i32,
             kind: convert::kind(c.details.kind) as i32,
-            date: Some(convert::date(c.details.date)),
+            date: Some(wire::date(c.details.date)),
             invitations: c.invitations as i32,
             participants: participants as i32,
             no_shows: no_shows as i32,

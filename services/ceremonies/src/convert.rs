@@ -1,78 +1,14 @@
-//! Proto ⇄ domain, in one place: the API, the events and the projections use it. Each
-//! parser names the field it checks.
+//! Proto ⇄ domain for the ceremonies' own messages and enums, in one place: the API, the
+//! events and the projections use it. The shared fields (dates, UUIDs, agencies, NIS codes,
+//! pages) go through [`wire`]. Each parser names the field it checks.
 
-use chrono::{Datelike, NaiveDate};
-use proto::{ceremonies::v1 as pb, common::v1 as common};
-use uuid::Uuid;
+use proto::ceremonies::v1 as pb;
+use wire::{agency, agency_from, date, required_date};
 
 use crate::{
     CeremoniesError,
-    domain::{
-        Agency, Ceremony, CeremonyKind, CeremonyState, Details, Host, Invitation, RawDetails, Rsvp,
-    },
+    domain::{Ceremony, CeremonyKind, CeremonyState, Details, Host, Invitation, RawDetails, Rsvp},
 };
-
-pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, CeremoniesError> {
-    if value.is_empty() {
-        return Err(CeremoniesError::invalid(field, "is required"));
-    }
-    Uuid::parse_str(value)
-        .map_err(|_| CeremoniesError::invalid(field, format!("{value:?} is not a UUID")))
-}
-
-pub fn date(d: NaiveDate) -> common::Date {
-    common::Date {
-        year: d.year(),
-        month: d.month() as i32,
-        day: d.day() as i32,
-    }
-}
-
-/// The date in `d`, if it is one.
-pub fn naive_date(d: &common::Date) -> Option<NaiveDate> {
-    u32::try_from(d.month)
-        .ok()
-        .zip(u32::try_from(d.day).ok())
-        .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day))
-}
-
-/// A date field that must be there.
-pub fn required_date(
-    field: &'static str,
-    d: Option<&common::Date>,
-) -> Result<NaiveDate, CeremoniesError> {
-    let d = d.ok_or_else(|| CeremoniesError::invalid(field, "is required"))?;
-    naive_date(d).ok_or_else(|| {
-        CeremoniesError::invalid(
-            field,
-            format!("{}-{}-{} is not a date", d.year, d.month, d.day),
-        )
-    })
-}
-
-pub fn agency(a: Agency) -> common::Agency {
-    match a {
-        Agency::Agii => common::Agency::Agii,
-        Agency::Bon => common::Agency::Bon,
-        Agency::Atlas => common::Agency::Atlas,
-        Agency::InGent => common::Agency::InGent,
-    }
-}
-
-/// An optional agency field; `None` when unset.
-pub fn agency_from(field: &'static str, value: i32) -> Result<Option<Agency>, CeremoniesError> {
-    match common::Agency::try_from(value) {
-        Ok(common::Agency::Unspecified) => Ok(None),
-        Ok(common::Agency::Agii) => Ok(Some(Agency::Agii)),
-        Ok(common::Agency::Bon) => Ok(Some(Agency::Bon)),
-        Ok(common::Agency::Atlas) => Ok(Some(Agency::Atlas)),
-        Ok(common::Agency::InGent) => Ok(Some(Agency::InGent)),
-        Err(_) => Err(CeremoniesError::invalid(
-            field,
-            format!("{value} is not an agency"),
-        )),
-    }
-}
 
 pub fn kind(k: CeremonyKind) -> pb::CeremonyKind {
     match k {
@@ -230,5 +166,15 @@ pub fn report_total(t: &crate::report::Total) -> pb::ReportTotal {
         computed_rate_percent: opt(t.computed_rate),
         rows_with_missing_counts: t.rows_with_missing_counts as i32,
         inconsistent_rows: t.inconsistent_rows as i32,
+    }
+}
+
+pub fn ambassador(a: &crate::store::ambassador::Model) -> pb::Ambassador {
+    pb::Ambassador {
+        ambassador_id: a.id.to_string(),
+        ceremony_id: a.ceremony_id.to_string(),
+        display_name: a.display_name.clone(),
+        consent_given_on: Some(date(a.consent_given_on)),
+        consent_withdrawn_on: a.consent_withdrawn_on.map(date),
     }
 }

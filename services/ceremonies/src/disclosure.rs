@@ -4,14 +4,14 @@
 //! read. Nothing read here is logged.
 
 use chrono::NaiveDate;
-use platform::grpc::OnBehalfOf;
+use platform::{Nis, grpc::OnBehalfOf};
 use proto::trajectories::v1::{
     DiscloseForCeremonyRequest, disclosure_service_client::DisclosureServiceClient,
 };
 use tonic::{Code, transport::Channel};
 use uuid::Uuid;
 
-use crate::{CeremoniesError, convert, domain::Nis, rules};
+use crate::{CeremoniesError, rules};
 
 /// What trajectories disclosed of one person for one ceremony.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ impl Trajectories {
             let request = caller.request(DiscloseForCeremonyRequest {
                 municipality_nis: nis.to_string(),
                 ceremony_id: ceremony_id.to_string(),
-                ceremony_date: Some(convert::date(date)),
+                ceremony_date: Some(wire::date(date)),
                 person_ids: batch.iter().map(Uuid::to_string).collect(),
             });
             let answer = client

@@ -1,56 +1,11 @@
 //! The ceremonies domain: types that cannot be invalid once parsed, and the checks of a
 //! ceremony's details, RSVPs and historical counts. No I/O, nothing of the wire.
 
-use std::fmt;
-
 use chrono::{Datelike, NaiveDate};
-pub use platform::Agency;
+use platform::{Agency, Nis};
 use uuid::Uuid;
 
 use crate::{CeremoniesError, rules};
-
-/// A well-formed NIS code: five digits from 10000. Whether a municipality has it is the
-/// register's question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Nis(u32);
-
-impl Nis {
-    /// Parses `input` given in `field`.
-    pub fn parse(field: &'static str, input: &str) -> Result<Self, CeremoniesError> {
-        let input = input.trim();
-        if input.is_empty() {
-            return Err(CeremoniesError::invalid(field, "is required"));
-        }
-        match input.parse::<u32>() {
-            Ok(code) if input.len() == 5 && input.bytes().all(|b| b.is_ascii_digit()) => {
-                if code < 10_000 {
-                    Err(CeremoniesError::invalid(
-                        field,
-                        format!("{input} is not a NIS code: they start at 10000"),
-                    ))
-                } else {
-                    Ok(Self(code))
-                }
-            }
-            _ => Err(CeremoniesError::invalid(
-                field,
-                format!("{input:?} is not a 5-digit NIS code"),
-            )),
-        }
-    }
-
-    /// A code read back from the service's own tables.
-    pub fn from_stored(stored: &str) -> Result<Self, CeremoniesError> {
-        Self::parse("nis", stored)
-            .map_err(|_| CeremoniesError::Corrupt(format!("stored NIS {stored:?}")))
-    }
-}
-
-impl fmt::Display for Nis {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:05}", self.0)
-    }
-}
 
 /// A municipality of the register, as this service keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -543,14 +498,5 @@ mod tests {
     fn ages_count_whole_years() {
         assert_eq!(age_on(d(2009, 6, 1), d(2027, 6, 1)), Some(18));
         assert_eq!(age_on(d(2009, 6, 2), d(2027, 6, 1)), Some(17));
-    }
-
-    #[test]
-    fn nis_codes_are_five_digits_from_10000() {
-        assert!(Nis::parse("nis", "11002").is_ok());
-        assert!(Nis::parse("nis", "09999").is_err());
-        assert!(Nis::parse("nis", "1100").is_err());
-        assert!(Nis::parse("nis", "+1100").is_err());
-        assert!(Nis::parse("nis", "").is_err());
     }
 }

@@ -16,8 +16,10 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, sea_query::OnConflict};
 
+use platform::Nis;
+
 use crate::{
-    domain::{CeremonyKind, Nis},
+    domain::CeremonyKind,
     rules,
     store::{municipality, overview},
 };

@@ -7,11 +7,9 @@
 //! - `monitor` reads the report only.
 
 use platform::{
-    Agency, Principal, Role,
+    Agency, Nis, Principal, Role,
     auth::{AuthError, Orgs, Rule, agency_scope},
 };
-
-use crate::domain::Nis;
 
 /// The municipality an organiser acts for: only an organisation that is that
 /// municipality (`municipality-<nis>`, with a matching `nis` attribute if it has one).

@@ -6,45 +6,27 @@
 //!   (`RegisterPublished`), to check a ceremony's municipality and its agency and to
 //!   resolve the names in historical overviews.
 
-use chrono::NaiveDate;
 use platform::{
-    Agency,
+    FieldError,
     events::{
         Envelope,
         consumer::{Handler, HandlerError},
     },
 };
-use proto::{common::v1 as common, municipalities::v1 as muni, trajectories::v1 as traj};
+use proto::{municipalities::v1 as muni, trajectories::v1 as traj};
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
 use uuid::Uuid;
 
-use crate::{
-    convert,
-    domain::Nis,
-    store::{attest, municipality},
-};
+use crate::store::{attest, municipality};
 
 /// The consumer group (and inbox name) of the attests projection.
 pub const ATTESTS_GROUP: &str = "ceremonies.attests";
 /// The consumer group (and inbox name) of the register projection.
 pub const REGISTER_GROUP: &str = "ceremonies.register";
 
-fn uuid(field: &str, value: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(value).map_err(|_| HandlerError::permanent(format!("{field} is not a UUID")))
-}
-
-fn date(field: &str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError> {
-    d.and_then(convert::naive_date)
-        .ok_or_else(|| HandlerError::permanent(format!("{field} is not a date")))
-}
-
-fn agency(field: &str, value: i32) -> Result<Option<Agency>, HandlerError> {
-    convert::agency_from("agency", value)
-        .map_err(|_| HandlerError::permanent(format!("{field} {value} is not an agency")))
-}
-
-fn nis(field: &'static str, value: &str) -> Result<Nis, HandlerError> {
-    Nis::parse(field, value).map_err(|e| HandlerError::permanent(e.to_string()))
+/// A field of an event that does not parse: the event can never be applied.
+fn permanent(e: FieldError) -> HandlerError {
+    HandlerError::permanent(e.to_string())
 }
 
 /// The handler of `trajectories.events.v1`.
@@ -57,15 +39,18 @@ pub fn attest_row(event: &Envelope) -> Result<Option<(Uuid, attest::ActiveModel)
     let Some(issued) = event.decode::<traj::AttestIssued>()? else {
         return Ok(None);
     };
-    let trajectory_id = uuid("trajectory_id", &issued.trajectory_id)?;
-    let agency = agency("agency", issued.agency)?
-        .ok_or_else(|| HandlerError::permanent("agency is required"))?;
+    let trajectory_id = wire::uuid("trajectory_id", &issued.trajectory_id).map_err(permanent)?;
+    let agency = wire::required_agency("agency", issued.agency).map_err(permanent)?;
     let row = attest::ActiveModel {
         trajectory_id: Set(trajectory_id),
-        person_id: Set(uuid("person_id", &issued.person_id)?),
-        nis: Set(nis("municipality_nis", &issued.municipality_nis)?.to_string()),
+        person_id: Set(wire::uuid("person_id", &issued.person_id).map_err(permanent)?),
+        nis: Set(wire::nis("municipality_nis", &issued.municipality_nis)
+            .map_err(permanent)?
+            .to_string()),
         agency: Set(agency.as_str().to_owned()),
-        issued_on: Set(date("issued_on", issued.issued_on.as_ref())?),
+        issued_on: Set(
+            wire::required_date("issued_on", issued.issued_on.as_ref()).map_err(permanent)?
+        ),
     };
     Ok(Some((trajectory_id, row)))
 }
@@ -108,11 +93,13 @@ pub fn register_rows(
     };
     let mut rows = Vec::new();
     for m in &published.municipalities {
-        let current = nis("nis", &m.nis)?;
-        let agency = agency("agency", m.agency)?;
+        let current = wire::nis("nis", &m.nis).map_err(permanent)?;
+        let agency = wire::agency_from("agency", m.agency).map_err(permanent)?;
         for code in std::iter::once(&m.nis).chain(&m.former_nis) {
             rows.push(municipality::ActiveModel {
-                code: Set(nis("former_nis", code)?.to_string()),
+                code: Set(wire::nis("former_nis", code)
+                    .map_err(permanent)?
+                    .to_string()),
                 current_nis: Set(current.to_string()),
                 name_nl: Set(m.name_nl.clone()),
                 name_fr: Set(m.name_fr.clone()),

@@ -11,12 +11,14 @@ use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, Func, Query},
 };
 
+use platform::{Agency, Nis};
+
 use crate::{
     CeremoniesError,
-    domain::{Agency, CeremonyKind, CeremonyState, Nis},
+    domain::{CeremonyKind, CeremonyState},
     policy::Scope,
     rules,
-    store::{ceremony, municipality, overview},
+    store::{ceremony, municipality, overview, stored_nis},
 };
 
 /// Where a row's counts come from.
@@ -246,7 +248,7 @@ pub async fn year(
     for c in counted {
         let (name, agency) = named(&c.nis);
         rows.push(Row::new(
-            Nis::from_stored(&c.nis)?,
+            stored_nis(&c.nis)?,
             name,
             agency,
             year,
@@ -262,7 +264,7 @@ pub async fn year(
     for o in imported {
         let (name, agency) = named(&o.nis);
         rows.push(Row::new(
-            Nis::from_stored(&o.nis)?,
+            stored_nis(&o.nis)?,
             name,
             agency,
             year,

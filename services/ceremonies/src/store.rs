@@ -2,8 +2,17 @@
 //! other services' events), ceremonies, invitations, ambassadors, and imported historical
 //! overviews.
 
-use platform::events::store::CreateEntities;
+use platform::{Nis, events::store::CreateEntities};
 use sea_orm_migration::prelude::*;
+
+use crate::CeremoniesError;
+
+/// A NIS code read back from the service's own tables: one that does not parse is
+/// corrupt data, not bad input.
+pub fn stored_nis(stored: &str) -> Result<Nis, CeremoniesError> {
+    Nis::parse("nis", stored)
+        .map_err(|_| CeremoniesError::Corrupt(format!("stored NIS {stored:?}")))
+}
 
 /// Every code of the register (current and merged away), pointing at the municipality in
 /// force; projected from `RegisterPublished`.
