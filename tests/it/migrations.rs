@@ -203,7 +203,7 @@ async fn the_deadline_sweep_runs_on_the_embedded_sqlite_database() {
     use chrono::NaiveDate;
     use platform::events::Outbox;
     use trajectories::{
-        domain::{Agency, ContractTerms, Nis, ObligationStatus, Trajectory},
+        domain::{Agency, ContractTerms, Municipality, Nis, ObligationStatus, Trajectory},
         store::{self, Store},
         sweep,
     };
@@ -216,7 +216,7 @@ async fn the_deadline_sweep_runs_on_the_embedded_sqlite_database() {
     let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let (mut t, _) = Trajectory::start(
         uuid::Uuid::now_v7(),
-        Nis::new(11002, Agency::Atlas),
+        Municipality::new(Nis::parse("nis", "11002").unwrap(), Agency::Atlas),
         ObligationStatus::Obliged,
         None,
         day(2026, 1, 15),

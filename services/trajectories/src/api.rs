@@ -1,12 +1,12 @@
 //! gRPC handlers: proto ⇄ domain and nothing more.
 
-use platform::{Principal, clock, paging::Page};
+use platform::{Principal, clock};
 use proto::trajectories::v1::{self as pb, trajectory_service_server::TrajectoryService};
 use tonic::{Request, Response, Status};
 
 use crate::{
     TrajectoryError,
-    domain::{ContractTerms, NationalNumber, ParticipationWaiver, Trajectory, TrajectoryEvent},
+    domain::{ContractTerms, ParticipationWaiver, Trajectory, TrajectoryEvent},
     policy,
     store::{ListFilter, NewPerson, Store},
 };
@@ -30,7 +30,7 @@ impl TrajectoryApi {
         field: &'static str,
         id: &str,
     ) -> Result<Trajectory, TrajectoryError> {
-        let trajectory_id = convert::uuid(field, id)?;
+        let trajectory_id = wire::uuid(field, id)?;
         let scope = policy::case_worker_scope(principal)?;
         match self.store.load(trajectory_id).await? {
             Some(t) if scope.contains(&t.agency()) => Ok(t),
@@ -66,8 +66,7 @@ impl TrajectoryService for TrajectoryApi {
         policy::require_registrar(principal)?;
         let req = request.get_ref();
         let new = NewPerson {
-            national_number: NationalNumber::parse(&req.national_number)
-                .map_err(TrajectoryError::from)?,
+            national_number: wire::national_number("national_number", &req.national_number)?,
             given_name: convert::name("given_name", &req.given_name)?,
             family_name: convert::name("family_name", &req.family_name)?,
             mother_tongue: convert::language("mother_tongue", &req.mother_tongue)?
@@ -91,19 +90,18 @@ impl TrajectoryService for TrajectoryApi {
     ) -> Result<Response<pb::StartTrajectoryResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let person_id = wire::uuid("person_id", &req.person_id)?;
         tracing::Span::current().record("person_id", person_id.to_string());
         let municipality = self.store.municipality(&req.municipality_nis).await?;
         let status = convert::status_from(req.status)?.ok_or_else(|| {
             TrajectoryError::invalid("status", "is required (obliged, entitled or voluntary)")
         })?;
         let exemption = convert::exemption_from(req.exemption_reason)?;
-        let started_on = convert::date_from("started_on", req.started_on.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("started_on", "is required"))?;
-        if !policy::may_handle(principal, municipality.agency())? {
+        let started_on = convert::required_day("started_on", req.started_on.as_ref())?;
+        if !policy::may_handle(principal, municipality.agency)? {
             return Err(platform::auth::AuthError::Forbidden(format!(
                 "municipality {municipality} falls under {}, not {}",
-                municipality.agency().as_str(),
+                municipality.agency.as_str(),
                 principal.organisation.alias
             ))
             .into());
@@ -141,12 +139,11 @@ impl TrajectoryService for TrajectoryApi {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let terms = ContractTerms {
-            signed_on: convert::date_from("signed_on", req.signed_on.as_ref())?
-                .ok_or_else(|| TrajectoryError::invalid("signed_on", "is required"))?,
+            signed_on: convert::required_day("signed_on", req.signed_on.as_ref())?,
             rights_and_duties_accepted: req.rights_and_duties_accepted,
-            nt2_deadline: convert::date_from("nt2_deadline", req.nt2_deadline.as_ref())?,
-            mo_deadline: convert::date_from("mo_deadline", req.mo_deadline.as_ref())?,
-            participation_deadline: convert::date_from(
+            nt2_deadline: convert::day("nt2_deadline", req.nt2_deadline.as_ref())?,
+            mo_deadline: convert::day("mo_deadline", req.mo_deadline.as_ref())?,
+            participation_deadline: convert::day(
                 "participation_deadline",
                 req.participation_deadline.as_ref(),
             )?,
@@ -183,8 +180,7 @@ impl TrajectoryService for TrajectoryApi {
     ) -> Result<Response<pb::RecordVdabRegistrationResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let registered_on = convert::date_from("registered_on", req.registered_on.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("registered_on", "is required"))?;
+        let registered_on = convert::required_day("registered_on", req.registered_on.as_ref())?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
                 t.record_vdab_registration(registered_on, clock::today())
@@ -248,8 +244,7 @@ impl TrajectoryService for TrajectoryApi {
     ) -> Result<Response<pb::SuspendTrajectoryResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let on = convert::date_from("suspended_on", req.suspended_on.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("suspended_on", "is required"))?;
+        let on = convert::required_day("suspended_on", req.suspended_on.as_ref())?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
                 t.suspend(&req.reason, on, clock::today())
@@ -267,8 +262,7 @@ impl TrajectoryService for TrajectoryApi {
     ) -> Result<Response<pb::ResumeTrajectoryResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let on = convert::date_from("resumed_on", req.resumed_on.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("resumed_on", "is required"))?;
+        let on = convert::required_day("resumed_on", req.resumed_on.as_ref())?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
                 t.resume(on, clock::today())
@@ -286,8 +280,7 @@ impl TrajectoryService for TrajectoryApi {
     ) -> Result<Response<pb::StopTrajectoryResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let on = convert::date_from("stopped_on", req.stopped_on.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("stopped_on", "is required"))?;
+        let on = convert::required_day("stopped_on", req.stopped_on.as_ref())?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
                 t.stop(&req.reason, on, clock::today())
@@ -304,7 +297,7 @@ impl TrajectoryService for TrajectoryApi {
         request: Request<pb::GetDvzAdviceRequest>,
     ) -> Result<Response<pb::GetDvzAdviceResponse>, Status> {
         let principal = Principal::of(&request)?;
-        let person_id = convert::uuid("person_id", &request.get_ref().person_id)?;
+        let person_id = wire::uuid("person_id", &request.get_ref().person_id)?;
         let scope = policy::case_worker_scope(principal)?;
         let not_found = || TrajectoryError::NoTrajectory { person_id };
         let trajectory_id = self
@@ -329,7 +322,7 @@ impl TrajectoryService for TrajectoryApi {
                 components: view.components,
                 attest_issued_on: view.attest_issued_on,
                 state: view.state,
-                produced_on: Some(convert::date(clock::today())),
+                produced_on: Some(wire::date(clock::today())),
                 effort_declared_on: view.effort_declared_on,
             }),
         }))
@@ -342,8 +335,7 @@ impl TrajectoryService for TrajectoryApi {
     ) -> Result<Response<pb::DeclareEffortResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let on = convert::date_from("issued_on", req.issued_on.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("issued_on", "is required"))?;
+        let on = convert::required_day("issued_on", req.issued_on.as_ref())?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
                 t.declare_effort(&req.grounds, on, clock::today())
@@ -369,10 +361,8 @@ impl TrajectoryService for TrajectoryApi {
                 TrajectoryError::invalid("kind", "is required: work, study or training").into(),
             );
         }
-        let from = convert::date_from("from", req.from.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("from", "is required"))?;
-        let to = convert::date_from("to", req.to.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("to", "is required"))?;
+        let from = convert::required_day("from", req.from.as_ref())?;
+        let to = convert::required_day("to", req.to.as_ref())?;
         let trajectory = self
             .progress(principal, &req.trajectory_id, |t| {
                 t.record_activity(from, to, clock::today())
@@ -390,13 +380,12 @@ impl TrajectoryService for TrajectoryApi {
     ) -> Result<Response<pb::ListB1FollowUpDueResponse>, Status> {
         let principal = Principal::of(&request)?;
         let scope = policy::case_worker_scope(principal)?;
-        let page = request.get_ref().page.clone().unwrap_or_default();
-        let page = Page::parse(page.page_size, &page.page_token)?;
+        let page = wire::page(request.get_ref().page.as_ref())?;
         let mut rows = self.store.b1_due(&scope, page.after, page.fetch()).await?;
         let next_page_token = page.finish(&mut rows, |t| t.id);
         Ok(Response::new(pb::ListB1FollowUpDueResponse {
             trajectories: rows.iter().map(convert::trajectory).collect(),
-            page: Some(proto::common::v1::PageResponse { next_page_token }),
+            page: wire::page_response(next_page_token),
         }))
     }
 
@@ -408,7 +397,7 @@ impl TrajectoryService for TrajectoryApi {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let mut agencies = policy::case_worker_scope(principal)?;
-        if let Some(wanted) = convert::agency_from(req.agency)? {
+        if let Some(wanted) = wire::agency_from("agency", req.agency)? {
             if !agencies.contains(&wanted) {
                 return Err(platform::auth::AuthError::Forbidden(format!(
                     "agency {} is outside organisation {}",
@@ -419,8 +408,7 @@ impl TrajectoryService for TrajectoryApi {
             }
             agencies = vec![wanted];
         }
-        let page = req.page.clone().unwrap_or_default();
-        let page = Page::parse(page.page_size, &page.page_token)?;
+        let page = wire::page(req.page.as_ref())?;
         let municipality = if req.municipality_nis.is_empty() {
             None
         } else {
@@ -440,34 +428,46 @@ impl TrajectoryService for TrajectoryApi {
         let next_page_token = page.finish(&mut rows, |t| t.id);
         Ok(Response::new(pb::ListTrajectoriesResponse {
             trajectories: rows.iter().map(convert::trajectory).collect(),
-            page: Some(proto::common::v1::PageResponse { next_page_token }),
+            page: wire::page_response(next_page_token),
         }))
     }
 }
 
 /// Conversions between proto and domain values, each naming the field it checks.
 pub mod convert {
-    use chrono::{Datelike, NaiveDate};
+    use chrono::NaiveDate;
+    use platform::FieldError;
     use proto::{common::v1 as common, trajectories::v1 as pb};
-    use uuid::Uuid;
 
     use crate::{
         TrajectoryError,
         domain::{
-            Agency, Component, Contract, ExemptionReason, FeeKind, ObligationStatus,
-            ParticipationWaiver, State, Trajectory,
+            Component, Contract, ExemptionReason, FeeKind, ObligationStatus, ParticipationWaiver,
+            State, Trajectory,
         },
     };
 
     /// Names longer than this are refused; no civil register holds longer ones.
     const MAX_NAME_CHARS: usize = 200;
 
-    pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, TrajectoryError> {
-        if value.is_empty() {
-            return Err(TrajectoryError::invalid(field, "is required"));
-        }
-        Uuid::parse_str(value)
-            .map_err(|_| TrajectoryError::invalid(field, format!("{value:?} is not a UUID")))
+    /// A day of a request, `None` when absent. The wire checks it; this service has always
+    /// called a day that does not exist "not a calendar date", and still does.
+    pub fn day(
+        field: &'static str,
+        d: Option<&common::Date>,
+    ) -> Result<Option<NaiveDate>, FieldError> {
+        wire::optional_date(field, d).map_err(|e| {
+            let reason = e.reason.replace("is not a date", "is not a calendar date");
+            FieldError::new(field, reason)
+        })
+    }
+
+    /// A required day of a request.
+    pub fn required_day(
+        field: &'static str,
+        d: Option<&common::Date>,
+    ) -> Result<NaiveDate, FieldError> {
+        day(field, d)?.ok_or_else(|| FieldError::new(field, "is required"))
     }
 
     pub fn name(field: &'static str, value: &str) -> Result<String, TrajectoryError> {
@@ -502,37 +502,6 @@ pub mod convert {
             ));
         }
         Ok(Some(value.to_owned()))
-    }
-
-    pub fn date_from(
-        field: &'static str,
-        value: Option<&common::Date>,
-    ) -> Result<Option<NaiveDate>, TrajectoryError> {
-        let Some(d) = value else { return Ok(None) };
-        let month = u32::try_from(d.month).ok();
-        let day = u32::try_from(d.day).ok();
-        match (month, day) {
-            (Some(m), Some(day)) => NaiveDate::from_ymd_opt(d.year, m, day)
-                .map(Some)
-                .ok_or_else(|| {
-                    TrajectoryError::invalid(
-                        field,
-                        format!("{}-{}-{} is not a calendar date", d.year, d.month, d.day),
-                    )
-                }),
-            _ => Err(TrajectoryError::invalid(
-                field,
-                "month and day must be positive",
-            )),
-        }
-    }
-
-    pub fn date(d: NaiveDate) -> common::Date {
-        common::Date {
-            year: d.year(),
-            month: d.month() as i32,
-            day: d.day() as i32,
-        }
     }
 
     pub fn status_from(value: i32) -> Result<Option<ObligationStatus>, TrajectoryError> {
@@ -582,29 +551,6 @@ pub mod convert {
         }
     }
 
-    pub fn agency_from(value: i32) -> Result<Option<Agency>, TrajectoryError> {
-        match common::Agency::try_from(value) {
-            Ok(common::Agency::Unspecified) => Ok(None),
-            Ok(common::Agency::Agii) => Ok(Some(Agency::Agii)),
-            Ok(common::Agency::Bon) => Ok(Some(Agency::Bon)),
-            Ok(common::Agency::Atlas) => Ok(Some(Agency::Atlas)),
-            Ok(common::Agency::InGent) => Ok(Some(Agency::InGent)),
-            Err(_) => Err(TrajectoryError::invalid(
-                "agency",
-                format!("{value} is not an agency"),
-            )),
-        }
-    }
-
-    pub fn agency(a: Agency) -> common::Agency {
-        match a {
-            Agency::Agii => common::Agency::Agii,
-            Agency::Bon => common::Agency::Bon,
-            Agency::Atlas => common::Agency::Atlas,
-            Agency::InGent => common::Agency::InGent,
-        }
-    }
-
     pub fn component(c: Component) -> pb::Component {
         match c {
             Component::Nt2 => pb::Component::Nt2,
@@ -619,7 +565,7 @@ pub mod convert {
             .into_iter()
             .map(|(comp, d)| pb::ComponentDeadline {
                 component: component(comp) as i32,
-                deadline: Some(date(d)),
+                deadline: Some(wire::date(d)),
             })
             .collect()
     }
@@ -636,12 +582,12 @@ pub mod convert {
             trajectory_id: t.id.to_string(),
             person_id: t.person_id.to_string(),
             municipality_nis: t.municipality.to_string(),
-            agency: agency(t.agency()) as i32,
+            agency: wire::agency(t.agency()) as i32,
             status: status(t.status) as i32,
             exemption_reason: exemption(t.exemption) as i32,
-            started_on: Some(date(t.started_on)),
+            started_on: Some(wire::date(t.started_on)),
             contract: t.contract.as_ref().map(|c| pb::Contract {
-                signed_on: Some(date(c.signed_on)),
+                signed_on: Some(wire::date(c.signed_on)),
                 deadlines: deadlines(c),
                 rights_and_duties_clause: c.rights_and_duties_clause,
                 fees: c
@@ -664,7 +610,7 @@ pub mod convert {
                 (ObligationStatus::Voluntary, None) => pb::ParticipationWaiver::Voluntary,
                 _ => pb::ParticipationWaiver::Unspecified,
             } as i32,
-            attest_issued_on: t.progress.attest_issued_on.map(date),
+            attest_issued_on: t.progress.attest_issued_on.map(wire::date),
             state: match t.state {
                 State::Active => pb::TrajectoryState::Active,
                 State::Suspended { .. } => pb::TrajectoryState::Suspended,
@@ -676,15 +622,17 @@ pub mod convert {
             },
             state_since: match &t.state {
                 State::Active => None,
-                State::Suspended { since, .. } | State::Stopped { since, .. } => Some(date(*since)),
+                State::Suspended { since, .. } | State::Stopped { since, .. } => {
+                    Some(wire::date(*since))
+                }
             },
-            b1_due_by: t.progress.b1_due_by.map(date),
-            b1_closed_on: t.progress.b1_closed_on.map(date),
+            b1_due_by: t.progress.b1_due_by.map(wire::date),
+            b1_closed_on: t.progress.b1_closed_on.map(wire::date),
             effort_declared_on: t
                 .progress
                 .effort_declaration
                 .as_ref()
-                .map(|e| date(e.issued_on)),
+                .map(|e| wire::date(e.issued_on)),
             effort_grounds: t
                 .progress
                 .effort_declaration
@@ -700,7 +648,7 @@ pub mod convert {
             .map(|(c, required, done)| pb::ComponentProgress {
                 component: component(c) as i32,
                 required,
-                completed_on: done.map(date),
+                completed_on: done.map(wire::date),
             })
             .collect()
     }

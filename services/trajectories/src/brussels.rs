@@ -61,13 +61,12 @@ pub fn newcomer(event: &Envelope) -> Result<Option<Newcomer>, HandlerError> {
     if !rules::BRUSSELS_NIS.contains(&nis) {
         return Ok(None);
     }
-    let person_id = Uuid::parse_str(&detected.person_id)
+    let person_id = wire::uuid("person_id", &detected.person_id)
         .map_err(|_| HandlerError::permanent("person_id is not a UUID"))?;
-    let registered_on =
-        crate::api::convert::date_from("registered_on", detected.registered_on.as_ref())
-            .ok()
-            .flatten()
-            .ok_or_else(|| HandlerError::permanent("registered_on is not a date"))?;
+    let registered_on = wire::optional_date("registered_on", detected.registered_on.as_ref())
+        .ok()
+        .flatten()
+        .ok_or_else(|| HandlerError::permanent("registered_on is not a date"))?;
     Ok(Some(Newcomer {
         detected,
         nis,

@@ -18,7 +18,6 @@ use uuid::Uuid;
 use crate::{
     TrajectoryError,
     api::convert,
-    domain::Nis,
     policy,
     store::{disclosure_audit, person, trajectory},
 };
@@ -56,17 +55,10 @@ impl pb::disclosure_service_server::DisclosureService for DisclosureApi {
     ) -> Result<Response<pb::DiscloseForCeremonyResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let nis = Nis::parse_code(&req.municipality_nis)?;
-        let nis = format!("{nis:05}");
+        let nis = wire::nis("municipality_nis", &req.municipality_nis)?.to_string();
         policy::require_ceremony_organiser(principal, &nis)?;
-        let ceremony_id = Uuid::parse_str(&req.ceremony_id).map_err(|_| {
-            TrajectoryError::invalid(
-                "ceremony_id",
-                format!("{:?} is not a UUID", req.ceremony_id),
-            )
-        })?;
-        let on = convert::date_from("ceremony_date", req.ceremony_date.as_ref())?
-            .ok_or_else(|| TrajectoryError::invalid("ceremony_date", "is required"))?;
+        let ceremony_id = wire::uuid("ceremony_id", &req.ceremony_id)?;
+        let on = convert::required_day("ceremony_date", req.ceremony_date.as_ref())?;
         if req.person_ids.is_empty() || req.person_ids.len() > MAX_PERSONS {
             return Err(TrajectoryError::invalid(
                 "person_ids",

@@ -8,82 +8,36 @@ use uuid::Uuid;
 
 use crate::{TrajectoryError, rules};
 
-pub use platform::NationalNumber;
+pub use platform::{Agency, NationalNumber, Nis};
 
-/// A municipality's NIS code, with the agency competent for its residents. Which codes
-/// exist and which agency serves them is the municipality register's answer (the
-/// municipalities service, projected here from `RegisterPublished`): the domain only
-/// checks the form of a code ([`Nis::parse_code`]) and carries what the register said.
+/// The municipality a trajectory runs in, as the municipality register has it (the
+/// municipalities service, projected here from `RegisterPublished`): the code in force
+/// and the agency competent for its residents. The domain only carries what the register
+/// said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Nis {
-    code: u32,
-    agency: Agency,
+pub struct Municipality {
+    pub nis: Nis,
+    pub agency: Agency,
 }
 
-impl Nis {
-    /// Checks that `input` is a 5-digit NIS code, as given in `municipality_nis`.
-    pub fn parse_code(input: &str) -> Result<u32, TrajectoryError> {
-        let field = "municipality_nis";
-        let input = input.trim();
-        if input.is_empty() {
-            return Err(TrajectoryError::invalid(field, "is required"));
-        }
-        if input.len() != 5 || !input.chars().all(|c| c.is_ascii_digit()) {
-            return Err(TrajectoryError::invalid(
-                field,
-                format!("{input:?} is not a 5-digit NIS code"),
-            ));
-        }
-        Ok(input.parse().expect("five ASCII digits parse"))
+impl Municipality {
+    /// The municipality `nis`, served by `agency`.
+    pub fn new(nis: Nis, agency: Agency) -> Self {
+        Self { nis, agency }
     }
 
-    /// The municipality `code`, served by `agency`, as the register has it.
-    pub fn new(code: u32, agency: Agency) -> Self {
-        Self { code, agency }
-    }
-
-    /// The 5-digit code.
+    /// The 5-digit code as a number, for the rules that name codes.
     pub fn code(self) -> u32 {
-        self.code
-    }
-
-    /// The agency competent for residents of this municipality.
-    pub fn agency(self) -> Agency {
-        self.agency
+        self.nis
+            .to_string()
+            .parse()
+            .expect("a parsed NIS code is five digits")
     }
 }
 
-impl fmt::Display for Nis {
+impl fmt::Display for Municipality {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:05}", self.code)
-    }
-}
-
-/// The integration agencies (Bon is AgII's Brussels branch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Agency {
-    Agii,
-    Bon,
-    Atlas,
-    InGent,
-}
-
-impl Agency {
-    /// The stored name, which is also the organisation alias.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Agency::Agii => "agii",
-            Agency::Bon => "bon",
-            Agency::Atlas => "atlas",
-            Agency::InGent => "in-gent",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn from_stored(s: &str) -> Option<Agency> {
-        [Agency::Agii, Agency::Bon, Agency::Atlas, Agency::InGent]
-            .into_iter()
-            .find(|a| a.as_str() == s)
+        self.nis.fmt(f)
     }
 }
 
@@ -299,7 +253,7 @@ pub struct ContractTerms {
 pub struct Trajectory {
     pub id: Uuid,
     pub person_id: Uuid,
-    pub municipality: Nis,
+    pub municipality: Municipality,
     pub status: ObligationStatus,
     pub exemption: Option<ExemptionReason>,
     pub started_on: NaiveDate,
@@ -355,13 +309,13 @@ pub enum TrajectoryEvent {
 impl Trajectory {
     /// The competent agency.
     pub fn agency(&self) -> Agency {
-        self.municipality.agency()
+        self.municipality.agency
     }
 
     /// Starts a trajectory on `started_on`, which may not lie after `today`.
     pub fn start(
         person_id: Uuid,
-        municipality: Nis,
+        municipality: Municipality,
         status: ObligationStatus,
         exemption: Option<ExemptionReason>,
         started_on: NaiveDate,
@@ -1040,30 +994,16 @@ mod tests {
         assert!(!format!("{n:?}").contains("850730033"));
     }
 
-    #[test]
-    fn nis_codes_are_five_digits() {
-        assert_eq!(Nis::parse_code(" 11002 ").ok(), Some(11002));
-        for bad in ["", "1100", "110020", "11a02"] {
-            assert!(
-                Nis::parse_code(bad)
-                    .unwrap_err()
-                    .to_string()
-                    .starts_with("municipality_nis"),
-                "{bad}"
-            );
-        }
-    }
-
     /// A municipality as the register would describe it, for the tests.
-    fn nis(code: &str) -> Nis {
-        let code: u32 = code.parse().expect("a code");
-        let agency = match code {
+    fn nis(code: &str) -> Municipality {
+        let nis = Nis::parse("municipality_nis", code).expect("a code");
+        let agency = match code.parse::<u32>().expect("a code") {
             11002 => Agency::Atlas,
             44021 => Agency::InGent,
             21001..=21019 => Agency::Bon,
             _ => Agency::Agii,
         };
-        Nis::new(code, agency)
+        Municipality::new(nis, agency)
     }
 
     fn started(code: &str) -> Trajectory {
@@ -1581,7 +1521,7 @@ mod tests {
         #[test]
         fn the_parser_never_panics(input in "\\PC{0,20}") {
             let _ = NationalNumber::parse(&input);
-            let _ = Nis::parse_code(&input);
+            let _ = Nis::parse("municipality_nis", &input);
         }
     }
 }

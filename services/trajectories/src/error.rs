@@ -64,12 +64,6 @@ pub enum TrajectoryError {
     Corrupt(String),
 }
 
-impl From<platform::NationalNumberError> for TrajectoryError {
-    fn from(e: platform::NationalNumberError) -> Self {
-        Self::invalid("national_number", e.0)
-    }
-}
-
 impl TrajectoryError {
     /// Bad input in `field`.
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {

@@ -22,14 +22,11 @@ pub fn person_registered(
 ) -> pb::PersonRegistered {
     pb::PersonRegistered {
         person_id: person_id.to_string(),
-        registered_at: Some(prost_types::Timestamp {
-            seconds: at.timestamp(),
-            nanos: at.timestamp_subsec_nanos() as i32,
-        }),
+        registered_at: Some(wire::timestamp(at)),
         mother_tongue: mother_tongue.to_owned(),
         contact_language: contact_language.unwrap_or_default().to_owned(),
         agency: registered_by
-            .map(convert::agency)
+            .map(wire::agency)
             .unwrap_or(proto::common::v1::Agency::Unspecified) as i32,
     }
 }
@@ -39,10 +36,10 @@ pub fn trajectory_started(t: &Trajectory) -> pb::TrajectoryStarted {
         trajectory_id: t.id.to_string(),
         person_id: t.person_id.to_string(),
         municipality_nis: t.municipality.to_string(),
-        agency: convert::agency(t.agency()) as i32,
+        agency: wire::agency(t.agency()) as i32,
         status: convert::status(t.status) as i32,
         exemption_reason: convert::exemption(t.exemption) as i32,
-        started_on: Some(convert::date(t.started_on)),
+        started_on: Some(wire::date(t.started_on)),
     }
 }
 
@@ -50,10 +47,10 @@ pub fn contract_signed(t: &Trajectory, contract: &Contract) -> pb::ContractSigne
     pb::ContractSigned {
         trajectory_id: t.id.to_string(),
         person_id: t.person_id.to_string(),
-        agency: convert::agency(t.agency()) as i32,
+        agency: wire::agency(t.agency()) as i32,
         municipality_nis: t.municipality.to_string(),
         status: convert::status(t.status) as i32,
-        signed_on: Some(convert::date(contract.signed_on)),
+        signed_on: Some(wire::date(contract.signed_on)),
         deadlines: convert::deadlines(contract),
         fees_total: Some(proto::common::v1::Money {
             cents: contract.fees_total(),
@@ -70,8 +67,8 @@ fn component_completed(
         trajectory_id: t.id.to_string(),
         person_id: t.person_id.to_string(),
         component: convert::component(component) as i32,
-        completed_on: Some(convert::date(on)),
-        agency: convert::agency(t.agency()) as i32,
+        completed_on: Some(wire::date(on)),
+        agency: wire::agency(t.agency()) as i32,
     }
 }
 
@@ -84,8 +81,8 @@ fn obligation_breached(
         trajectory_id: t.id.to_string(),
         person_id: t.person_id.to_string(),
         component: convert::component(component) as i32,
-        deadline: Some(convert::date(deadline)),
-        agency: convert::agency(t.agency()) as i32,
+        deadline: Some(wire::date(deadline)),
+        agency: wire::agency(t.agency()) as i32,
     }
 }
 
@@ -93,10 +90,10 @@ fn attest_issued(t: &Trajectory, on: NaiveDate) -> pb::AttestIssued {
     pb::AttestIssued {
         trajectory_id: t.id.to_string(),
         person_id: t.person_id.to_string(),
-        agency: convert::agency(t.agency()) as i32,
+        agency: wire::agency(t.agency()) as i32,
         municipality_nis: t.municipality.to_string(),
         status: convert::status(t.status) as i32,
-        issued_on: Some(convert::date(on)),
+        issued_on: Some(wire::date(on)),
     }
 }
 
@@ -131,8 +128,8 @@ pub async fn stage<C: ConnectionTrait>(
                 let event = pb::TrajectorySuspended {
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
-                    agency: convert::agency(t.agency()) as i32,
-                    suspended_on: Some(convert::date(*on)),
+                    agency: wire::agency(t.agency()) as i32,
+                    suspended_on: Some(wire::date(*on)),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -140,14 +137,14 @@ pub async fn stage<C: ConnectionTrait>(
                 let event = pb::TrajectoryResumed {
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
-                    agency: convert::agency(t.agency()) as i32,
-                    resumed_on: Some(convert::date(*on)),
+                    agency: wire::agency(t.agency()) as i32,
+                    resumed_on: Some(wire::date(*on)),
                     deadlines: t
                         .contract
                         .as_ref()
                         .map(convert::deadlines)
                         .unwrap_or_default(),
-                    b1_due_by: t.progress.b1_due_by.map(convert::date),
+                    b1_due_by: t.progress.b1_due_by.map(wire::date),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -155,8 +152,8 @@ pub async fn stage<C: ConnectionTrait>(
                 let event = pb::TrajectoryStopped {
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
-                    agency: convert::agency(t.agency()) as i32,
-                    stopped_on: Some(convert::date(*on)),
+                    agency: wire::agency(t.agency()) as i32,
+                    stopped_on: Some(wire::date(*on)),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -164,8 +161,8 @@ pub async fn stage<C: ConnectionTrait>(
                 let event = pb::B1FollowUpDue {
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
-                    agency: convert::agency(t.agency()) as i32,
-                    due_by: Some(convert::date(*due_by)),
+                    agency: wire::agency(t.agency()) as i32,
+                    due_by: Some(wire::date(*due_by)),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -173,8 +170,8 @@ pub async fn stage<C: ConnectionTrait>(
                 let event = pb::B1FollowUpClosed {
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
-                    agency: convert::agency(t.agency()) as i32,
-                    closed_on: Some(convert::date(*on)),
+                    agency: wire::agency(t.agency()) as i32,
+                    closed_on: Some(wire::date(*on)),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -182,8 +179,8 @@ pub async fn stage<C: ConnectionTrait>(
                 let event = pb::B1FollowUpOverdue {
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
-                    agency: convert::agency(t.agency()) as i32,
-                    due_by: Some(convert::date(*due_by)),
+                    agency: wire::agency(t.agency()) as i32,
+                    due_by: Some(wire::date(*due_by)),
                 };
                 outbox.stage(conn, &key, &event).await?
             }
@@ -191,8 +188,8 @@ pub async fn stage<C: ConnectionTrait>(
                 let event = pb::EffortDeclarationIssued {
                     trajectory_id: key.clone(),
                     person_id: t.person_id.to_string(),
-                    agency: convert::agency(t.agency()) as i32,
-                    issued_on: Some(convert::date(*on)),
+                    agency: wire::agency(t.agency()) as i32,
+                    issued_on: Some(wire::date(*on)),
                     unreached_components: unreached
                         .iter()
                         .map(|c| convert::component(*c) as i32)

@@ -6,8 +6,8 @@
 
 use chrono::{NaiveDate, Utc};
 use platform::db::BeginWrite as _;
-use platform::{Principal, Role, auth::AuthError, paging::Page};
-use proto::{common::v1 as common, trajectories::v1 as pb};
+use platform::{Principal, Role, auth::AuthError};
+use proto::trajectories::v1 as pb;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, sea_query::OnConflict,
@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::{
     TrajectoryError,
-    api::convert::{self, date},
+    api::convert,
     domain::NationalNumber,
     policy, rules,
     store::{brussels_newcomer, exchange_audit, ggc_registration, person, trajectory},
@@ -41,17 +41,6 @@ fn partner(principal: &Principal, org: &str) -> Result<(), AuthError> {
             principal.organisation.alias
         )))
     }
-}
-
-/// A required day of a request. Public for the fuzz targets (`fuzz/`).
-#[doc(hidden)]
-pub fn required_date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
-    convert::date_from(field, d)?.ok_or_else(|| TrajectoryError::invalid(field, "is required"))
-}
-
-fn page(req: Option<&common::PageRequest>) -> Result<Page, Status> {
-    let page = req.cloned().unwrap_or_default();
-    Ok(Page::parse(page.page_size, &page.page_token)?)
 }
 
 fn language(stored: &str) -> i32 {
@@ -180,8 +169,8 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
         let principal = Principal::of(&request)?;
         partner(principal, GGC)?;
         let req = request.get_ref();
-        let number = NationalNumber::parse(&req.national_number).map_err(TrajectoryError::from)?;
-        let on = required_date("registered_on", req.registered_on.as_ref())?;
+        let number = wire::national_number("national_number", &req.national_number)?;
+        let on = convert::required_day("registered_on", req.registered_on.as_ref())?;
         let lang = match pb::GgcLanguage::try_from(req.language) {
             Ok(pb::GgcLanguage::Dutch) => "dutch",
             Ok(pb::GgcLanguage::French) => "french",
@@ -227,9 +216,9 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
         let principal = Principal::of(&request)?;
         partner(principal, GGC)?;
         let req = request.get_ref();
-        let from = required_date("from", req.from.as_ref())?;
-        let to = required_date("to", req.to.as_ref())?;
-        let page = page(req.page.as_ref())?;
+        let from = convert::required_day("from", req.from.as_ref())?;
+        let to = convert::required_day("to", req.to.as_ref())?;
+        let page = wire::page(req.page.as_ref())?;
         let mut q = trajectory::Entity::find()
             .filter(T::Agency.eq("bon"))
             // The GGC needs to know whom not to chase: the obliged.
@@ -260,13 +249,11 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
                 .iter()
                 .map(|t| pb::BonRegistration {
                     national_number: numbers.get(&t.person_id).cloned().unwrap_or_default(),
-                    started_on: Some(date(t.started_on)),
-                    attest_issued_on: t.attest_issued_on.map(date),
+                    started_on: Some(wire::date(t.started_on)),
+                    attest_issued_on: t.attest_issued_on.map(wire::date),
                 })
                 .collect(),
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -278,7 +265,7 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
         use ggc_registration::Column as G;
         let principal = Principal::of(&request)?;
         partner(principal, HUIS_NL)?;
-        let page = page(request.get_ref().page.as_ref())?;
+        let page = wire::page(request.get_ref().page.as_ref())?;
         let mut q = ggc_registration::Entity::find()
             .filter(G::Language.eq("dutch"))
             .order_by_asc(G::Id);
@@ -311,13 +298,11 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
                         given_name: p.given_name.clone(),
                         family_name: p.family_name.clone(),
                         contact_language: p.contact_language.clone().unwrap_or_default(),
-                        registered_on: Some(date(g.registered_on)),
+                        registered_on: Some(wire::date(g.registered_on)),
                     })
                 })
                 .collect(),
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -329,14 +314,14 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
         use ggc_registration::Column as G;
         let principal = Principal::of(&request)?;
         let scope = policy::case_worker_scope(principal)?;
-        if !scope.contains(&crate::domain::Agency::Bon) {
+        if !scope.contains(&platform::Agency::Bon) {
             return Err(AuthError::Forbidden(format!(
                 "organisation {} does not handle Bon's trajectories",
                 principal.organisation.alias
             ))
             .into());
         }
-        let page = page(request.get_ref().page.as_ref())?;
+        let page = wire::page(request.get_ref().page.as_ref())?;
         let mut q = ggc_registration::Entity::find()
             .filter(G::ConflictingTrajectoryId.is_not_null())
             .order_by_asc(G::Id);
@@ -360,14 +345,12 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
                         .conflicting_trajectory_id
                         .map(|t| t.to_string())
                         .unwrap_or_default(),
-                    contract_signed_on: g.conflicting_contract_signed_on.map(date),
-                    ggc_registered_on: Some(date(g.registered_on)),
+                    contract_signed_on: g.conflicting_contract_signed_on.map(wire::date),
+                    ggc_registered_on: Some(wire::date(g.registered_on)),
                     language: language(&g.language),
                 })
                 .collect(),
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -379,7 +362,7 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
         use exchange_audit::Column as A;
         let principal = Principal::of(&request)?;
         principal.require(Role::PlatformAdmin)?;
-        let page = page(request.get_ref().page.as_ref())?;
+        let page = wire::page(request.get_ref().page.as_ref())?;
         let mut q = exchange_audit::Entity::find().order_by_desc(A::Id);
         if let Some(after) = page.after {
             q = q.filter(A::Id.lt(after));
@@ -406,9 +389,7 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
                         .collect(),
                 })
                 .collect(),
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 }

@@ -100,7 +100,7 @@ impl pb::obligation_check_service_server::ObligationCheckService for ObligationC
         principal.require(Role::ObligationCheck)?;
         tracing::Span::current().record("organisation", principal.organisation.alias.as_str());
         let req = request.get_ref();
-        let number = NationalNumber::parse(&req.national_number).map_err(TrajectoryError::from)?;
+        let number = wire::national_number("national_number", &req.national_number)?;
         let care_budget = match pb::Benefit::try_from(req.benefit) {
             Ok(pb::Benefit::CarePremiumReduction | pb::Benefit::ElderlyCarePriority) => false,
             Ok(pb::Benefit::CareBudget) => true,

@@ -2,11 +2,9 @@
 //! handlers call them before touching data.
 
 use platform::{
-    Principal, Role,
+    Agency, Principal, Role,
     auth::{AuthError, Orgs, Rule, agency_scope},
 };
-
-use crate::domain::Agency;
 
 /// The agencies whose trajectories a case worker of the caller's organisation handles:
 /// AgII sees its own and its Brussels branch Bon's; every other agency only its own.
@@ -14,7 +12,7 @@ pub fn case_worker_scope(principal: &Principal) -> Result<Vec<Agency>, AuthError
     principal.require(Role::CaseWorker)?;
     let scope: Vec<Agency> = agency_scope(&principal.organisation)
         .iter()
-        .filter_map(|alias| Agency::from_stored(alias))
+        .filter_map(|alias| Agency::from_alias(alias))
         .collect();
     if scope.is_empty() {
         return Err(AuthError::Forbidden(format!(

@@ -67,7 +67,7 @@ pub fn passed(event: &Envelope) -> Result<Option<Passed>, HandlerError> {
             return Err(HandlerError::permanent("a result without a test type"));
         }
     };
-    let trajectory_id = Uuid::parse_str(&recorded.trajectory_id)
+    let trajectory_id = wire::uuid("trajectory_id", &recorded.trajectory_id)
         .map_err(|_| HandlerError::permanent("trajectory_id is not a UUID"))?;
     // The test's (Belgian) day is the day the component was completed.
     let passed_on = recorded

@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     TrajectoryError,
-    exchange::required_date,
+    api::convert,
     store::{brussels_newcomer, ggc_registration, trajectory},
 };
 
@@ -113,8 +113,8 @@ impl pb::brussels_statistics_service_server::BrusselsStatisticsService for Bruss
     ) -> Result<Response<pb::GetBrusselsFiguresResponse>, Status> {
         Principal::of(&request)?.require(Role::Monitor)?;
         let req = request.get_ref();
-        let from = required_date("from", req.from.as_ref())?;
-        let to = required_date("to", req.to.as_ref())?;
+        let from = convert::required_day("from", req.from.as_ref())?;
+        let to = convert::required_day("to", req.to.as_ref())?;
         if to < from {
             return Err(
                 TrajectoryError::invalid("to", format!("{to} is before from ({from})")).into(),

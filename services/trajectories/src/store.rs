@@ -10,13 +10,14 @@ use sea_orm::{
 };
 use sea_orm_migration::prelude::*;
 use uuid::Uuid;
+use wire::register::{self, Known};
 
 use crate::{
     TrajectoryError,
     domain::{
         Agency, Component, Contract, EffortDeclaration, ExemptionReason, Fee, FeeKind,
-        NationalNumber, Nis, ObligationStatus, ParticipationWaiver, Progress, State, Trajectory,
-        TrajectoryEvent,
+        Municipality, NationalNumber, Nis, ObligationStatus, ParticipationWaiver, Progress, State,
+        Trajectory, TrajectoryEvent,
     },
     events,
 };
@@ -296,30 +297,6 @@ pub mod obligation_check {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// The municipality register as the municipalities service publishes it
-/// (`RegisterPublished`): one row per code, current or merged away in 2025, with the
-/// current code and the competent agency (none in Wallonia).
-pub mod municipality {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "municipality")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub code: String,
-        /// The code now in force: `code` itself, or the municipality it was merged into.
-        pub current_nis: String,
-        pub name_nl: String,
-        pub region: String,
-        pub agency: Option<String>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 /// The service's schema: the platform's outbox and inbox, then its own tables.
 #[derive(Debug)]
 pub struct Migrator;
@@ -357,7 +334,7 @@ impl MigratorTrait for Migrator {
         }));
         all.push(Box::new(CreateEntities {
             name: "m0009_trajectories_municipality_register",
-            entities: &[&municipality::Entity],
+            entities: &[&wire::register::municipality::Entity],
         }));
         all.push(Box::new(CreateEntities {
             name: "m0010_trajectories_disclosure_audit",
@@ -372,6 +349,7 @@ impl MigratorTrait for Migrator {
             entities: &[&ggc_registration::Entity, &exchange_audit::Entity],
         }));
         all.push(Box::new(GgcRegistrationOnce));
+        all.push(Box::new(wire::register::MIGRATION));
         all
     }
 }
@@ -508,7 +486,7 @@ pub struct NewPerson {
 pub struct ListFilter {
     pub agencies: Vec<Agency>,
     pub status: Option<ObligationStatus>,
-    pub municipality: Option<Nis>,
+    pub municipality: Option<Municipality>,
     pub after: Option<Uuid>,
     pub limit: u64,
 }
@@ -552,7 +530,7 @@ impl Store {
                 now,
                 &new.mother_tongue,
                 new.contact_language.as_deref(),
-                Agency::from_stored(&new.registered_by),
+                Agency::from_alias(&new.registered_by),
             );
             self.outbox.stage(&txn, &id.to_string(), &event).await?;
             txn.commit().await?;
@@ -571,38 +549,35 @@ impl Store {
     /// The municipality with code `input` (current, or merged away in 2025 and then the one
     /// it became part of), with its competent agency, as the register says. An unknown code,
     /// or one where no Flemish agency is competent, is bad input naming the field.
-    pub async fn municipality(&self, input: &str) -> Result<Nis, TrajectoryError> {
+    pub async fn municipality(&self, input: &str) -> Result<Municipality, TrajectoryError> {
         let field = "municipality_nis";
-        let code = Nis::parse_code(input)?;
-        let key = format!("{code:05}");
-        let Some(row) = municipality::Entity::find_by_id(key.clone())
-            .one(&self.db)
-            .await?
-        else {
-            if municipality::Entity::find().one(&self.db).await?.is_none() {
-                return Err(TrajectoryError::RegisterNotLoaded);
+        let code = wire::nis(field, input)?;
+        let row = match register::find(&self.db, code).await? {
+            Known::Found(row) => row,
+            Known::NotLoaded => return Err(TrajectoryError::RegisterNotLoaded),
+            Known::Unknown => {
+                return Err(TrajectoryError::invalid(
+                    field,
+                    format!("{code} is not a municipality in Statbel's register"),
+                ));
             }
-            return Err(TrajectoryError::invalid(
-                field,
-                format!("{key} is not a municipality in Statbel's register"),
-            ));
         };
-        let Some(agency) = row.agency.as_deref() else {
-            return Err(TrajectoryError::invalid(
-                field,
-                format!(
-                    "{key} ({}) is in {}; no Flemish agency is competent there",
-                    row.name_nl, row.region
-                ),
-            ));
+        let corrupt = |what: &str| TrajectoryError::Corrupt(format!("municipality {code}: {what}"));
+        let agency = match (&row.agency, row.agency()) {
+            (_, Some(agency)) => agency,
+            (None, None) => {
+                return Err(TrajectoryError::invalid(
+                    field,
+                    format!(
+                        "{code} ({}) is in {}; no Flemish agency is competent there",
+                        row.name_nl, row.region
+                    ),
+                ));
+            }
+            (Some(_), None) => return Err(corrupt("agency")),
         };
-        let agency = Agency::from_stored(agency)
-            .ok_or_else(|| TrajectoryError::Corrupt(format!("municipality {key}: agency")))?;
-        let current = row
-            .current_nis
-            .parse()
-            .map_err(|_| TrajectoryError::Corrupt(format!("municipality {key}: current code")))?;
-        Ok(Nis::new(current, agency))
+        let current = row.nis().ok_or_else(|| corrupt("current code"))?;
+        Ok(Municipality::new(current, agency))
     }
 
     /// Whether `person_id` is registered.
@@ -1040,11 +1015,10 @@ pub fn component_key(component: Component) -> &'static str {
 
 fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory, TrajectoryError> {
     let corrupt = |what: &str| TrajectoryError::Corrupt(format!("trajectory {}: {what}", row.id));
-    let municipality = Nis::new(
-        row.municipality_nis
-            .parse()
+    let municipality = Municipality::new(
+        Nis::parse("municipality_nis", &row.municipality_nis)
             .map_err(|_| corrupt("municipality"))?,
-        Agency::from_stored(&row.agency).ok_or_else(|| corrupt("agency"))?,
+        Agency::from_alias(&row.agency).ok_or_else(|| corrupt("agency"))?,
     );
     let status = ObligationStatus::from_stored(&row.status).ok_or_else(|| corrupt("status"))?;
     let exemption = row
