@@ -2,9 +2,9 @@
 //! policy checks; the work is in [`campaigns`](crate::campaigns), [`plans`](crate::plans),
 //! [`letters`](crate::letters), [`funnel`](crate::funnel) and [`feed`](crate::feed).
 
-use chrono::{Datelike, Months, NaiveDate, Utc};
-use platform::{Principal, paging::Page};
-use proto::{common::v1 as common, recruitment::v1 as pb};
+use chrono::{Datelike, Months, Utc};
+use platform::Principal;
+use proto::recruitment::v1 as pb;
 use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
@@ -34,11 +34,6 @@ pub struct RecruitmentApi {
     plans: Plans,
 }
 
-fn page(req: Option<&common::PageRequest>) -> Result<Page, Status> {
-    let page = req.cloned().unwrap_or_default();
-    Ok(Page::parse(page.page_size, &page.page_token)?)
-}
-
 fn required_text(field: &'static str, value: &str, max: usize) -> Result<String> {
     let value = value.trim();
     if value.is_empty() {
@@ -51,27 +46,6 @@ fn required_text(field: &'static str, value: &str, max: usize) -> Result<String>
         ));
     }
     Ok(value.to_owned())
-}
-
-fn year(value: i32) -> Result<i32> {
-    if (2000..=2100).contains(&value) {
-        Ok(value)
-    } else {
-        Err(RecruitmentError::invalid(
-            "year",
-            format!("{value} is not a year from 2000 to 2100"),
-        ))
-    }
-}
-
-/// A month field of a request: the first day of its month. Public for the fuzz targets
-/// (`fuzz/`).
-#[doc(hidden)]
-pub fn month(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
-    let d = d.ok_or_else(|| RecruitmentError::invalid(field, "is required"))?;
-    NaiveDate::from_ymd_opt(d.year, u32::try_from(d.month).unwrap_or(0), 1).ok_or_else(|| {
-        RecruitmentError::invalid(field, format!("{}-{} is not a month", d.year, d.month))
-    })
 }
 
 /// Refuses a municipality outside `scope`.
@@ -99,7 +73,7 @@ impl RecruitmentApi {
     /// The plan `raw` if the officer's area holds it; another area's is not found.
     async fn officer_plan(&self, principal: &Principal, raw: &str) -> Result<local_plan::Model> {
         let area = policy::officer(principal)?;
-        let id = convert::uuid("plan_id", raw)?;
+        let id = wire::uuid("plan_id", raw)?;
         let plan = self.plans.get(id).await?;
         if Agency::from_alias(&plan.agency).is_some_and(|a| area.contains(&a)) {
             Ok(plan)
@@ -125,7 +99,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let principal = Principal::of(&request)?;
         let area = policy::officer(principal)?;
         let req = request.get_ref();
-        let page = page(req.page.as_ref())?;
+        let page = wire::page(req.page.as_ref())?;
         let mut q = registration::Entity::find()
             .filter(Expr::col(C::Agency).is_in(area.iter().map(|a| a.as_str())))
             .order_by_asc(C::Id);
@@ -135,11 +109,10 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
             within(&Scope::Agencies(area.clone()), &m, principal)?;
             q = q.filter(Expr::col(C::Nis).eq(m.nis.to_string()));
         }
-        if let Some(from) = convert::optional_date("registered_from", req.registered_from.as_ref())?
-        {
+        if let Some(from) = wire::optional_date("registered_from", req.registered_from.as_ref())? {
             q = q.filter(Expr::col(C::RegisteredOn).gte(from));
         }
-        if let Some(to) = convert::optional_date("registered_to", req.registered_to.as_ref())? {
+        if let Some(to) = wire::optional_date("registered_to", req.registered_to.as_ref())? {
             q = q.filter(Expr::col(C::RegisteredOn).lte(to));
         }
         if let Some(after) = page.after {
@@ -165,7 +138,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
                 registration_id: r.id.to_string(),
                 person_id: r.person_id.to_string(),
                 municipality_nis: r.nis.clone(),
-                registered_on: Some(convert::date(r.registered_on)),
+                registered_on: Some(wire::date(r.registered_on)),
                 target_group: convert::stored_group(&r.target_group) as i32,
                 nationality: r.nationality.clone(),
                 languages: std::iter::once(r.mother_tongue.clone())
@@ -181,9 +154,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
             .collect();
         Ok(Response::new(pb::ListNewcomersResponse {
             newcomers,
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -252,8 +223,8 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
             .iter()
             .map(|c| convert::channel_to_stored("channels", *c))
             .collect::<Result<Vec<_>>>()?;
-        let starts_on = convert::required_date("starts_on", req.starts_on.as_ref())?;
-        let ends_on = convert::required_date("ends_on", req.ends_on.as_ref())?;
+        let starts_on = wire::required_date("starts_on", req.starts_on.as_ref())?;
+        let ends_on = wire::required_date("ends_on", req.ends_on.as_ref())?;
         if ends_on < starts_on {
             return Err(RecruitmentError::invalid(
                 "ends_on",
@@ -295,13 +266,11 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
     ) -> Result<Response<pb::ListCampaignsResponse>, Status> {
         let principal = Principal::of(&request)?;
         let area = policy::officer(principal)?;
-        let page = page(request.get_ref().page.as_ref())?;
+        let page = wire::page(request.get_ref().page.as_ref())?;
         let (rows, next) = self.campaigns.list(&area, page).await?;
         Ok(Response::new(pb::ListCampaignsResponse {
             campaigns: rows.iter().map(convert::campaign).collect(),
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -314,13 +283,13 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let agency = policy::acting_agency(principal)?;
         let area = policy::officer(principal)?;
         let req = request.get_ref();
-        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let person_id = wire::uuid("person_id", &req.person_id)?;
         tracing::Span::current().record("person_id", person_id.to_string());
         let referrer_kind = convert::referrer_to_stored("referrer_kind", req.referrer_kind)?;
         let referrer_name = if referrer_kind == "ambassador" {
             // A person's name stays in the ambassadors' table, where withdrawing consent
             // erases it: a referral names the ambassador by id.
-            let id = convert::uuid("referrer_name", &req.referrer_name).map_err(|_| {
+            let id = wire::uuid("referrer_name", &req.referrer_name).map_err(|_| {
                 RecruitmentError::invalid(
                     "referrer_name",
                     "for an ambassador, is the ambassador_id (a UUID), never a name",
@@ -338,11 +307,11 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
             )
             .into());
         }
-        let referred_on = convert::required_date("referred_on", req.referred_on.as_ref())?;
+        let referred_on = wire::required_date("referred_on", req.referred_on.as_ref())?;
         if referred_on > Utc::now().date_naive() {
             return Err(RecruitmentError::invalid("referred_on", "is in the future").into());
         }
-        let campaign_id = convert::optional_uuid("campaign_id", &req.campaign_id)?;
+        let campaign_id = wire::optional_uuid("campaign_id", &req.campaign_id)?;
         if let Some(id) = campaign_id {
             self.campaigns.campaign(&area, id).await?;
         }
@@ -385,7 +354,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
             .iter()
             .map(|l| Language::parse("languages", l))
             .collect::<Result<Vec<_>>>()?;
-        let consent_on = convert::required_date("consent_on", req.consent_on.as_ref())?;
+        let consent_on = wire::required_date("consent_on", req.consent_on.as_ref())?;
         if consent_on > Utc::now().date_naive() {
             return Err(RecruitmentError::invalid("consent_on", "is in the future").into());
         }
@@ -406,7 +375,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
     ) -> Result<Response<pb::WithdrawAmbassadorConsentResponse>, Status> {
         let principal = Principal::of(&request)?;
         let area = policy::officer(principal)?;
-        let id = convert::uuid("ambassador_id", &request.get_ref().ambassador_id)?;
+        let id = wire::uuid("ambassador_id", &request.get_ref().ambassador_id)?;
         tracing::Span::current().record("ambassador_id", id.to_string());
         let withdrawn = self.campaigns.withdraw(&area, id).await?;
         Ok(Response::new(pb::WithdrawAmbassadorConsentResponse {
@@ -421,13 +390,11 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
     ) -> Result<Response<pb::ListAmbassadorsResponse>, Status> {
         let principal = Principal::of(&request)?;
         let area = policy::officer(principal)?;
-        let page = page(request.get_ref().page.as_ref())?;
+        let page = wire::page(request.get_ref().page.as_ref())?;
         let (rows, next) = self.campaigns.ambassadors(&area, page).await?;
         Ok(Response::new(pb::ListAmbassadorsResponse {
             ambassadors: rows.iter().map(convert::ambassador).collect(),
-            page: Some(common::PageResponse {
-                next_page_token: next,
-            }),
+            page: wire::page_response(next),
         }))
     }
 
@@ -444,7 +411,10 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let agency = m
             .agency
             .ok_or_else(|| RecruitmentError::invalid("municipality_nis", "is in Wallonia"))?;
-        let plan = self.plans.create(m.nis, agency, year(req.year)?).await?;
+        let plan = self
+            .plans
+            .create(m.nis, agency, wire::year("year", req.year)?)
+            .await?;
         tracing::Span::current().record("plan_id", plan.id.to_string());
         Ok(Response::new(pb::CreateLocalPlanResponse {
             plan: Some(self.plan_message(&plan).await?),
@@ -461,7 +431,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let plan = self.officer_plan(principal, &req.plan_id).await?;
         let description = required_text("description", &req.description, 1000)?;
         let owner = required_text("owner", &req.owner, 200)?;
-        let due_on = convert::optional_date("due_on", req.due_on.as_ref())?;
+        let due_on = wire::optional_date("due_on", req.due_on.as_ref())?;
         self.plans
             .add_action(plan.id, description, owner, due_on)
             .await?;
@@ -478,7 +448,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let plan = self.officer_plan(principal, &req.plan_id).await?;
-        let action_id = convert::uuid("action_id", &req.action_id)?;
+        let action_id = wire::uuid("action_id", &req.action_id)?;
         let status = convert::status_from("status", req.status)?;
         self.plans.set_status(plan.id, action_id, status).await?;
         Ok(Response::new(pb::UpdatePlanActionResponse {
@@ -496,7 +466,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let req = request.get_ref();
         let m = feed::municipality(self.db(), "municipality_nis", &req.municipality_nis).await?;
         within(&scope, &m, principal)?;
-        let year = year(req.year)?;
+        let year = wire::year("year", req.year)?;
         let plan = self
             .plans
             .find(m.nis, year)
@@ -518,8 +488,8 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         let principal = Principal::of(&request)?;
         let scope = policy::funnel_scope(principal)?;
         let req = request.get_ref();
-        let from = month("from_month", req.from_month.as_ref())?;
-        let to = month("to_month", req.to_month.as_ref())?;
+        let from = wire::month("from_month", req.from_month.as_ref())?;
+        let to = wire::month("to_month", req.to_month.as_ref())?;
         if to < from {
             return Err(RecruitmentError::invalid(
                 "to_month",

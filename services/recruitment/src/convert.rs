@@ -1,96 +1,17 @@
-//! Proto ⇄ domain, in one place: the API, the events and the projections use it. Each
-//! parser names the field it checks.
+//! Proto ⇄ domain for recruitment's own messages and enums, in one place: the API, the
+//! events and the projections use it. Each parser names the field it checks. The shared
+//! fields (dates, UUIDs, agencies, pages) go through [`wire`].
 
-use chrono::{Datelike, NaiveDate};
-use proto::{common::v1 as common, recruitment::v1 as pb};
-use uuid::Uuid;
+use proto::recruitment::v1 as pb;
 
 use crate::{
     RecruitmentError,
-    domain::{ActionStatus, Agency, LetterKind},
+    domain::{ActionStatus, LetterKind},
     rules::Group,
     store::{ambassador, campaign, local_plan, plan_action, referral, template},
 };
 
 type Result<T, E = RecruitmentError> = std::result::Result<T, E>;
-
-pub fn uuid(field: &'static str, value: &str) -> Result<Uuid> {
-    if value.is_empty() {
-        return Err(RecruitmentError::invalid(field, "is required"));
-    }
-    Uuid::parse_str(value)
-        .map_err(|_| RecruitmentError::invalid(field, format!("{value:?} is not a UUID")))
-}
-
-pub fn optional_uuid(field: &'static str, value: &str) -> Result<Option<Uuid>> {
-    if value.is_empty() {
-        Ok(None)
-    } else {
-        uuid(field, value).map(Some)
-    }
-}
-
-pub fn date(d: NaiveDate) -> common::Date {
-    common::Date {
-        year: d.year(),
-        month: d.month() as i32,
-        day: d.day() as i32,
-    }
-}
-
-/// The date in `d`, if it is one.
-pub fn naive_date(d: &common::Date) -> Option<NaiveDate> {
-    u32::try_from(d.month)
-        .ok()
-        .zip(u32::try_from(d.day).ok())
-        .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day))
-}
-
-/// A date field that may be absent.
-pub fn optional_date(field: &'static str, d: Option<&common::Date>) -> Result<Option<NaiveDate>> {
-    d.map(|d| {
-        naive_date(d).ok_or_else(|| {
-            RecruitmentError::invalid(
-                field,
-                format!("{}-{}-{} is not a date", d.year, d.month, d.day),
-            )
-        })
-    })
-    .transpose()
-}
-
-/// A date field that must be there.
-pub fn required_date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate> {
-    optional_date(field, d)?.ok_or_else(|| RecruitmentError::invalid(field, "is required"))
-}
-
-pub fn agency(a: Agency) -> common::Agency {
-    match a {
-        Agency::Agii => common::Agency::Agii,
-        Agency::Bon => common::Agency::Bon,
-        Agency::Atlas => common::Agency::Atlas,
-        Agency::InGent => common::Agency::InGent,
-    }
-}
-
-fn stored_agency(s: &str) -> i32 {
-    Agency::from_alias(s).map_or(common::Agency::Unspecified, agency) as i32
-}
-
-/// An agency field; unspecified is `None`.
-pub fn agency_from(field: &'static str, value: i32) -> Result<Option<Agency>> {
-    match common::Agency::try_from(value) {
-        Ok(common::Agency::Unspecified) => Ok(None),
-        Ok(common::Agency::Agii) => Ok(Some(Agency::Agii)),
-        Ok(common::Agency::Bon) => Ok(Some(Agency::Bon)),
-        Ok(common::Agency::Atlas) => Ok(Some(Agency::Atlas)),
-        Ok(common::Agency::InGent) => Ok(Some(Agency::InGent)),
-        Err(_) => Err(RecruitmentError::invalid(
-            field,
-            format!("{value} is not an agency"),
-        )),
-    }
-}
 
 pub fn group(g: Group) -> pb::TargetGroup {
     match g {
@@ -206,7 +127,7 @@ pub fn template(t: &template::Model) -> Result<pb::Template> {
 pub fn campaign(c: &campaign::Model) -> pb::Campaign {
     pb::Campaign {
         campaign_id: c.id.to_string(),
-        agency: stored_agency(&c.agency),
+        agency: wire::stored_agency(&c.agency),
         name: c.name.clone(),
         target_groups: list(&c.target_groups)
             .map(|g| stored_group(g) as i32)
@@ -217,8 +138,8 @@ pub fn campaign(c: &campaign::Model) -> pb::Campaign {
                     .unwrap_or(pb::Channel::Unspecified) as i32
             })
             .collect(),
-        starts_on: Some(date(c.starts_on)),
-        ends_on: Some(date(c.ends_on)),
+        starts_on: Some(wire::date(c.starts_on)),
+        ends_on: Some(wire::date(c.ends_on)),
         municipality_nis: list(&c.municipalities).map(str::to_owned).collect(),
     }
 }
@@ -234,7 +155,7 @@ pub fn referral(r: &referral::Model) -> pb::Referral {
         .unwrap_or(pb::ReferrerKind::Unspecified) as i32,
         referrer_name: r.referrer_name.clone(),
         campaign_id: r.campaign_id.map(|c| c.to_string()).unwrap_or_default(),
-        referred_on: Some(date(r.referred_on)),
+        referred_on: Some(wire::date(r.referred_on)),
         gpmi_condition: r.gpmi_condition,
     }
 }
@@ -242,11 +163,11 @@ pub fn referral(r: &referral::Model) -> pb::Referral {
 pub fn ambassador(a: &ambassador::Model) -> pb::Ambassador {
     pb::Ambassador {
         ambassador_id: a.id.to_string(),
-        agency: stored_agency(&a.agency),
+        agency: wire::stored_agency(&a.agency),
         display_name: a.display_name.clone().unwrap_or_default(),
         languages: list(&a.languages).map(str::to_owned).collect(),
-        consent_on: Some(date(a.consent_on)),
-        withdrawn_on: a.withdrawn_on.map(date),
+        consent_on: Some(wire::date(a.consent_on)),
+        withdrawn_on: a.withdrawn_on.map(wire::date),
     }
 }
 
@@ -255,7 +176,7 @@ pub fn plan(p: &local_plan::Model, actions: &[plan_action::Model]) -> pb::LocalP
         plan_id: p.id.to_string(),
         municipality_nis: p.nis.clone(),
         year: p.year,
-        agency: stored_agency(&p.agency),
+        agency: wire::stored_agency(&p.agency),
         actions: actions
             .iter()
             .map(|a| pb::PlanAction {
@@ -271,8 +192,8 @@ pub fn plan(p: &local_plan::Model, actions: &[plan_action::Model]) -> pb::LocalP
                         ActionStatus::Dropped => pb::ActionStatus::Dropped,
                     },
                 ) as i32,
-                due_on: a.due_on.map(date),
-                done_on: a.done_on.map(date),
+                due_on: a.due_on.map(wire::date),
+                done_on: a.done_on.map(wire::date),
             })
             .collect(),
     }

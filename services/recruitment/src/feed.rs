@@ -580,7 +580,7 @@ async fn store(
                 registration_id: id.to_string(),
                 person_id: person_id.to_string(),
                 municipality_nis: record.municipality.nis.to_string(),
-                registered_on: Some(convert::date(record.registered_on)),
+                registered_on: Some(wire::date(record.registered_on)),
                 target_group: convert::group(group) as i32,
                 free_movement: Some(rules::FREE_MOVEMENT.contains(&record.nationality.as_str())),
                 foreigners_register: Some(record.register == rules::Register::Foreigners),

@@ -136,7 +136,7 @@ pub fn rows(counts: &BTreeMap<Key, Counts>) -> Vec<pb::FunnelRow> {
                 municipality_nis: nis.clone(),
                 target_group: convert::stored_group(group) as i32,
                 campaign_id: campaign.map(|c| c.to_string()).unwrap_or_default(),
-                month: Some(convert::date(*month)),
+                month: Some(wire::date(*month)),
                 letters: Some(cell(c.letters)),
                 intakes: Some(cell(c.intakes)),
                 contracts: Some(cell(c.contracts)),

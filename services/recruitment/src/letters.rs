@@ -678,7 +678,7 @@ async fn complete(
                     municipality_nis: l.nis.clone(),
                     kind: convert::kind(kind) as i32,
                     target_group: group as i32,
-                    sent_on: Some(convert::date(today)),
+                    sent_on: Some(wire::date(today)),
                     translation_language: l.translation_language.clone().unwrap_or_default(),
                     batch_id: batch.id.to_string(),
                 },

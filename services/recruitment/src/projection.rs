@@ -13,12 +13,11 @@ use platform::{
         consumer::{Handler, HandlerError},
     },
 };
-use proto::{common::v1 as common, municipalities::v1 as muni, trajectories::v1 as traj};
+use proto::{municipalities::v1 as muni, trajectories::v1 as traj};
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
 use uuid::Uuid;
 
 use crate::{
-    convert,
     domain::Nis,
     store::{conversion, municipality},
 };
@@ -30,15 +29,6 @@ pub const CONVERSION_GROUP: &str = "recruitment.conversion";
 
 fn permanent(e: impl std::fmt::Display) -> HandlerError {
     HandlerError::permanent(e.to_string())
-}
-
-fn uuid(field: &str, value: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(value).map_err(|_| HandlerError::permanent(format!("{field} is not a UUID")))
-}
-
-fn date(field: &str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError> {
-    d.and_then(convert::naive_date)
-        .ok_or_else(|| HandlerError::permanent(format!("{field} is not a date")))
 }
 
 /// The handler of `municipalities.events.v1`.
@@ -57,7 +47,7 @@ pub fn register_rows(
     let mut rows = Vec::new();
     for m in &published.municipalities {
         let current = Nis::parse("nis", &m.nis).map_err(permanent)?;
-        let agency: Option<Agency> = convert::agency_from("agency", m.agency).map_err(permanent)?;
+        let agency: Option<Agency> = wire::agency_from("agency", m.agency).map_err(permanent)?;
         for code in std::iter::once(&m.nis).chain(&m.former_nis) {
             rows.push(municipality::ActiveModel {
                 code: Set(Nis::parse("former_nis", code)
@@ -148,12 +138,13 @@ pub enum Step {
 /// event of a type it does not read.
 pub fn conversion_step(event: &Envelope) -> Result<Option<Step>, HandlerError> {
     if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
-        let person_id = uuid("person_id", &started.person_id)?;
-        let on = date("started_on", started.started_on.as_ref())?;
+        let person_id = wire::uuid("person_id", &started.person_id).map_err(permanent)?;
+        let on =
+            wire::required_date("started_on", started.started_on.as_ref()).map_err(permanent)?;
         Ok(Some(Step::Intake { person_id, on }))
     } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
-        let person_id = uuid("person_id", &signed.person_id)?;
-        let on = date("signed_on", signed.signed_on.as_ref())?;
+        let person_id = wire::uuid("person_id", &signed.person_id).map_err(permanent)?;
+        let on = wire::required_date("signed_on", signed.signed_on.as_ref()).map_err(permanent)?;
         Ok(Some(Step::Contract { person_id, on }))
     } else {
         Ok(None)
