@@ -15,10 +15,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    TestingError,
-    api::convert,
+    TestingError, convert,
     domain::{BookingStatus, NewSession, TestType},
-    rules,
     store::{booking, candidate, fee, session},
 };
 
@@ -175,7 +173,7 @@ impl Bookings {
             return Err(TestingError::SessionFull { session_id });
         }
         let nis = who.municipality_nis.parse::<u32>().unwrap_or_default();
-        let (fee_cents, reason) = rules::booking_fee(test_type, nis, who.exempted);
+        let (fee_cents, reason) = crate::domain::booking_fee(test_type, nis, who.exempted);
         let row = booking::ActiveModel {
             id: Set(Uuid::now_v7()),
             session_id: Set(session_id),

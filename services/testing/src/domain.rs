@@ -179,6 +179,23 @@ pub fn level_reached(
     Ok(Some(level.to_owned()).filter(|l| !l.is_empty()))
 }
 
+/// The fee a booking charges, with the reason when it is nothing. A language-level test
+/// is outside the integration trajectory: "non-integrants pay for a language-level test"
+/// (DESIGN.md §3), at the test fee, wherever they live.
+pub fn booking_fee(
+    test_type: TestType,
+    municipality_nis: u32,
+    exempted: bool,
+) -> (i64, Option<&'static str>) {
+    if test_type == TestType::LanguageLevel {
+        return (rules::TEST_FEE_CENTS, None);
+    }
+    match rules::fee_exemption(municipality_nis, exempted) {
+        Some(reason) => (0, Some(reason)),
+        None => (rules::TEST_FEE_CENTS, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +267,50 @@ mod tests {
             level_reached(TestType::Nt2A2, BookingStatus::Passed, "").unwrap(),
             None,
             "NT2's level is its test"
+        );
+    }
+
+    #[test]
+    fn a_test_costs_ninety_euro_outside_brussels() {
+        assert_eq!(booking_fee(TestType::Mo, 11002, false), (90_00, None));
+        assert_eq!(
+            booking_fee(TestType::Nt2A2, 21000, false),
+            (90_00, None),
+            "21000 is no Brussels municipality"
+        );
+        assert_eq!(booking_fee(TestType::Nt2A2, 21020, false), (90_00, None));
+    }
+
+    #[test]
+    fn brussels_residents_at_both_edges_and_exempted_people_pay_nothing() {
+        assert_eq!(
+            booking_fee(TestType::Mo, 21001, false),
+            (0, Some("brussels-resident"))
+        );
+        assert_eq!(
+            booking_fee(TestType::B1Oral, 21019, false),
+            (0, Some("brussels-resident"))
+        );
+        assert_eq!(
+            booking_fee(TestType::Nt2A2Adapted, 44021, true),
+            (0, Some("exempted"))
+        );
+    }
+
+    #[test]
+    fn a_language_level_test_is_charged_in_brussels_and_to_the_exempted_too() {
+        assert_eq!(
+            booking_fee(TestType::LanguageLevel, 21001, false),
+            (90_00, None)
+        );
+        assert_eq!(
+            booking_fee(TestType::LanguageLevel, 11002, true),
+            (90_00, None)
+        );
+        assert_eq!(
+            booking_fee(TestType::LanguageLevel, 0, false),
+            (90_00, None),
+            "a non-integrant's residence is not known"
         );
     }
 }

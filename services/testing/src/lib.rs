@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod bookings;
+pub mod convert;
 pub mod domain;
 mod error;
 pub mod policy;

@@ -1,0 +1,109 @@
+//! Proto ⇄ stored values of the testing service's own messages, in one place: the API
+//! and the events both use it. Shared conversions (UUIDs, times, agencies, pages) are
+//! `wire`'s.
+
+use platform::Agency;
+use proto::{common::v1 as common, testing::v1 as pb};
+use wire::timestamp;
+
+use crate::{
+    TestingError,
+    domain::{BookingStatus, TestType},
+    store::{booking, fee, session},
+};
+
+pub fn test_type_from(value: i32) -> Result<Option<TestType>, TestingError> {
+    match pb::TestType::try_from(value) {
+        Ok(pb::TestType::Unspecified) => Ok(None),
+        Ok(pb::TestType::Nt2A2) => Ok(Some(TestType::Nt2A2)),
+        Ok(pb::TestType::Nt2A2Adapted) => Ok(Some(TestType::Nt2A2Adapted)),
+        Ok(pb::TestType::Mo) => Ok(Some(TestType::Mo)),
+        Ok(pb::TestType::B1Oral) => Ok(Some(TestType::B1Oral)),
+        Ok(pb::TestType::LanguageLevel) => Ok(Some(TestType::LanguageLevel)),
+        Err(_) => Err(TestingError::invalid(
+            "test_type",
+            format!("{value} is not a test type"),
+        )),
+    }
+}
+
+fn test_type(t: TestType) -> pb::TestType {
+    match t {
+        TestType::Nt2A2 => pb::TestType::Nt2A2,
+        TestType::Nt2A2Adapted => pb::TestType::Nt2A2Adapted,
+        TestType::Mo => pb::TestType::Mo,
+        TestType::B1Oral => pb::TestType::B1Oral,
+        TestType::LanguageLevel => pb::TestType::LanguageLevel,
+    }
+}
+
+fn stored_test_type(s: &str) -> Result<pb::TestType, TestingError> {
+    TestType::from_stored(s)
+        .map(test_type)
+        .ok_or_else(|| TestingError::Corrupt(format!("unknown test type {s:?}")))
+}
+
+/// The stored alias of a requested agency; `None` when unset.
+pub fn agency_name(value: i32) -> Result<Option<&'static str>, TestingError> {
+    Ok(wire::agency_from("agency", value)?.map(Agency::as_str))
+}
+
+pub fn outcome(status: BookingStatus) -> pb::Outcome {
+    match status {
+        BookingStatus::Passed => pb::Outcome::Passed,
+        BookingStatus::Failed => pb::Outcome::Failed,
+        BookingStatus::Absent => pb::Outcome::Absent,
+        BookingStatus::Booked | BookingStatus::Cancelled => pb::Outcome::Unspecified,
+    }
+}
+
+fn status(s: BookingStatus) -> pb::BookingStatus {
+    match s {
+        BookingStatus::Booked => pb::BookingStatus::Booked,
+        BookingStatus::Cancelled => pb::BookingStatus::Cancelled,
+        BookingStatus::Passed => pb::BookingStatus::Passed,
+        BookingStatus::Failed => pb::BookingStatus::Failed,
+        BookingStatus::Absent => pb::BookingStatus::Absent,
+    }
+}
+
+pub fn session(s: &session::Model) -> Result<pb::Session, TestingError> {
+    Ok(pb::Session {
+        session_id: s.id.to_string(),
+        test_type: stored_test_type(&s.test_type)? as i32,
+        location: s.location.clone(),
+        starts_at: Some(timestamp(s.starts_at)),
+        capacity: s.capacity,
+        booked: s.booked,
+        free_seats: s.capacity - s.booked,
+    })
+}
+
+pub fn booking(b: &booking::Model) -> Result<pb::Booking, TestingError> {
+    let current = BookingStatus::from_stored(&b.status).ok_or_else(|| {
+        TestingError::Corrupt(format!("booking {} has status {:?}", b.id, b.status))
+    })?;
+    Ok(pb::Booking {
+        booking_id: b.id.to_string(),
+        session_id: b.session_id.to_string(),
+        person_id: b.person_id.to_string(),
+        test_type: stored_test_type(&b.test_type)? as i32,
+        status: status(current) as i32,
+        fee: Some(common::Money { cents: b.fee_cents }),
+        level_reached: b.level_reached.clone().unwrap_or_default(),
+    })
+}
+
+pub fn fee(f: &fee::Model) -> pb::FeeLine {
+    pb::FeeLine {
+        fee_id: f.id.to_string(),
+        person_id: f.person_id.to_string(),
+        booking_id: f.booking_id.to_string(),
+        agency: wire::stored_agency(&f.agency),
+        amount: Some(common::Money {
+            cents: f.amount_cents,
+        }),
+        reason: f.reason.clone().unwrap_or_default(),
+        charged_at: Some(timestamp(f.charged_at)),
+    }
+}
