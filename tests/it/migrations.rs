@@ -214,7 +214,7 @@ async fn the_deadline_sweep_runs_on_the_embedded_sqlite_database() {
     store::Migrator::up(&db, None).await.unwrap();
     let outbox = Outbox::new("trajectories", "trajectories.events.v1");
     let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-    let (mut t, _) = Trajectory::start(
+    let (mut t, started) = Trajectory::start(
         uuid::Uuid::now_v7(),
         Municipality::new(Nis::parse("nis", "11002").unwrap(), Agency::Atlas),
         ObligationStatus::Obliged,
@@ -224,8 +224,8 @@ async fn the_deadline_sweep_runs_on_the_embedded_sqlite_database() {
     )
     .unwrap();
     let store = Store::new(db.clone(), outbox.clone());
-    store.start(&t).await.unwrap();
-    t.sign_contract(ContractTerms {
+    store.start(&t, &[started]).await.unwrap();
+    let signed = t.sign_contract(ContractTerms {
         signed_on: day(2026, 1, 20),
         rights_and_duties_accepted: true,
         nt2_deadline: Some(day(2026, 12, 31)),
@@ -233,7 +233,7 @@ async fn the_deadline_sweep_runs_on_the_embedded_sqlite_database() {
         participation_deadline: None,
     })
     .unwrap();
-    store.save_contract(&t).await.unwrap();
+    store.save_contract(&t, &signed).await.unwrap();
 
     // VDAB by 2026-03-15 and MO by 2026-09-30, both past their grace by 2026-11-28.
     assert_eq!(

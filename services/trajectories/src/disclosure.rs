@@ -16,9 +16,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
-    TrajectoryError,
-    api::convert,
-    policy,
+    TrajectoryError, convert, policy,
     store::{disclosure_audit, person, trajectory},
 };
 

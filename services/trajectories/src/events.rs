@@ -8,8 +8,7 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::{
-    TrajectoryError,
-    api::convert,
+    TrajectoryError, convert,
     domain::{Agency, Component, Contract, Trajectory, TrajectoryEvent},
 };
 
@@ -31,7 +30,7 @@ pub fn person_registered(
     }
 }
 
-pub fn trajectory_started(t: &Trajectory) -> pb::TrajectoryStarted {
+fn trajectory_started(t: &Trajectory) -> pb::TrajectoryStarted {
     pb::TrajectoryStarted {
         trajectory_id: t.id.to_string(),
         person_id: t.person_id.to_string(),
@@ -43,7 +42,7 @@ pub fn trajectory_started(t: &Trajectory) -> pb::TrajectoryStarted {
     }
 }
 
-pub fn contract_signed(t: &Trajectory, contract: &Contract) -> pb::ContractSigned {
+fn contract_signed(t: &Trajectory, contract: &Contract) -> pb::ContractSigned {
     pb::ContractSigned {
         trajectory_id: t.id.to_string(),
         person_id: t.person_id.to_string(),
@@ -97,8 +96,8 @@ fn attest_issued(t: &Trajectory, on: NaiveDate) -> pb::AttestIssued {
     }
 }
 
-/// Stages each progress event of `t` in the caller's transaction, keyed by the
-/// trajectory id.
+/// Stages each event of `t` (as the domain returned them) in the caller's transaction,
+/// keyed by the trajectory id.
 pub async fn stage<C: ConnectionTrait>(
     conn: &C,
     outbox: &Outbox,
@@ -197,10 +196,14 @@ pub async fn stage<C: ConnectionTrait>(
                 };
                 outbox.stage(conn, &key, &event).await?
             }
-            TrajectoryEvent::Started | TrajectoryEvent::ContractSigned => {
-                return Err(TrajectoryError::Corrupt(format!(
-                    "{event:?} is not a progress event"
-                )));
+            TrajectoryEvent::Started => outbox.stage(conn, &key, &trajectory_started(t)).await?,
+            TrajectoryEvent::ContractSigned => {
+                let contract = t.contract.as_ref().ok_or_else(|| {
+                    TrajectoryError::Corrupt(format!("trajectory {key}: signed without a contract"))
+                })?;
+                outbox
+                    .stage(conn, &key, &contract_signed(t, contract))
+                    .await?
             }
         };
     }

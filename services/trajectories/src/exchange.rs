@@ -16,8 +16,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
-    TrajectoryError,
-    api::convert,
+    TrajectoryError, convert,
     domain::NationalNumber,
     policy, rules,
     store::{brussels_newcomer, exchange_audit, ggc_registration, person, trajectory},

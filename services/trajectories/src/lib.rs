@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod brussels;
+pub mod convert;
 pub mod disclosure;
 pub mod domain;
 mod error;

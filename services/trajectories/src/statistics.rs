@@ -12,8 +12,7 @@ use sea_orm::{
 use tonic::{Request, Response, Status};
 
 use crate::{
-    TrajectoryError,
-    api::convert,
+    TrajectoryError, convert,
     store::{brussels_newcomer, ggc_registration, trajectory},
 };
 

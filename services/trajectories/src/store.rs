@@ -591,8 +591,12 @@ impl Store {
             .is_some())
     }
 
-    /// Stores a new trajectory and its `TrajectoryStarted` event in one transaction.
-    pub async fn start(&self, t: &Trajectory) -> Result<(), TrajectoryError> {
+    /// Stores a new trajectory and the events of its start in one transaction.
+    pub async fn start(
+        &self,
+        t: &Trajectory,
+        events: &[TrajectoryEvent],
+    ) -> Result<(), TrajectoryError> {
         let txn = self.db.begin_write().await?;
         let row = trajectory::ActiveModel {
             id: Set(t.id),
@@ -637,9 +641,7 @@ impl Store {
                 trajectory_id: existing.unwrap_or_default(),
             });
         }
-        self.outbox
-            .stage(&txn, &t.id.to_string(), &events::trajectory_started(t))
-            .await?;
+        events::stage(&txn, &self.outbox, t, events).await?;
         txn.commit().await?;
         self.outbox.committed();
         Ok(())
@@ -696,9 +698,14 @@ impl Store {
         with_fees(&self.db, rows).await
     }
 
-    /// Writes the signed contract, its fees and `ContractSigned` in one transaction. A
-    /// concurrent signature loses: the update only applies to an unsigned contract.
-    pub async fn save_contract(&self, t: &Trajectory) -> Result<(), TrajectoryError> {
+    /// Writes the signed contract, its fees and the events of the signature in one
+    /// transaction. A concurrent signature loses: the update only applies to an unsigned
+    /// contract.
+    pub async fn save_contract(
+        &self,
+        t: &Trajectory,
+        events: &[TrajectoryEvent],
+    ) -> Result<(), TrajectoryError> {
         let contract = t
             .contract
             .as_ref()
@@ -760,13 +767,7 @@ impl Store {
             })
             .collect();
         fee::Entity::insert_many(fees).exec(&txn).await?;
-        self.outbox
-            .stage(
-                &txn,
-                &t.id.to_string(),
-                &events::contract_signed(t, contract),
-            )
-            .await?;
+        events::stage(&txn, &self.outbox, t, events).await?;
         txn.commit().await?;
         self.outbox.committed();
         Ok(())
