@@ -51,7 +51,7 @@ pub const CONSUMERS: &[Consumer] = &[
         group: interpreting::projection::REGISTER_GROUP,
         types: names!("inburgering.municipalities.v1": "RegisterPublished"),
         decode: |e| {
-            if let Some(rows) = interpreting::projection::register_rows(e)? {
+            if let Some(rows) = wire::register::rows(e)? {
                 assert!(!rows.is_empty());
                 for r in rows {
                     nis_shaped(r.code.as_ref());
@@ -127,7 +127,7 @@ pub const CONSUMERS: &[Consumer] = &[
         group: recruitment::projection::REGISTER_GROUP,
         types: names!("inburgering.municipalities.v1": "RegisterPublished"),
         decode: |e| {
-            if let Some(rows) = recruitment::projection::register_rows(e)? {
+            if let Some(rows) = wire::register::rows(e)? {
                 assert!(!rows.is_empty());
                 for r in rows {
                     nis_shaped(r.code.as_ref());

@@ -88,7 +88,7 @@ impl ServiceModule for Interpreting {
             ctx.consumer(
                 projection::REGISTER_GROUP,
                 &[MUNICIPALITIES_TOPIC],
-                projection::Register,
+                wire::register::Register,
             ),
             ctx.consumer(
                 projection::TRAJECTORIES_GROUP,

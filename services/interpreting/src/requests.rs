@@ -7,18 +7,18 @@ use platform::db::BeginWrite as _;
 use platform::{Agency, events::Outbox, paging::Page};
 use proto::interpreting::v1 as pb;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
+use wire::register::{self, Known};
 
 use crate::{
     InterpretingError, convert,
     domain::{Language, Mode, Region, RequestState, Slot},
     policy::Viewer,
     rules,
-    store::{booking, municipality, request},
+    store::{booking, request},
 };
 
 type Result<T, E = InterpretingError> = std::result::Result<T, E>;
@@ -33,31 +33,25 @@ pub struct Place {
 
 /// The municipality `raw` from the register: it must exist and be in an agency's area.
 pub async fn place(db: &impl ConnectionTrait, field: &'static str, raw: &str) -> Result<Place> {
-    let nis = platform::Nis::parse(field, raw)?;
-    let Some(row) = municipality::Entity::find_by_id(nis.to_string())
-        .one(db)
-        .await?
-    else {
-        if municipality::Entity::find().count(db).await? == 0 {
-            return Err(InterpretingError::RegisterNotLoaded);
+    let nis = wire::nis(field, raw)?;
+    let row = match register::find(db, nis).await? {
+        Known::Found(row) => row,
+        Known::NotLoaded => return Err(InterpretingError::RegisterNotLoaded),
+        Known::Unknown => {
+            return Err(InterpretingError::UnknownMunicipality {
+                nis: nis.to_string(),
+            });
         }
-        return Err(InterpretingError::UnknownMunicipality {
-            nis: nis.to_string(),
-        });
     };
-    let agency = row
-        .agency
-        .as_deref()
-        .and_then(Agency::from_alias)
-        .ok_or_else(|| {
-            InterpretingError::invalid(
-                field,
-                format!("{nis} is in Wallonia, outside every agency's area"),
-            )
-        })?;
+    let agency = row.agency().ok_or_else(|| {
+        InterpretingError::invalid(
+            field,
+            format!("{nis} is in Wallonia, outside every agency's area"),
+        )
+    })?;
     let region = Region::of_municipality(&row.province_nis, agency == Agency::Bon)
         .ok_or_else(|| InterpretingError::Corrupt(format!("municipality {nis} has no region")))?;
-    let nis = platform::Nis::parse(field, &row.current_nis)?;
+    let nis = wire::nis(field, &row.current_nis)?;
     Ok(Place {
         nis,
         agency,

@@ -1,33 +1,11 @@
-//! The interpreting database: the municipality register and the persons' trajectories
-//! (projections of other services' events), the interpreter pool with languages, weekly
+//! The interpreting database: the municipality register (`wire::register`'s table) and
+//! the persons' trajectories (projections of other services' events), the interpreter pool with languages, weekly
 //! hours and absences, requests, bookings (never two of one interpreter at once),
 //! invoices with their lines, and the audit of reads of interpreters' personal data.
 
 use platform::events::store::CreateEntities;
 use sea_orm::DbBackend;
 use sea_orm_migration::prelude::*;
-
-/// Every code of the register (current and merged away), from `RegisterPublished`.
-pub mod municipality {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "municipality")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub code: String,
-        pub current_nis: String,
-        /// Empty in Brussels.
-        pub province_nis: String,
-        /// None in Wallonia.
-        pub agency: Option<String>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 /// A person's trajectory, from `TrajectoryStarted` to `AttestIssued` or `TrajectoryStopped`: who pays.
 pub mod trajectory {
@@ -281,7 +259,8 @@ impl MigratorTrait for Migrator {
         let mut all = platform::db::migrations([CreateEntities {
             name: "m0001_interpreting_tables",
             entities: &[
-                &municipality::Entity,
+                // The register's table, now the shared one (`wire::register`).
+                &wire::register::municipality::Entity,
                 &trajectory::Entity,
                 &interpreter::Entity,
                 &interpreter_language::Entity,
@@ -295,6 +274,7 @@ impl MigratorTrait for Migrator {
             ],
         }]);
         all.push(Box::new(Indexes));
+        all.push(Box::new(wire::register::MIGRATION));
         all
     }
 }

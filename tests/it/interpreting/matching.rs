@@ -187,14 +187,15 @@ async fn on_sqlite_the_booking_transaction_refuses_the_same_race() {
         .unwrap();
     // The one municipality the requests name, as the register projection keeps it.
     use sea_orm::{ActiveValue::Set, EntityTrait};
-    interpreting::store::municipality::Entity::insert(
-        interpreting::store::municipality::ActiveModel {
-            code: Set(ANTWERP.into()),
-            current_nis: Set(ANTWERP.into()),
-            province_nis: Set("10000".into()),
-            agency: Set(Some("atlas".into())),
-        },
-    )
+    wire::register::municipality::Entity::insert(wire::register::municipality::ActiveModel {
+        code: Set(ANTWERP.into()),
+        current_nis: Set(ANTWERP.into()),
+        name_nl: Set("Antwerpen".into()),
+        name_fr: Set("Anvers".into()),
+        province_nis: Set("10000".into()),
+        region: Set("Flanders".into()),
+        agency: Set(Some("atlas".into())),
+    })
     .exec_without_returning(&db)
     .await
     .unwrap();
