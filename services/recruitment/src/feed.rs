@@ -36,12 +36,13 @@ use sea_orm::{
 };
 use tonic::{Code, transport::Channel};
 use uuid::Uuid;
+use wire::register::Known;
 
 use crate::{
     RecruitmentError, convert,
     domain::{Language, LetterKind, Municipality, Nationality, Nis},
     rules::{self, Group, NotTargeted, Register},
-    store::{addressee, letter, municipality, registration},
+    store::{addressee, letter, registration},
 };
 
 /// Records registered with trajectories at the same time.
@@ -399,28 +400,28 @@ fn reason(e: RecruitmentError) -> String {
     }
 }
 
+/// A municipality of the shared register as this service reasons about it.
+fn known(m: wire::register::Municipality) -> Result<Municipality, RecruitmentError> {
+    let nis =
+        Nis::parse("nis", &m.current_nis).map_err(|e| RecruitmentError::Corrupt(e.to_string()))?;
+    let agency = m.agency();
+    Ok(Municipality {
+        nis,
+        name_nl: m.name_nl,
+        agency,
+    })
+}
+
 /// The municipality register as the service keeps it, by every code.
 pub async fn register_of(
     db: &impl ConnectionTrait,
 ) -> Result<BTreeMap<String, Municipality>, RecruitmentError> {
-    let rows = municipality::Entity::find().all(db).await?;
+    let rows = wire::register::all(db).await?;
     if rows.is_empty() {
         return Err(RecruitmentError::RegisterNotLoaded);
     }
     rows.into_iter()
-        .map(|m| {
-            let nis = Nis::parse("nis", &m.current_nis)
-                .map_err(|e| RecruitmentError::Corrupt(e.to_string()))?;
-            let agency = m.agency.as_deref().and_then(platform::Agency::from_alias);
-            Ok((
-                m.code,
-                Municipality {
-                    nis,
-                    name_nl: m.name_nl,
-                    agency,
-                },
-            ))
-        })
+        .map(|m| Ok((m.code.clone(), known(m)?)))
         .collect()
 }
 
@@ -666,22 +667,12 @@ pub async fn municipality(
     field: &'static str,
     raw: &str,
 ) -> Result<Municipality, RecruitmentError> {
-    let nis = Nis::parse(field, raw)?;
-    let row = municipality::Entity::find_by_id(nis.to_string())
-        .one(db)
-        .await?;
-    let Some(m) = row else {
-        if municipality::Entity::find().one(db).await?.is_none() {
-            return Err(RecruitmentError::RegisterNotLoaded);
-        }
-        return Err(RecruitmentError::UnknownMunicipality {
+    let nis = wire::nis(field, raw)?;
+    match wire::register::find(db, nis).await? {
+        Known::Found(m) => known(m),
+        Known::Unknown => Err(RecruitmentError::UnknownMunicipality {
             nis: nis.to_string(),
-        });
-    };
-    Ok(Municipality {
-        nis: Nis::parse("nis", &m.current_nis)
-            .map_err(|e| RecruitmentError::Corrupt(e.to_string()))?,
-        name_nl: m.name_nl,
-        agency: m.agency.as_deref().and_then(platform::Agency::from_alias),
-    })
+        }),
+        Known::NotLoaded => Err(RecruitmentError::RegisterNotLoaded),
+    }
 }

@@ -34,7 +34,7 @@ use crate::{
     domain::{Agency, Language, LetterKind, TemplateText},
     pdf,
     rules::{self, Group},
-    store::{addressee, letter, letter_batch, municipality, registration, template},
+    store::{addressee, letter, letter_batch, registration, template},
 };
 
 type Result<T, E = RecruitmentError> = std::result::Result<T, E>;
@@ -407,8 +407,7 @@ fn translation_for<'t>(
 
 /// The municipalities' Dutch names, for the letters.
 async fn names(db: &impl ConnectionTrait) -> Result<BTreeMap<String, String>> {
-    Ok(municipality::Entity::find()
-        .all(db)
+    Ok(wire::register::all(db)
         .await?
         .into_iter()
         .map(|m| (m.code, m.name_nl))

@@ -41,7 +41,7 @@ pub const TOPIC: &str = "recruitment.events.v1";
 /// The topic of trajectory starts and contracts.
 pub const TRAJECTORIES_TOPIC: &str = "trajectories.events.v1";
 /// The topic of the municipality register.
-pub const MUNICIPALITIES_TOPIC: &str = "municipalities.events.v1";
+pub const MUNICIPALITIES_TOPIC: &str = wire::register::TOPIC;
 /// The scheduled job that erases letters' names and addresses after the retention.
 pub const ERASURE_JOB: &str = "recruitment-address-erasure";
 /// How often the erasure runs: addresses are gone within an hour of their retention.
@@ -83,7 +83,7 @@ impl ServiceModule for Recruitment {
             ctx.consumer(
                 projection::REGISTER_GROUP,
                 &[MUNICIPALITIES_TOPIC],
-                projection::Register,
+                wire::register::Register,
             ),
             ctx.consumer(
                 projection::CONVERSION_GROUP,

@@ -1,26 +1,20 @@
 //! What recruitment learns from events, applied through the platform inbox so each event
 //! counts once:
-//! - [`Register`] reads `municipalities.events.v1` and keeps the municipality register
-//!   (`RegisterPublished`): which codes exist, their region and agency;
+//! - the shared [`wire::register::Register`] reads `municipalities.events.v1` and keeps
+//!   the municipality register (`RegisterPublished`) under [`REGISTER_GROUP`];
 //! - [`Conversion`] reads `trajectories.events.v1` and keeps, per person, the first
 //!   trajectory start (the intake) and the first contract: the funnel's later steps.
 
 use chrono::NaiveDate;
-use platform::{
-    Agency,
-    events::{
-        Envelope,
-        consumer::{Handler, HandlerError},
-    },
+use platform::events::{
+    Envelope,
+    consumer::{Handler, HandlerError},
 };
-use proto::{municipalities::v1 as muni, trajectories::v1 as traj};
+use proto::trajectories::v1 as traj;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
 use uuid::Uuid;
 
-use crate::{
-    domain::Nis,
-    store::{conversion, municipality},
-};
+use crate::store::conversion;
 
 /// The consumer group (and inbox name) of the register projection.
 pub const REGISTER_GROUP: &str = "recruitment.register";
@@ -29,64 +23,6 @@ pub const CONVERSION_GROUP: &str = "recruitment.conversion";
 
 fn permanent(e: impl std::fmt::Display) -> HandlerError {
     HandlerError::permanent(e.to_string())
-}
-
-/// The handler of `municipalities.events.v1`.
-#[derive(Debug)]
-pub struct Register;
-
-/// The decoding and checking half of [`Register`], without the database: the rows of a
-/// `RegisterPublished`, every code of a municipality pointing at it; `None` for an event
-/// of another type.
-pub fn register_rows(
-    event: &Envelope,
-) -> Result<Option<Vec<municipality::ActiveModel>>, HandlerError> {
-    let Some(published) = event.decode::<muni::RegisterPublished>()? else {
-        return Ok(None);
-    };
-    let mut rows = Vec::new();
-    for m in &published.municipalities {
-        let current = Nis::parse("nis", &m.nis).map_err(permanent)?;
-        let agency: Option<Agency> = wire::agency_from("agency", m.agency).map_err(permanent)?;
-        for code in std::iter::once(&m.nis).chain(&m.former_nis) {
-            rows.push(municipality::ActiveModel {
-                code: Set(Nis::parse("former_nis", code)
-                    .map_err(permanent)?
-                    .to_string()),
-                current_nis: Set(current.to_string()),
-                name_nl: Set(m.name_nl.clone()),
-                agency: Set(agency.map(|a| a.as_str().to_owned())),
-            });
-        }
-    }
-    if rows.is_empty() {
-        return Err(HandlerError::permanent("an empty register"));
-    }
-    Ok(Some(rows))
-}
-
-impl Handler for Register {
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &Envelope,
-    ) -> Result<(), HandlerError> {
-        use municipality::Column as C;
-        let Some(rows) = register_rows(event)? else {
-            return Ok(());
-        };
-        let count = rows.len();
-        municipality::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::column(C::Code)
-                    .update_columns([C::CurrentNis, C::NameNl, C::Agency])
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-        tracing::info!(codes = count, "municipality register applied");
-        Ok(())
-    }
 }
 
 /// The handler of `trajectories.events.v1`.

@@ -1,33 +1,11 @@
-//! The recruitment database: the municipality register and the trajectory starts and
-//! contracts (projections of other services' events), registrations from the register
-//! feed, the letters' addressees (erased after sending plus the retention), templates,
+//! The recruitment database: the municipality register (the shared `wire::register`
+//! table) and the trajectory starts and contracts (projections of other services'
+//! events), registrations from the register feed, the letters' addressees (erased after sending plus the retention), templates,
 //! letters and their batches, campaigns, referrals, ambassadors and local plans.
 //! No national number is ever stored here.
 
 use platform::events::store::CreateEntities;
 use sea_orm_migration::prelude::*;
-
-/// Every code of the register (current and merged away), pointing at the municipality in
-/// force; projected from `RegisterPublished`.
-pub mod municipality {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "municipality")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub code: String,
-        pub current_nis: String,
-        pub name_nl: String,
-        /// None in Wallonia.
-        pub agency: Option<String>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 /// A register record that put a person in a target group: unique by (person,
 /// municipality, day), so a record imported again changes nothing.
@@ -331,7 +309,9 @@ impl MigratorTrait for Migrator {
         let mut all = platform::db::migrations([CreateEntities {
             name: "m0001_recruitment_tables",
             entities: &[
-                &municipality::Entity,
+                // The shared register's table (`wire::register`), which this service's own
+                // entity of the same name created before.
+                &wire::register::municipality::Entity,
                 &registration::Entity,
                 &addressee::Entity,
                 &template::Entity,
@@ -348,6 +328,7 @@ impl MigratorTrait for Migrator {
         }]);
         all.push(Box::new(Indexes));
         all.push(Box::new(crate::letters::SeedTemplates));
+        all.push(Box::new(wire::register::MIGRATION));
         all
     }
 }
