@@ -37,7 +37,7 @@ pub const CONSUMERS: &[Consumer] = &[
         group: ceremonies::projection::REGISTER_GROUP,
         types: names!("inburgering.municipalities.v1": "RegisterPublished"),
         decode: |e| {
-            if let Some(rows) = ceremonies::projection::register_rows(e)? {
+            if let Some(rows) = wire::register::rows(e)? {
                 assert!(!rows.is_empty());
                 for r in rows {
                     nis_shaped(r.code.as_ref());
@@ -213,12 +213,14 @@ pub fn run_consumer(index: usize, envelope: &Envelope) {
 /// (with a code merged into it), Gent, Brussel, Schaerbeek, Luik and Genk, with names in
 /// both languages.
 pub fn ceremonies_register() -> ceremonies::import::Register {
-    use ceremonies::store::municipality::Model;
-    let row = |code: &str, current: &str, nl: &str, fr: &str, agency: Option<&str>| Model {
+    use wire::register::Municipality;
+    let row = |code: &str, current: &str, nl: &str, fr: &str, agency: Option<&str>| Municipality {
         code: code.into(),
         current_nis: current.into(),
         name_nl: nl.into(),
         name_fr: fr.into(),
+        province_nis: String::new(),
+        region: String::new(),
         agency: agency.map(Into::into),
     };
     ceremonies::import::Register::from_rows(vec![

@@ -84,23 +84,12 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
     ) -> Result<Response<pb::PlanCeremonyResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
-        let nis = Nis::parse("municipality_nis", &req.municipality_nis)?;
+        let nis = wire::nis("municipality_nis", &req.municipality_nis)?;
         policy::require_organiser(principal, nis)?;
-        let m = self
-            .ceremonies
-            .municipality("municipality_nis", nis)
-            .await?;
-        if m.nis != nis {
-            return Err(CeremoniesError::invalid(
-                "municipality_nis",
-                format!("{nis} was merged into {} on 2025-01-01", m.nis),
-            )
-            .into());
-        }
-        let details = Details::check(convert::raw_details(req.details.as_ref())?, clock::today())?;
+        let raw = convert::raw_details(req.details.as_ref())?;
         let c = self
             .ceremonies
-            .plan(&m, details, &principal.subject)
+            .plan(nis, raw, clock::today(), &principal.subject)
             .await?;
         tracing::Span::current().record("ceremony_id", tracing::field::display(c.id));
         Ok(Response::new(pb::PlanCeremonyResponse {

@@ -11,11 +11,12 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
+use wire::register::{self, Known, Municipality};
 
 use crate::{
     CeremoniesError, convert,
-    domain::{AgeRange, Ceremony, CeremonyKind, CeremonyState, Details, Host, Municipality},
-    store::{ambassador, ceremony, invitation, municipality, stored_nis},
+    domain::{AgeRange, Ceremony, CeremonyKind, CeremonyState, Details, Host, RawDetails},
+    store::{ambassador, ceremony, invitation, stored_nis},
 };
 
 type Result<T, E = CeremoniesError> = std::result::Result<T, E>;
@@ -102,23 +103,14 @@ impl Ceremonies {
     /// The municipality now in force for `code` (a former code resolves to the one it
     /// was merged into). An unknown code is bad input in `field`.
     pub async fn municipality(&self, field: &'static str, code: Nis) -> Result<Municipality> {
-        let row = municipality::Entity::find_by_id(code.to_string())
-            .one(&self.db)
-            .await?;
-        let Some(row) = row else {
-            if municipality::Entity::find().count(&self.db).await? == 0 {
-                return Err(CeremoniesError::RegisterNotLoaded);
-            }
-            return Err(CeremoniesError::invalid(
+        match register::find(&self.db, code).await? {
+            Known::Found(m) => Ok(m),
+            Known::NotLoaded => Err(CeremoniesError::RegisterNotLoaded),
+            Known::Unknown => Err(CeremoniesError::invalid(
                 field,
                 format!("{code} is not a municipality in Statbel's register"),
-            ));
-        };
-        Ok(Municipality {
-            nis: stored_nis(&row.current_nis)?,
-            name_nl: row.name_nl,
-            agency: row.agency.as_deref().and_then(Agency::from_alias),
-        })
+            )),
+        }
     }
 
     pub async fn get(&self, id: Uuid) -> Result<Option<Ceremony>> {
@@ -150,21 +142,34 @@ impl Ceremonies {
         Ok((ceremonies, next))
     }
 
-    /// Plans a ceremony in `m` with `details` already checked.
-    pub async fn plan(&self, m: &Municipality, details: Details, by: &str) -> Result<Ceremony> {
-        let agency = m.agency.ok_or_else(|| {
+    /// Plans a ceremony in the municipality `requested` names (in force, not merged away)
+    /// with `raw` details, checked on `today`.
+    pub async fn plan(
+        &self,
+        requested: Nis,
+        raw: RawDetails,
+        today: NaiveDate,
+        by: &str,
+    ) -> Result<Ceremony> {
+        let m = self.municipality("municipality_nis", requested).await?;
+        let nis = stored_nis(&m.current_nis)?;
+        if nis != requested {
+            return Err(CeremoniesError::invalid(
+                "municipality_nis",
+                format!("{requested} was merged into {nis} on 2025-01-01"),
+            ));
+        }
+        let details = Details::check(raw, today)?;
+        let agency = m.agency().ok_or_else(|| {
             CeremoniesError::invalid(
                 "municipality_nis",
-                format!(
-                    "{} is in Wallonia, where no Flemish agency is competent",
-                    m.nis
-                ),
+                format!("{nis} is in Wallonia, where no Flemish agency is competent"),
             )
         })?;
         let id = Uuid::now_v7();
         let mut row = ceremony::ActiveModel {
             id: Set(id),
-            nis: Set(m.nis.to_string()),
+            nis: Set(nis.to_string()),
             agency: Set(agency.as_str().to_owned()),
             state: Set(CeremonyState::Planned.as_str().to_owned()),
             invitations: Set(0),
@@ -180,14 +185,14 @@ impl Ceremonies {
         let stored = from_row(row.insert(&txn).await?)?;
         let event = pb::CeremonyPlanned {
             ceremony_id: id.to_string(),
-            municipality_nis: m.nis.to_string(),
+            municipality_nis: nis.to_string(),
             agency: wire::agency(agency) as i32,
             details: Some(convert::details(&stored.details)),
         };
         self.outbox.stage(&txn, &id.to_string(), &event).await?;
         txn.commit().await?;
         self.outbox.committed();
-        tracing::info!(ceremony_id = %id, nis = %m.nis, kind = details.kind.as_str(), "ceremony planned");
+        tracing::info!(ceremony_id = %id, %nis, kind = details.kind.as_str(), "ceremony planned");
         Ok(stored)
     }
 

@@ -7,15 +7,6 @@ use uuid::Uuid;
 
 use crate::{CeremoniesError, rules};
 
-/// A municipality of the register, as this service keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Municipality {
-    pub nis: Nis,
-    pub name_nl: String,
-    /// None in Wallonia, where no agency is competent (and no ceremony is planned here).
-    pub agency: Option<Agency>,
-}
-
 /// The two kinds of celebration (DESIGN.md §3: "a youth celebration is a separate kind").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CeremonyKind {

@@ -17,12 +17,9 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, sea_query::OnConflict};
 
 use platform::Nis;
+use wire::register::{self, Municipality};
 
-use crate::{
-    domain::CeremonyKind,
-    rules,
-    store::{municipality, overview},
-};
+use crate::{domain::CeremonyKind, rules, store::overview};
 
 /// The header the file must start with.
 pub const HEADER: [&str; 6] = [
@@ -171,7 +168,7 @@ pub struct Register {
 
 impl Register {
     pub async fn load(db: &DatabaseConnection) -> Result<Self, ImportError> {
-        let rows = municipality::Entity::find().all(db).await?;
+        let rows = register::all(db).await?;
         if rows.is_empty() {
             return Err(ImportError::RegisterNotLoaded);
         }
@@ -181,7 +178,7 @@ impl Register {
     /// The register of the projection's `rows`, as [`Register::load`] reads them. Public
     /// for the fuzz targets (`fuzz/`), which have no database.
     #[doc(hidden)]
-    pub fn from_rows(rows: Vec<municipality::Model>) -> Self {
+    pub fn from_rows(rows: Vec<Municipality>) -> Self {
         let mut register = Self::default();
         for r in rows {
             let Ok(current) = Nis::parse("nis", &r.current_nis) else {

@@ -74,7 +74,7 @@ impl ServiceModule for Ceremonies {
             ctx.consumer(
                 projection::REGISTER_GROUP,
                 &[MUNICIPALITIES_TOPIC],
-                projection::Register,
+                wire::register::Register,
             ),
         ]
     }

@@ -2,9 +2,10 @@
 //! counts once:
 //! - [`Attests`] reads `trajectories.events.v1` and keeps every `AttestIssued` (who, in
 //!   which municipality, on which day): the source of invitation lists;
-//! - [`Register`] reads `municipalities.events.v1` and keeps the municipality register
-//!   (`RegisterPublished`), to check a ceremony's municipality and its agency and to
-//!   resolve the names in historical overviews.
+//! - `wire::register::Register` (run under [`REGISTER_GROUP`]) reads
+//!   `municipalities.events.v1` and keeps the municipality register (`RegisterPublished`),
+//!   to check a ceremony's municipality and its agency and to resolve the names in
+//!   historical overviews.
 
 use platform::{
     FieldError,
@@ -13,11 +14,11 @@ use platform::{
         consumer::{Handler, HandlerError},
     },
 };
-use proto::{municipalities::v1 as muni, trajectories::v1 as traj};
+use proto::trajectories::v1 as traj;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
 use uuid::Uuid;
 
-use crate::store::{attest, municipality};
+use crate::store::attest;
 
 /// The consumer group (and inbox name) of the attests projection.
 pub const ATTESTS_GROUP: &str = "ceremonies.attests";
@@ -74,65 +75,6 @@ impl Handler for Attests {
             .exec_without_returning(txn)
             .await?;
         tracing::debug!(%trajectory_id, "attest kept for invitations");
-        Ok(())
-    }
-}
-
-/// The handler of `municipalities.events.v1`.
-#[derive(Debug)]
-pub struct Register;
-
-/// The decoding and checking half of [`Register`], without the database: the rows of a
-/// `RegisterPublished`, every code of a municipality pointing at it; `None` for an event
-/// of another type.
-pub fn register_rows(
-    event: &Envelope,
-) -> Result<Option<Vec<municipality::ActiveModel>>, HandlerError> {
-    let Some(published) = event.decode::<muni::RegisterPublished>()? else {
-        return Ok(None);
-    };
-    let mut rows = Vec::new();
-    for m in &published.municipalities {
-        let current = wire::nis("nis", &m.nis).map_err(permanent)?;
-        let agency = wire::agency_from("agency", m.agency).map_err(permanent)?;
-        for code in std::iter::once(&m.nis).chain(&m.former_nis) {
-            rows.push(municipality::ActiveModel {
-                code: Set(wire::nis("former_nis", code)
-                    .map_err(permanent)?
-                    .to_string()),
-                current_nis: Set(current.to_string()),
-                name_nl: Set(m.name_nl.clone()),
-                name_fr: Set(m.name_fr.clone()),
-                agency: Set(agency.map(|a| a.as_str().to_owned())),
-            });
-        }
-    }
-    if rows.is_empty() {
-        return Err(HandlerError::permanent("an empty register"));
-    }
-    Ok(Some(rows))
-}
-
-impl Handler for Register {
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &Envelope,
-    ) -> Result<(), HandlerError> {
-        use municipality::Column as C;
-        let Some(rows) = register_rows(event)? else {
-            return Ok(());
-        };
-        let count = rows.len();
-        municipality::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::column(C::Code)
-                    .update_columns([C::CurrentNis, C::NameNl, C::NameFr, C::Agency])
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-        tracing::info!(codes = count, "municipality register applied");
         Ok(())
     }
 }

@@ -12,13 +12,14 @@ use sea_orm::{
 };
 
 use platform::{Agency, Nis};
+use wire::register::municipality;
 
 use crate::{
     CeremoniesError,
     domain::{CeremonyKind, CeremonyState},
     policy::Scope,
     rules,
-    store::{ceremony, municipality, overview, stored_nis},
+    store::{ceremony, overview, stored_nis},
 };
 
 /// Where a row's counts come from.
@@ -212,7 +213,7 @@ async fn names(
         .await?
         .into_iter()
         .map(|m| {
-            let agency = m.agency.as_deref().and_then(Agency::from_alias);
+            let agency = m.agency();
             (m.code, (m.name_nl, agency))
         })
         .collect())

@@ -1,5 +1,5 @@
-//! The ceremonies database: the municipality register and the attests (projections of
-//! other services' events), ceremonies, invitations, ambassadors, and imported historical
+//! The ceremonies database: the municipality register (`wire::register`'s table) and the
+//! attests (projections of other services' events), ceremonies, invitations, ambassadors, and imported historical
 //! overviews.
 
 use platform::{Nis, events::store::CreateEntities};
@@ -12,29 +12,6 @@ use crate::CeremoniesError;
 pub fn stored_nis(stored: &str) -> Result<Nis, CeremoniesError> {
     Nis::parse("nis", stored)
         .map_err(|_| CeremoniesError::Corrupt(format!("stored NIS {stored:?}")))
-}
-
-/// Every code of the register (current and merged away), pointing at the municipality in
-/// force; projected from `RegisterPublished`.
-pub mod municipality {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "municipality")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub code: String,
-        pub current_nis: String,
-        pub name_nl: String,
-        pub name_fr: String,
-        /// None in Wallonia.
-        pub agency: Option<String>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
 }
 
 /// Attests issued, by trajectory: who may be invited where. No name, no national number.
@@ -185,7 +162,8 @@ impl MigratorTrait for Migrator {
         let mut all = platform::db::migrations([CreateEntities {
             name: "m0001_ceremonies_tables",
             entities: &[
-                &municipality::Entity,
+                // The register's table, now the shared one (`wire::register`).
+                &wire::register::municipality::Entity,
                 &attest::Entity,
                 &ceremony::Entity,
                 &invitation::Entity,
@@ -194,6 +172,7 @@ impl MigratorTrait for Migrator {
             ],
         }]);
         all.push(Box::new(Indexes));
+        all.push(Box::new(wire::register::MIGRATION));
         all
     }
 }
