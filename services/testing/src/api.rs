@@ -1,22 +1,13 @@
-//! gRPC handlers of the testing service: proto ⇄ domain and the policy checks.
+//! gRPC handlers of the testing service: each parses (through [`convert`] and `wire`),
+//! asks [`policy`], makes one call on [`Bookings`] and converts back.
 
 use chrono::Utc;
-use platform::{
-    Principal, Role,
-    auth::{AuthError, agency_scope},
-};
+use platform::{Principal, Role};
 use proto::testing::v1 as pb;
-use sea_orm::EntityTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::{
-    TestingError,
-    bookings::{self, Bookings, SessionFilter},
-    convert,
-    domain::{BookingStatus, NewSession, TestType, may_book},
-    store::{booking, candidate},
-};
+use crate::{bookings::Bookings, convert, policy};
 
 /// The `TestingService` implementation.
 #[derive(Debug, Clone)]
@@ -28,44 +19,6 @@ impl TestingApi {
     pub fn new(bookings: Bookings) -> Self {
         Self { bookings }
     }
-
-    /// The candidate, if the caller's agency handles them; otherwise "not known", so that
-    /// another agency's people stay invisible.
-    async fn candidate(
-        &self,
-        principal: &Principal,
-        person_id: Uuid,
-    ) -> Result<candidate::Model, TestingError> {
-        let scope = agency_scope(&principal.organisation);
-        candidate::Entity::find_by_id(person_id)
-            .one(self.bookings.db())
-            .await?
-            .filter(|c| scope.contains(&c.agency.as_str()))
-            .ok_or(TestingError::CandidateNotFound { person_id })
-    }
-
-    async fn open_booking(
-        &self,
-        principal: &Principal,
-        raw: &str,
-    ) -> Result<booking::Model, TestingError> {
-        let booking_id = wire::uuid("booking_id", raw)?;
-        let scope = agency_scope(&principal.organisation);
-        self.bookings
-            .booking(booking_id)
-            .await?
-            .filter(|b| scope.contains(&b.agency.as_str()))
-            .ok_or(TestingError::BookingNotFound { booking_id })
-    }
-}
-
-/// Case workers and test administrators of an agency may read and book.
-fn staff(principal: &Principal) -> Result<(), AuthError> {
-    if principal.has(Role::CaseWorker) || principal.has(Role::TestAdmin) {
-        Ok(())
-    } else {
-        Err(AuthError::MissingRole(Role::TestAdmin))
-    }
 }
 
 #[tonic::async_trait]
@@ -76,26 +29,12 @@ impl pb::testing_service_server::TestingService for TestingApi {
         request: Request<pb::GetCandidateRequest>,
     ) -> Result<Response<pb::GetCandidateResponse>, Status> {
         let principal = Principal::of(&request)?;
-        staff(principal)?;
+        policy::staff(principal)?;
         let person_id = wire::uuid("person_id", &request.get_ref().person_id)?;
-        let row = self.candidate(principal, person_id).await?;
-        let signed = row.contract_signed_on;
+        let scope = policy::scope(principal);
+        let row = self.bookings.candidate(person_id, scope).await?;
         Ok(Response::new(pb::GetCandidateResponse {
-            candidate: Some(pb::Candidate {
-                person_id: row.person_id.to_string(),
-                trajectory_id: row.trajectory_id.map(|t| t.to_string()).unwrap_or_default(),
-                agency: wire::stored_agency(&row.agency),
-                contract_signed_on: signed.map(wire::date),
-                may_book_nt2: may_book(signed.is_some(), row.b1_follow_up, TestType::Nt2A2),
-                may_book_mo: may_book(signed.is_some(), row.b1_follow_up, TestType::Mo),
-                events_applied: row.events_applied,
-                may_book_b1_oral: may_book(signed.is_some(), row.b1_follow_up, TestType::B1Oral),
-                may_book_language_level: may_book(
-                    signed.is_some(),
-                    row.b1_follow_up,
-                    TestType::LanguageLevel,
-                ),
-            }),
+            candidate: Some(convert::candidate(&row)),
         }))
     }
 
@@ -106,18 +45,9 @@ impl pb::testing_service_server::TestingService for TestingApi {
     ) -> Result<Response<pb::PlanSessionResponse>, Status> {
         let principal = Principal::of(&request)?;
         principal.require(Role::TestAdmin)?;
-        let req = request.get_ref();
-        let new = NewSession::parse(
-            convert::test_type_from(req.test_type)?,
-            &req.location,
-            wire::optional_time("starts_at", req.starts_at.as_ref())?,
-            req.capacity,
-            Utc::now(),
-        )?;
-        let row = self
-            .bookings
-            .plan(new, &principal.organisation.alias)
-            .await?;
+        let new = convert::new_session(request.get_ref(), Utc::now())?;
+        let planned_by = &principal.organisation.alias;
+        let row = self.bookings.plan(new, planned_by).await?;
         tracing::info!(session_id = %row.id, "session planned");
         Ok(Response::new(pb::PlanSessionResponse {
             session: Some(convert::session(&row)?),
@@ -130,29 +60,12 @@ impl pb::testing_service_server::TestingService for TestingApi {
         request: Request<pb::ListSessionsRequest>,
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
         let principal = Principal::of(&request)?;
-        staff(principal)?;
+        policy::staff(principal)?;
         let req = request.get_ref();
         let page = wire::page::<Uuid>(req.page.as_ref())?;
-        let mut rows = self
-            .bookings
-            .sessions(SessionFilter {
-                test_type: convert::test_type_from(req.test_type)?,
-                location: Some(req.location.trim().to_owned()).filter(|l| !l.is_empty()),
-                from: wire::optional_time("from", req.from.as_ref())?,
-                to: wire::optional_time("to", req.to.as_ref())?,
-                only_with_free_seats: req.only_with_free_seats,
-                after: page.after,
-                limit: page.fetch(),
-            })
-            .await?;
-        let next_page_token = page.finish(&mut rows, |s| s.id);
-        Ok(Response::new(pb::ListSessionsResponse {
-            sessions: rows
-                .iter()
-                .map(convert::session)
-                .collect::<Result<_, _>>()?,
-            page: wire::page_response(next_page_token),
-        }))
+        let filter = convert::session_filter(req)?;
+        let (rows, next_page_token) = self.bookings.sessions(filter, page).await?;
+        Ok(Response::new(convert::sessions(&rows, next_page_token)?))
     }
 
     #[tracing::instrument(skip_all, fields(session_id = %request.get_ref().session_id, person_id = %request.get_ref().person_id))]
@@ -161,12 +74,15 @@ impl pb::testing_service_server::TestingService for TestingApi {
         request: Request<pb::BookTestRequest>,
     ) -> Result<Response<pb::BookTestResponse>, Status> {
         let principal = Principal::of(&request)?;
-        staff(principal)?;
+        policy::staff(principal)?;
         let req = request.get_ref();
         let session_id = wire::uuid("session_id", &req.session_id)?;
         let person_id = wire::uuid("person_id", &req.person_id)?;
-        let who = self.candidate(principal, person_id).await?;
-        let row = self.bookings.book(session_id, &who, Utc::now()).await?;
+        let scope = policy::scope(principal);
+        let row = self
+            .bookings
+            .book(session_id, person_id, scope, Utc::now())
+            .await?;
         tracing::info!(booking_id = %row.id, fee_cents = row.fee_cents, "test booked");
         Ok(Response::new(pb::BookTestResponse {
             booking: Some(convert::booking(&row)?),
@@ -179,11 +95,10 @@ impl pb::testing_service_server::TestingService for TestingApi {
         request: Request<pb::CancelBookingRequest>,
     ) -> Result<Response<pb::CancelBookingResponse>, Status> {
         let principal = Principal::of(&request)?;
-        staff(principal)?;
-        let open = self
-            .open_booking(principal, &request.get_ref().booking_id)
-            .await?;
-        let row = self.bookings.cancel(&open, Utc::now()).await?;
+        policy::staff(principal)?;
+        let booking_id = wire::uuid("booking_id", &request.get_ref().booking_id)?;
+        let scope = policy::scope(principal);
+        let row = self.bookings.cancel(booking_id, scope, Utc::now()).await?;
         tracing::info!("booking cancelled");
         Ok(Response::new(pb::CancelBookingResponse {
             booking: Some(convert::booking(&row)?),
@@ -198,26 +113,12 @@ impl pb::testing_service_server::TestingService for TestingApi {
         let principal = Principal::of(&request)?;
         principal.require(Role::TestAdmin)?;
         let req = request.get_ref();
-        let outcome = match pb::Outcome::try_from(req.outcome) {
-            Ok(pb::Outcome::Passed) => BookingStatus::Passed,
-            Ok(pb::Outcome::Failed) => BookingStatus::Failed,
-            Ok(pb::Outcome::Absent) => BookingStatus::Absent,
-            _ => {
-                return Err(TestingError::invalid(
-                    "outcome",
-                    "is required: passed, failed or absent",
-                )
-                .into());
-            }
-        };
-        let open = self.open_booking(principal, &req.booking_id).await?;
-        let test_type = TestType::from_stored(&open.test_type).ok_or_else(|| {
-            TestingError::Corrupt(format!("booking {} has an unknown test type", open.id))
-        })?;
-        let level = crate::domain::level_reached(test_type, outcome, &req.level_reached)?;
+        let outcome = convert::outcome_from(req.outcome)?;
+        let booking_id = wire::uuid("booking_id", &req.booking_id)?;
+        let (scope, level, now) = (policy::scope(principal), &req.level_reached, Utc::now());
         let row = self
             .bookings
-            .record(&open, outcome, level, Utc::now())
+            .record(booking_id, scope, outcome, level, now)
             .await?;
         tracing::info!(outcome = outcome.as_str(), "result recorded");
         Ok(Response::new(pb::RecordResultResponse {
@@ -231,36 +132,13 @@ impl pb::testing_service_server::TestingService for TestingApi {
         request: Request<pb::ListFeesRequest>,
     ) -> Result<Response<pb::ListFeesResponse>, Status> {
         let principal = Principal::of(&request)?;
-        staff(principal)?;
-        let req = request.get_ref();
-        let scope = agency_scope(&principal.organisation);
-        let lines = match (req.person_id.is_empty(), convert::agency_name(req.agency)?) {
-            (false, None) => {
-                let person_id = wire::uuid("person_id", &req.person_id)?;
-                let who = self.candidate(principal, person_id).await?;
-                self.bookings.fees(Some(who.person_id), scope).await?
-            }
-            (true, Some(agency)) => {
-                if !scope.contains(&agency) {
-                    return Err(AuthError::Forbidden(format!(
-                        "agency {agency} is outside organisation {}",
-                        principal.organisation.alias
-                    ))
-                    .into());
-                }
-                self.bookings.fees(None, &[agency]).await?
-            }
-            _ => {
-                return Err(TestingError::invalid(
-                    "person_id",
-                    "give either a person_id or an agency",
-                )
-                .into());
-            }
-        };
-        Ok(Response::new(pb::ListFeesResponse {
-            total: Some(bookings::total(&lines)),
-            fees: lines.iter().map(convert::fee).collect(),
-        }))
+        policy::staff(principal)?;
+        let query = convert::fee_query(request.get_ref())?;
+        policy::require_fees(principal, &query)?;
+        let lines = self
+            .bookings
+            .ledger(query, policy::scope(principal))
+            .await?;
+        Ok(Response::new(convert::fees(&lines)))
     }
 }

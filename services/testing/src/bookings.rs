@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use platform::db::BeginWrite as _;
 use platform::events::Outbox;
-use proto::{common::v1 as common, testing::v1 as pb};
+use platform::paging::Page;
+use proto::testing::v1 as pb;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -16,21 +17,9 @@ use uuid::Uuid;
 
 use crate::{
     TestingError, convert,
-    domain::{BookingStatus, NewSession, TestType},
+    domain::{BookingStatus, FeeQuery, NewSession, SessionFilter, TestType},
     store::{booking, candidate, fee, session},
 };
-
-/// Filters of a session listing.
-#[derive(Debug, Default)]
-pub struct SessionFilter {
-    pub test_type: Option<TestType>,
-    pub location: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub only_with_free_seats: bool,
-    pub after: Option<Uuid>,
-    pub limit: u64,
-}
 
 /// Reads and writes of the testing service.
 #[derive(Clone, Debug)]
@@ -44,8 +33,31 @@ impl Bookings {
         Self { db, outbox }
     }
 
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.db
+    /// The candidate, if one of the `scope` agencies handles them; otherwise "not known",
+    /// so that another agency's people stay invisible.
+    pub async fn candidate(
+        &self,
+        person_id: Uuid,
+        scope: &[&str],
+    ) -> Result<candidate::Model, TestingError> {
+        candidate::Entity::find_by_id(person_id)
+            .one(&self.db)
+            .await?
+            .filter(|c| scope.contains(&c.agency.as_str()))
+            .ok_or(TestingError::CandidateNotFound { person_id })
+    }
+
+    /// The booking, if one of the `scope` agencies handles it.
+    async fn open_booking(
+        &self,
+        booking_id: Uuid,
+        scope: &[&str],
+    ) -> Result<booking::Model, TestingError> {
+        booking::Entity::find_by_id(booking_id)
+            .one(&self.db)
+            .await?
+            .filter(|b| scope.contains(&b.agency.as_str()))
+            .ok_or(TestingError::BookingNotFound { booking_id })
     }
 
     /// Plans a session and publishes `TestSessionPlanned`.
@@ -75,10 +87,22 @@ impl Bookings {
         Ok(row)
     }
 
-    /// One page of sessions, soonest first.
+    /// One page of sessions, soonest first, and the token of the next.
     pub async fn sessions(
         &self,
         filter: SessionFilter,
+        page: Page<Uuid>,
+    ) -> Result<(Vec<session::Model>, String), TestingError> {
+        let mut rows = self.session_rows(filter, page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut rows, |s| s.id);
+        Ok((rows, next_page_token))
+    }
+
+    async fn session_rows(
+        &self,
+        filter: SessionFilter,
+        after: Option<Uuid>,
+        limit: u64,
     ) -> Result<Vec<session::Model>, TestingError> {
         let mut condition = Condition::all();
         if let Some(t) = filter.test_type {
@@ -97,7 +121,7 @@ impl Bookings {
             condition = condition
                 .add(Expr::col(session::Column::Booked).lt(Expr::col(session::Column::Capacity)));
         }
-        if let Some(after) = filter.after {
+        if let Some(after) = after {
             let Some(cursor) = session::Entity::find_by_id(after).one(&self.db).await? else {
                 return Err(TestingError::invalid(
                     "page.page_token",
@@ -118,20 +142,23 @@ impl Bookings {
             .filter(condition)
             .order_by_asc(session::Column::StartsAt)
             .order_by_asc(session::Column::Id)
-            .limit(filter.limit)
+            .limit(limit)
             .all(&self.db)
             .await?)
     }
 
-    /// Books a seat for `who` in `session_id` at `now`: one seat taken only if one is
-    /// free (a conditional update, so concurrent bookings never oversell), the booking,
-    /// its fee line, `TestBooked` and `FeeCharged`, all in one transaction.
+    /// Books a seat for the candidate `person_id` (seen by `scope`) in `session_id` at
+    /// `now`: one seat taken only if one is free (a conditional update, so concurrent
+    /// bookings never oversell), the booking, its fee line, `TestBooked` and `FeeCharged`,
+    /// all in one transaction.
     pub async fn book(
         &self,
         session_id: Uuid,
-        who: &candidate::Model,
+        person_id: Uuid,
+        scope: &[&str],
         now: DateTime<Utc>,
     ) -> Result<booking::Model, TestingError> {
+        let who = &self.candidate(person_id, scope).await?;
         let txn = self.db.begin_write().await?;
         let Some(seat) = session::Entity::find_by_id(session_id).one(&txn).await? else {
             return Err(TestingError::SessionNotFound { session_id });
@@ -220,19 +247,15 @@ impl Bookings {
         Ok(row)
     }
 
-    /// A booking by id.
-    pub async fn booking(&self, booking_id: Uuid) -> Result<Option<booking::Model>, TestingError> {
-        Ok(booking::Entity::find_by_id(booking_id)
-            .one(&self.db)
-            .await?)
-    }
-
-    /// Cancels an open booking: the seat is released and the fee refunded.
+    /// Cancels an open booking (seen by `scope`): the seat is released and the fee
+    /// refunded.
     pub async fn cancel(
         &self,
-        open: &booking::Model,
+        booking_id: Uuid,
+        scope: &[&str],
         now: DateTime<Utc>,
     ) -> Result<booking::Model, TestingError> {
+        let open = &self.open_booking(booking_id, scope).await?;
         let txn = self.db.begin_write().await?;
         close(&txn, open, BookingStatus::Cancelled, None, now).await?;
         session::Entity::update_many()
@@ -277,14 +300,21 @@ impl Bookings {
         Ok(row)
     }
 
-    /// Records the result of an open booking, once, and publishes `TestResultRecorded`.
+    /// Records the result of an open booking (seen by `scope`), once, with the level
+    /// reached (checked for its test type), and publishes `TestResultRecorded`.
     pub async fn record(
         &self,
-        open: &booking::Model,
+        booking_id: Uuid,
+        scope: &[&str],
         outcome: BookingStatus,
-        level_reached: Option<String>,
+        level_reached: &str,
         now: DateTime<Utc>,
     ) -> Result<booking::Model, TestingError> {
+        let open = &self.open_booking(booking_id, scope).await?;
+        let test_type = TestType::from_stored(&open.test_type).ok_or_else(|| {
+            TestingError::Corrupt(format!("booking {} has an unknown test type", open.id))
+        })?;
+        let level_reached = crate::domain::level_reached(test_type, outcome, level_reached)?;
         let txn = self.db.begin_write().await?;
         close(&txn, open, outcome, level_reached, now).await?;
         let row = booking::Entity::find_by_id(open.id)
@@ -307,8 +337,23 @@ impl Bookings {
         Ok(row)
     }
 
-    /// The ledger of a person or an agency, oldest first.
-    pub async fn fees(
+    /// The ledger a listing asks for, oldest first: a person's (seen by `scope`) or an
+    /// agency's.
+    pub async fn ledger(
+        &self,
+        query: FeeQuery,
+        scope: &[&str],
+    ) -> Result<Vec<fee::Model>, TestingError> {
+        match query {
+            FeeQuery::Person(person_id) => {
+                let who = self.candidate(person_id, scope).await?;
+                self.fees(Some(who.person_id), scope).await
+            }
+            FeeQuery::Agency(agency) => self.fees(None, &[agency]).await,
+        }
+    }
+
+    async fn fees(
         &self,
         person: Option<Uuid>,
         agencies: &[&str],
@@ -377,11 +422,4 @@ async fn charge(
     }
     .insert(txn)
     .await?)
-}
-
-/// The total of ledger lines, as money.
-pub fn total(lines: &[fee::Model]) -> common::Money {
-    common::Money {
-        cents: lines.iter().map(|l| l.amount_cents).sum(),
-    }
 }

@@ -2,15 +2,104 @@
 //! and the events both use it. Shared conversions (UUIDs, times, agencies, pages) are
 //! `wire`'s.
 
+use chrono::{DateTime, Utc};
 use platform::Agency;
 use proto::{common::v1 as common, testing::v1 as pb};
 use wire::timestamp;
 
 use crate::{
     TestingError,
-    domain::{BookingStatus, TestType},
-    store::{booking, fee, session},
+    domain::{BookingStatus, FeeQuery, NewSession, SessionFilter, TestType, may_book},
+    store::{booking, candidate, fee, session},
 };
+
+/// A session as a request plans it at `now`.
+pub fn new_session(
+    req: &pb::PlanSessionRequest,
+    now: DateTime<Utc>,
+) -> Result<NewSession, TestingError> {
+    NewSession::parse(
+        test_type_from(req.test_type)?,
+        &req.location,
+        wire::optional_time("starts_at", req.starts_at.as_ref())?,
+        req.capacity,
+        now,
+    )
+}
+
+/// The filters of a session listing.
+pub fn session_filter(req: &pb::ListSessionsRequest) -> Result<SessionFilter, TestingError> {
+    Ok(SessionFilter {
+        test_type: test_type_from(req.test_type)?,
+        location: Some(req.location.trim().to_owned()).filter(|l| !l.is_empty()),
+        from: wire::optional_time("from", req.from.as_ref())?,
+        to: wire::optional_time("to", req.to.as_ref())?,
+        only_with_free_seats: req.only_with_free_seats,
+    })
+}
+
+/// The outcome a result records: passed, failed or absent.
+pub fn outcome_from(value: i32) -> Result<BookingStatus, TestingError> {
+    match pb::Outcome::try_from(value) {
+        Ok(pb::Outcome::Passed) => Ok(BookingStatus::Passed),
+        Ok(pb::Outcome::Failed) => Ok(BookingStatus::Failed),
+        Ok(pb::Outcome::Absent) => Ok(BookingStatus::Absent),
+        _ => Err(TestingError::invalid(
+            "outcome",
+            "is required: passed, failed or absent",
+        )),
+    }
+}
+
+/// Whose ledger a fee listing asks for: a `person_id` or an `agency`, not both.
+pub fn fee_query(req: &pb::ListFeesRequest) -> Result<FeeQuery, TestingError> {
+    match (req.person_id.is_empty(), agency_name(req.agency)?) {
+        (false, None) => Ok(FeeQuery::Person(wire::uuid("person_id", &req.person_id)?)),
+        (true, Some(agency)) => Ok(FeeQuery::Agency(agency)),
+        _ => Err(TestingError::invalid(
+            "person_id",
+            "give either a person_id or an agency",
+        )),
+    }
+}
+
+/// A candidate and what they may book.
+pub fn candidate(row: &candidate::Model) -> pb::Candidate {
+    let signed = row.contract_signed_on;
+    let may = |t| may_book(signed.is_some(), row.b1_follow_up, t);
+    pb::Candidate {
+        person_id: row.person_id.to_string(),
+        trajectory_id: row.trajectory_id.map(|t| t.to_string()).unwrap_or_default(),
+        agency: wire::stored_agency(&row.agency),
+        contract_signed_on: signed.map(wire::date),
+        may_book_nt2: may(TestType::Nt2A2),
+        may_book_mo: may(TestType::Mo),
+        events_applied: row.events_applied,
+        may_book_b1_oral: may(TestType::B1Oral),
+        may_book_language_level: may(TestType::LanguageLevel),
+    }
+}
+
+/// One page of sessions.
+pub fn sessions(
+    rows: &[session::Model],
+    next_page_token: String,
+) -> Result<pb::ListSessionsResponse, TestingError> {
+    Ok(pb::ListSessionsResponse {
+        sessions: rows.iter().map(session).collect::<Result<_, _>>()?,
+        page: wire::page_response(next_page_token),
+    })
+}
+
+/// Ledger lines and their total.
+pub fn fees(lines: &[fee::Model]) -> pb::ListFeesResponse {
+    pb::ListFeesResponse {
+        total: Some(common::Money {
+            cents: lines.iter().map(|l| l.amount_cents).sum(),
+        }),
+        fees: lines.iter().map(fee).collect(),
+    }
+}
 
 pub fn test_type_from(value: i32) -> Result<Option<TestType>, TestingError> {
     match pb::TestType::try_from(value) {
@@ -44,7 +133,7 @@ fn stored_test_type(s: &str) -> Result<pb::TestType, TestingError> {
 }
 
 /// The stored alias of a requested agency; `None` when unset.
-pub fn agency_name(value: i32) -> Result<Option<&'static str>, TestingError> {
+fn agency_name(value: i32) -> Result<Option<&'static str>, TestingError> {
     Ok(wire::agency_from("agency", value)?.map(Agency::as_str))
 }
 

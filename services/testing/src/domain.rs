@@ -2,6 +2,7 @@
 //! invalid once parsed. No I/O here.
 
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::{TestingError, rules};
 
@@ -127,6 +128,24 @@ impl NewSession {
             capacity,
         })
     }
+}
+
+/// What a session listing filters on (the page aside).
+#[derive(Debug, Default)]
+pub struct SessionFilter {
+    pub test_type: Option<TestType>,
+    pub location: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub only_with_free_seats: bool,
+}
+
+/// Whose fee ledger a listing asks for: one person's, or one agency's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeeQuery {
+    Person(Uuid),
+    /// The stored alias of the agency.
+    Agency(&'static str),
 }
 
 /// What a candidate may book: NT2 and MO once the contract is signed, B1 oral while
