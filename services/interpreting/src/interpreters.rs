@@ -19,7 +19,7 @@ use crate::{
     InterpretingError,
     domain::{self, Language, Mode, Region, Window},
     store::{
-        absence, availability, booking, interpreter, interpreter_language, personal_data_read,
+        self, absence, availability, booking, interpreter, interpreter_language, personal_data_read,
     },
 };
 
@@ -168,7 +168,7 @@ impl Pool {
         let absence_id = Uuid::now_v7();
         let txn = self.db.begin_write().await?;
         // Bookings of the interpreter wait on its row meanwhile (see `matching`).
-        crate::matching::lock_interpreter(&txn, id).await?;
+        store::lock_interpreter(&txn, id).await?;
         absence::Entity::insert(absence::ActiveModel {
             id: Set(absence_id),
             interpreter_id: Set(id),

@@ -12,7 +12,7 @@ use platform::{Agency, events::Outbox};
 use proto::interpreting::v1 as pb;
 use sea_orm::{
     ActiveValue::Set,
-    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -23,7 +23,7 @@ use crate::{
     interpreters::{Pool, Profile},
     policy::Viewer,
     requests::{self, Place},
-    store::{absence, booking, interpreter, request},
+    store::{self, absence, booking, request},
 };
 
 type Result<T, E = InterpretingError> = std::result::Result<T, E>;
@@ -388,7 +388,7 @@ impl Matching {
             // The interpreter's row next: bookings and absences of one interpreter take
             // turns on it (PostgreSQL; SQLite has one writer), so an absence added meanwhile
             // is seen below.
-            lock_interpreter(&txn, interpreter_id).await?;
+            store::lock_interpreter(&txn, interpreter_id).await?;
             if let Some(a) = absent(&txn, interpreter_id, slot).await? {
                 return Err(Booked::Absent(a));
             }
@@ -447,21 +447,6 @@ impl From<DbErr> for Booked {
 fn is_exclusion(e: &DbErr) -> bool {
     let text = e.to_string();
     text.contains("booking_never_twice") || text.contains("23P01")
-}
-
-/// Holds the interpreter's row until the transaction ends (PostgreSQL: `FOR UPDATE`; on
-/// SQLite the transaction already holds the only write lock).
-pub async fn lock_interpreter<C: ConnectionTrait>(
-    db: &C,
-    interpreter_id: Uuid,
-) -> Result<(), DbErr> {
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        interpreter::Entity::find_by_id(interpreter_id)
-            .lock_exclusive()
-            .one(db)
-            .await?;
-    }
-    Ok(())
 }
 
 /// An absence of the interpreter overlapping `slot`.

@@ -4,8 +4,9 @@
 //! invoices with their lines, and the audit of reads of interpreters' personal data.
 
 use platform::events::store::CreateEntities;
-use sea_orm::DbBackend;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect};
 use sea_orm_migration::prelude::*;
+use uuid::Uuid;
 
 /// A person's trajectory, from `TrajectoryStarted` to `AttestIssued` or `TrajectoryStopped`: who pays.
 pub mod trajectory {
@@ -248,6 +249,21 @@ pub mod personal_data_read {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Holds the interpreter's row until the transaction ends (PostgreSQL: `FOR UPDATE`; on
+/// SQLite the transaction already holds the only write lock).
+pub async fn lock_interpreter<C: ConnectionTrait>(
+    db: &C,
+    interpreter_id: Uuid,
+) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        interpreter::Entity::find_by_id(interpreter_id)
+            .lock_exclusive()
+            .one(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The service's schema.
