@@ -66,7 +66,7 @@ impl ServiceModule for Recruitment {
     const TOPIC: &'static str = TOPIC;
     const GRPC_SERVICES: &'static [&'static str] =
         &["inburgering.recruitment.v1.RecruitmentService"];
-    type Migrator = store::Migrator;
+    type Migrator = store::migrations::Migrator;
     const ACCESS: &'static [platform::auth::Rule] = policy::ACCESS;
 
     fn routes(ctx: &ServiceContext) -> Routes {

@@ -4,8 +4,7 @@
 //! letters and their batches, campaigns, referrals, ambassadors and local plans.
 //! No national number is ever stored here.
 
-use platform::events::store::CreateEntities;
-use sea_orm_migration::prelude::*;
+pub mod migrations;
 
 /// A register record that put a person in a target group: unique by (person,
 /// municipality, day), so a record imported again changes nothing.
@@ -298,72 +297,4 @@ pub mod conversion {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// The service's schema.
-#[derive(Debug)]
-pub struct Migrator;
-
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut all = platform::db::migrations([CreateEntities {
-            name: "m0001_recruitment_tables",
-            entities: &[
-                // The shared register's table (`wire::register`), which this service's own
-                // entity of the same name created before.
-                &wire::register::municipality::Entity,
-                &registration::Entity,
-                &addressee::Entity,
-                &template::Entity,
-                &letter::Entity,
-                &letter_batch::Entity,
-                &campaign::Entity,
-                &referral::Entity,
-                &attribution::Entity,
-                &ambassador::Entity,
-                &local_plan::Entity,
-                &plan_action::Entity,
-                &conversion::Entity,
-            ],
-        }]);
-        all.push(Box::new(Indexes));
-        all.push(Box::new(crate::letters::SeedTemplates));
-        all.push(Box::new(wire::register::MIGRATION));
-        all
-    }
-}
-
-/// Uniqueness that must hold under concurrent runs, and the reads of the letter batches,
-/// the funnel and the erasure.
-struct Indexes;
-
-impl MigrationName for Indexes {
-    fn name(&self) -> &str {
-        "m0002_recruitment_indexes"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Indexes {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        for sql in [
-            "create unique index if not exists registration_once \
-             on registration (person_id, nis, registered_on)",
-            "create index if not exists registration_by_day \
-             on registration (target_group, registered_on, id)",
-            "create unique index if not exists letter_once_per_person_and_kind \
-             on letter (person_id, kind)",
-            "create index if not exists letter_by_batch on letter (batch_id, position)",
-            "create index if not exists letter_by_month on letter (state, sent_month, nis)",
-            "create index if not exists addressee_erasure on addressee (erase_after)",
-            "create unique index if not exists referral_once \
-             on referral (agency, person_id, referrer_kind, referrer_name)",
-            "create unique index if not exists local_plan_once on local_plan (nis, year)",
-            "create index if not exists plan_action_by_plan on plan_action (plan_id, id)",
-        ] {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
-    }
 }
