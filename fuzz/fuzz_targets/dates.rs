@@ -1,7 +1,7 @@
 //! Dates and instants from outside, every conversion:
 //! - `google.protobuf`-style `common.v1.Date` → `NaiveDate`: `wire::{naive_date,
-//!   optional_date, required_date, month}` (ceremonies', interpreting's and recruitment's), `municipalities::convert::{date_from,
-//!   required_date}`, `trajectories::api::convert::date_from`,
+//!   optional_date, required_date, month}` (ceremonies', interpreting's, municipalities' and recruitment's),
+//!   `trajectories::api::convert::date_from`,
 //!   `trajectories::exchange::required_date`;
 //! - `google.protobuf.Timestamp` → `DateTime<Utc>`: `platform::wire::{optional_time,
 //!   time}`, and the Belgian day and time of an instant (`platform::clock::{belgian_date,
@@ -47,12 +47,6 @@ fuzz_target!(|input: Input<'_>| {
     assert_eq!(wire::naive_date(&wire), expected);
     let optional = |r: Option<NaiveDate>| if input.present { r } else { None };
     assert_eq!(
-        municipalities::convert::date_from("day", given)
-            .ok()
-            .flatten(),
-        optional(expected)
-    );
-    assert_eq!(
         wire::optional_date("day", given)
             .ok()
             .flatten(),
@@ -65,13 +59,12 @@ fuzz_target!(|input: Input<'_>| {
         optional(expected)
     );
     // Absent is fine where optional.
-    assert!(municipalities::convert::date_from("day", None).is_ok_and(|d| d.is_none()));
+    assert!(wire::optional_date("day", None).is_ok_and(|d| d.is_none()));
     assert!(trajectories::api::convert::date_from("day", None).is_ok_and(|d| d.is_none()));
 
     // Required: the date, or a refusal naming the field.
     let required = [
         wire::required_date("starts_on", given).map_err(|e| e.to_string()),
-        municipalities::convert::required_date("starts_on", given).map_err(|e| e.to_string()),
         trajectories::exchange::required_date("starts_on", given).map_err(|e| e.to_string()),
     ];
     for r in required {
@@ -102,7 +95,6 @@ fuzz_target!(|input: Input<'_>| {
     if let Some(d) = expected {
         for back in [
             wire::date(d),
-            municipalities::convert::date(d),
             trajectories::api::convert::date(d),
         ] {
             assert_eq!(back, wire);

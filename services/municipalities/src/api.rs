@@ -3,8 +3,9 @@
 //! [`report`].
 
 use chrono::Utc;
-use platform::{Principal, clock, paging::Page};
-use proto::{common::v1 as common, municipalities::v1 as pb};
+use platform::Nis;
+use platform::{Principal, clock};
+use proto::municipalities::v1 as pb;
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -12,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     MunicipalitiesError, convert,
     directory::{self, Filter},
-    domain::{self, Agreement, LocalPlan, Municipality, NewOffer, Nis, Offer, Placement},
+    domain::{self, Agreement, LocalPlan, Municipality, NewOffer, Offer, Placement},
     participation::{OfferFilter, Participation},
     partnership, policy, report, rules,
 };
@@ -66,7 +67,7 @@ impl MunicipalityApi {
 
     /// The offer, if the caller manages its municipality; otherwise "does not exist".
     async fn offer(&self, principal: &Principal, raw: &str) -> Result<Offer> {
-        let offer_id = convert::uuid("offer_id", raw)?;
+        let offer_id = wire::uuid("offer_id", raw)?;
         match self.participation.offer(offer_id).await? {
             Some(o) if self.manages(principal, o.nis).await? => Ok(o),
             _ => Err(MunicipalitiesError::OfferNotFound { offer_id }),
@@ -75,27 +76,11 @@ impl MunicipalityApi {
 
     /// The placement, if the caller manages its municipality.
     async fn placement(&self, principal: &Principal, raw: &str) -> Result<Placement> {
-        let placement_id = convert::uuid("placement_id", raw)?;
+        let placement_id = wire::uuid("placement_id", raw)?;
         match self.participation.placement(placement_id).await? {
             Some(p) if self.manages(principal, p.nis).await? => Ok(p),
             _ => Err(MunicipalitiesError::PlacementNotFound { placement_id }),
         }
-    }
-}
-
-fn page<C: platform::paging::Cursor>(req: Option<&common::PageRequest>) -> Result<Page<C>, Status> {
-    let page = req.cloned().unwrap_or_default();
-    Ok(Page::parse(page.page_size, &page.page_token)?)
-}
-
-fn year(field: &'static str, value: i32) -> Result<i32> {
-    if (2000..=2100).contains(&value) {
-        Ok(value)
-    } else {
-        Err(MunicipalitiesError::invalid(
-            field,
-            format!("{value} is not a year from 2000 to 2100"),
-        ))
     }
 }
 
@@ -121,7 +106,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::ListMunicipalitiesResponse>, Status> {
         Principal::of(&request)?;
         let req = request.get_ref();
-        let page = page::<String>(req.page.as_ref())?;
+        let page = wire::page::<String>(req.page.as_ref())?;
         let province_nis = match req.province_nis.trim() {
             "" => None,
             p => Some(Nis::parse("province_nis", p)?.to_string()),
@@ -131,7 +116,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
             Filter {
                 region: convert::region_from(req.region)?,
                 province_nis,
-                agency: convert::agency_from(req.agency)?,
+                agency: wire::agency_from("agency", req.agency)?,
                 after: page.after.clone(),
                 limit: page.fetch(),
             },
@@ -140,7 +125,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let next_page_token = page.finish(&mut rows, |m| m.nis.to_string());
         Ok(Response::new(pb::ListMunicipalitiesResponse {
             municipalities: rows.iter().map(convert::municipality).collect(),
-            page: Some(common::PageResponse { next_page_token }),
+            page: wire::page_response(next_page_token),
         }))
     }
 
@@ -184,7 +169,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
     ) -> Result<Response<pb::RemoveContactResponse>, Status> {
         let principal = Principal::of(&request)?;
         policy::staff(principal)?;
-        let contact_id = convert::uuid("contact_id", &request.get_ref().contact_id)?;
+        let contact_id = wire::uuid("contact_id", &request.get_ref().contact_id)?;
         match partnership::contact(self.db(), contact_id).await? {
             Some(c) if self.manages(principal, c.nis).await? => {
                 partnership::remove_contact(self.db(), contact_id).await?;
@@ -230,8 +215,8 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
                 format!("{} has no competent agency to agree with", m.nis),
             )
         })?;
-        let signed_on = convert::required_date("signed_on", req.signed_on.as_ref())?;
-        let valid_until = convert::date_from("valid_until", req.valid_until.as_ref())?;
+        let signed_on = wire::required_date("signed_on", req.signed_on.as_ref())?;
+        let valid_until = wire::optional_date("valid_until", req.valid_until.as_ref())?;
         if valid_until.is_some_and(|u| u < signed_on) {
             return Err(MunicipalitiesError::invalid("valid_until", "is before signed_on").into());
         }
@@ -288,7 +273,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let id = match req.plan_id.as_str() {
             "" => None,
             raw => {
-                let plan_id = convert::uuid("plan_id", raw)?;
+                let plan_id = wire::uuid("plan_id", raw)?;
                 if partnership::plan_municipality(self.db(), plan_id).await? != Some(m.nis) {
                     return Err(MunicipalitiesError::PlanNotFound { plan_id }.into());
                 }
@@ -301,7 +286,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
             .map(|a| {
                 let id = match a.action_id.as_str() {
                     "" => None,
-                    raw => Some(convert::uuid("actions.action_id", raw)?),
+                    raw => Some(wire::uuid("actions.action_id", raw)?),
                 };
                 Ok((
                     id,
@@ -364,8 +349,8 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
             &req.host_organisation,
             &req.title,
             req.capacity,
-            convert::required_date("starts_on", req.starts_on.as_ref())?,
-            convert::required_date("ends_on", req.ends_on.as_ref())?,
+            wire::required_date("starts_on", req.starts_on.as_ref())?,
+            wire::required_date("ends_on", req.ends_on.as_ref())?,
         )?;
         let offer = self
             .participation
@@ -400,7 +385,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let m = self
             .managed(principal, "municipality_nis", &req.municipality_nis)
             .await?;
-        let page = page::<Uuid>(req.page.as_ref())?;
+        let page = wire::page::<Uuid>(req.page.as_ref())?;
         let mut rows = self
             .participation
             .offers(OfferFilter {
@@ -414,7 +399,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let next_page_token = page.finish(&mut rows, |o| o.id);
         Ok(Response::new(pb::ListOffersResponse {
             offers: rows.iter().map(convert::offer).collect(),
-            page: Some(common::PageResponse { next_page_token }),
+            page: wire::page_response(next_page_token),
         }))
     }
 
@@ -441,10 +426,10 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let principal = Principal::of(&request)?;
         policy::staff(principal)?;
         let req = request.get_ref();
-        let person_id = convert::uuid("person_id", &req.person_id)?;
+        let person_id = wire::uuid("person_id", &req.person_id)?;
         // Recorded once parsed: whatever else a caller types there never reaches a span.
         tracing::Span::current().record("person_id", person_id.to_string());
-        let started_on = convert::required_date("started_on", req.started_on.as_ref())?;
+        let started_on = wire::required_date("started_on", req.started_on.as_ref())?;
         let offer = self.offer(principal, &req.offer_id).await?;
         let who = self
             .participation
@@ -467,7 +452,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let principal = Principal::of(&request)?;
         policy::staff(principal)?;
         let req = request.get_ref();
-        let done_on = convert::required_date("done_on", req.done_on.as_ref())?;
+        let done_on = wire::required_date("done_on", req.done_on.as_ref())?;
         let open = self.placement(principal, &req.placement_id).await?;
         let placement = self
             .participation
@@ -499,7 +484,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let principal = Principal::of(&request)?;
         policy::staff(principal)?;
         let req = request.get_ref();
-        let ended_on = convert::required_date("ended_on", req.ended_on.as_ref())?;
+        let ended_on = wire::required_date("ended_on", req.ended_on.as_ref())?;
         let open = self.placement(principal, &req.placement_id).await?;
         let placement = self
             .participation
@@ -534,7 +519,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let principal = Principal::of(&request)?;
         policy::staff(principal)?;
         let req = request.get_ref();
-        let page = page::<Uuid>(req.page.as_ref())?;
+        let page = wire::page::<Uuid>(req.page.as_ref())?;
         let offer = self.offer(principal, &req.offer_id).await?;
         let mut rows = self
             .participation
@@ -543,7 +528,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let next_page_token = page.finish(&mut rows, |p| p.id);
         Ok(Response::new(pb::ListPlacementsResponse {
             placements: rows.iter().map(convert::placement).collect(),
-            page: Some(common::PageResponse { next_page_token }),
+            page: wire::page_response(next_page_token),
         }))
     }
 
@@ -558,7 +543,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
             .named("municipality_nis", &req.municipality_nis)
             .await?;
         policy::require_monitor(principal, m.nis)?;
-        let year = year("year", req.year)?;
+        let year = wire::year("year", req.year)?;
         let rows = report::local_monitor(self.db(), m.nis, year).await?;
         Ok(Response::new(pb::GetLocalMonitorResponse {
             municipality_nis: m.nis.to_string(),

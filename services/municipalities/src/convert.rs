@@ -1,86 +1,19 @@
 //! Proto ⇄ domain, in one place: the API and the events both use it. Each parser names the
 //! field it checks.
 
-use chrono::{Datelike, NaiveDate};
+use platform::Nis;
 use proto::{common::v1 as common, municipalities::v1 as pb};
 use uuid::Uuid;
+use wire::date;
 
 use crate::{
     MunicipalitiesError,
     domain::{
-        ActionStatus, Agency, Agreement, Contact, HostKind, LocalPlan, Municipality, Nis, Offer,
-        OfferKind, Placement, PlacementState, Region,
+        ActionStatus, Agreement, Contact, HostKind, LocalPlan, Municipality, Offer, OfferKind,
+        Placement, PlacementState, Region,
     },
     monitor::{Measure, Shown},
 };
-
-pub fn uuid(field: &'static str, value: &str) -> Result<Uuid, MunicipalitiesError> {
-    if value.is_empty() {
-        return Err(MunicipalitiesError::invalid(field, "is required"));
-    }
-    Uuid::parse_str(value)
-        .map_err(|_| MunicipalitiesError::invalid(field, format!("{value:?} is not a UUID")))
-}
-
-pub fn date(d: NaiveDate) -> common::Date {
-    common::Date {
-        year: d.year(),
-        month: d.month() as i32,
-        day: d.day() as i32,
-    }
-}
-
-/// An optional date field.
-pub fn date_from(
-    field: &'static str,
-    d: Option<&common::Date>,
-) -> Result<Option<NaiveDate>, MunicipalitiesError> {
-    d.map(|d| {
-        u32::try_from(d.month)
-            .ok()
-            .zip(u32::try_from(d.day).ok())
-            .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day))
-            .ok_or_else(|| {
-                MunicipalitiesError::invalid(
-                    field,
-                    format!("{}-{}-{} is not a date", d.year, d.month, d.day),
-                )
-            })
-    })
-    .transpose()
-}
-
-/// A date field that must be there.
-pub fn required_date(
-    field: &'static str,
-    d: Option<&common::Date>,
-) -> Result<NaiveDate, MunicipalitiesError> {
-    date_from(field, d)?.ok_or_else(|| MunicipalitiesError::invalid(field, "is required"))
-}
-
-pub fn agency(a: Agency) -> common::Agency {
-    match a {
-        Agency::Agii => common::Agency::Agii,
-        Agency::Bon => common::Agency::Bon,
-        Agency::Atlas => common::Agency::Atlas,
-        Agency::InGent => common::Agency::InGent,
-    }
-}
-
-/// A filter on agency; `None` when unset.
-pub fn agency_from(value: i32) -> Result<Option<Agency>, MunicipalitiesError> {
-    match common::Agency::try_from(value) {
-        Ok(common::Agency::Unspecified) => Ok(None),
-        Ok(common::Agency::Agii) => Ok(Some(Agency::Agii)),
-        Ok(common::Agency::Bon) => Ok(Some(Agency::Bon)),
-        Ok(common::Agency::Atlas) => Ok(Some(Agency::Atlas)),
-        Ok(common::Agency::InGent) => Ok(Some(Agency::InGent)),
-        Err(_) => Err(MunicipalitiesError::invalid(
-            "agency",
-            format!("{value} is not an agency"),
-        )),
-    }
-}
 
 pub fn region(r: Region) -> pb::Region {
     match r {
@@ -112,7 +45,10 @@ pub fn municipality(m: &Municipality) -> pb::Municipality {
         province_nis: m.province_nis.clone().unwrap_or_default(),
         province_name_nl: m.province_name_nl.clone().unwrap_or_default(),
         region: region(m.region) as i32,
-        agency: m.agency.map(agency).unwrap_or(common::Agency::Unspecified) as i32,
+        agency: m
+            .agency
+            .map(wire::agency)
+            .unwrap_or(common::Agency::Unspecified) as i32,
         former_nis: m.former.iter().map(Nis::to_string).collect(),
     }
 }
@@ -241,7 +177,7 @@ pub fn agreement(a: &Agreement) -> pb::Agreement {
     pb::Agreement {
         agreement_id: a.id.to_string(),
         municipality_nis: a.nis.to_string(),
-        agency: agency(a.agency) as i32,
+        agency: wire::agency(a.agency) as i32,
         subject: a.subject.clone(),
         signed_on: Some(date(a.signed_on)),
         valid_until: a.valid_until.map(date),

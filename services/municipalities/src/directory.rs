@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use platform::{Agency, Nis};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::{
     MunicipalitiesError,
-    domain::{Agency, Municipality, Nis, Region},
+    domain::{Municipality, Region, stored_nis},
     store::{former_nis, municipality},
 };
 
@@ -30,12 +31,12 @@ fn to_domain(
     let corrupt =
         |what: &str| MunicipalitiesError::Corrupt(format!("municipality {}: {what}", row.nis));
     Ok(Municipality {
-        nis: Nis::from_stored(&row.nis)?,
+        nis: stored_nis(&row.nis)?,
         region: Region::from_stored(&row.region).ok_or_else(|| corrupt("region"))?,
         agency: row
             .agency
             .as_deref()
-            .map(|a| Agency::from_stored(a).ok_or_else(|| corrupt("agency")))
+            .map(|a| Agency::from_alias(a).ok_or_else(|| corrupt("agency")))
             .transpose()?,
         name_nl: row.name_nl,
         name_fr: row.name_fr,
@@ -57,7 +58,7 @@ async fn formers(
         .all(db)
         .await?
     {
-        let former = Nis::from_stored(&row.former)?;
+        let former = stored_nis(&row.former)?;
         by.entry(row.nis).or_default().push(former);
     }
     Ok(by)
@@ -98,7 +99,7 @@ pub async fn competent_agency(
     row.agency
         .as_deref()
         .map(|a| {
-            Agency::from_stored(a).ok_or_else(|| {
+            Agency::from_alias(a).ok_or_else(|| {
                 MunicipalitiesError::Corrupt(format!("municipality {}: agency", row.nis))
             })
         })

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use platform::db::BeginWrite as _;
 use platform::events::Outbox;
+use platform::{Agency, Nis};
 use proto::municipalities::v1 as pb;
 use sea_orm::{
     ActiveModelTrait,
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     MunicipalitiesError, convert,
-    domain::{Agency, NewOffer, Nis, Offer, OfferKind, Placement, PlacementState, Resident},
+    domain::{NewOffer, Offer, OfferKind, Placement, PlacementState, Resident, stored_nis},
     rules,
     store::{hours_day, hours_entry, offer, placement, resident},
 };
@@ -47,7 +48,7 @@ fn count(stored: i32) -> u32 {
 fn to_offer(row: offer::Model) -> Result<Offer, MunicipalitiesError> {
     Ok(Offer {
         id: row.id,
-        nis: Nis::from_stored(&row.nis)?,
+        nis: stored_nis(&row.nis)?,
         kind: OfferKind::from_stored(&row.kind, row.host_kind.as_deref())
             .ok_or_else(|| MunicipalitiesError::Corrupt(format!("offer {} kind", row.id)))?,
         host_organisation: row.host_organisation,
@@ -69,7 +70,7 @@ fn to_placement(
         offer_id: row.offer_id,
         person_id: row.person_id,
         trajectory_id: row.trajectory_id,
-        nis: Nis::from_stored(&row.nis)?,
+        nis: stored_nis(&row.nis)?,
         kind: OfferKind::from_stored(&row.kind, row.host_kind.as_deref())
             .ok_or_else(|| MunicipalitiesError::Corrupt(format!("placement {} kind", row.id)))?,
         state: PlacementState::from_stored(&row.state)
@@ -96,8 +97,8 @@ pub fn to_resident(row: resident::Model) -> Result<Resident, MunicipalitiesError
     Ok(Resident {
         trajectory_id: row.trajectory_id,
         person_id: row.person_id,
-        nis: Nis::from_stored(&row.nis)?,
-        agency: Agency::from_stored(&row.agency).ok_or_else(|| {
+        nis: stored_nis(&row.nis)?,
+        agency: Agency::from_alias(&row.agency).ok_or_else(|| {
             MunicipalitiesError::Corrupt(format!("resident agency {:?}", row.agency))
         })?,
         contract_signed_on: row.contract_signed_on,
@@ -261,7 +262,7 @@ impl Participation {
             trajectory_id: who.trajectory_id.to_string(),
             municipality_nis: offer.nis.to_string(),
             kind: convert::offer_kind(offer.kind) as i32,
-            started_on: Some(convert::date(started_on)),
+            started_on: Some(wire::date(started_on)),
         };
         self.outbox
             .stage(&txn, &who.trajectory_id.to_string(), &event)
@@ -391,7 +392,7 @@ impl Participation {
             person_id: open.person_id.to_string(),
             trajectory_id: key.clone(),
             municipality_nis: open.nis.to_string(),
-            done_on: Some(convert::date(done_on)),
+            done_on: Some(wire::date(done_on)),
             hours: hours as i32,
             trajectory_hours: total as i32,
         };
@@ -413,7 +414,7 @@ impl Participation {
                 person_id: open.person_id.to_string(),
                 trajectory_id: key.clone(),
                 municipality_nis: open.nis.to_string(),
-                completed_on: Some(convert::date(done_on)),
+                completed_on: Some(wire::date(done_on)),
                 trajectory_hours: total as i32,
             };
             self.outbox.stage(&txn, &key, &completed).await?;
@@ -478,7 +479,7 @@ impl Participation {
             person_id: open.person_id.to_string(),
             trajectory_id: open.trajectory_id.to_string(),
             municipality_nis: open.nis.to_string(),
-            ended_on: Some(convert::date(ended_on)),
+            ended_on: Some(wire::date(ended_on)),
         };
         self.outbox
             .stage(&txn, &open.trajectory_id.to_string(), &event)

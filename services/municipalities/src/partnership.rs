@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use platform::db::BeginWrite as _;
+use platform::{Agency, Nis};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder,
@@ -11,14 +12,14 @@ use uuid::Uuid;
 
 use crate::{
     MunicipalitiesError,
-    domain::{ActionStatus, Agency, Agreement, Contact, LocalPlan, Nis},
+    domain::{ActionStatus, Agreement, Contact, LocalPlan, stored_nis},
     store::{agreement, contact, local_plan, plan_action},
 };
 
 fn to_contact(row: contact::Model) -> Result<Contact, MunicipalitiesError> {
     Ok(Contact {
         id: row.id,
-        nis: Nis::from_stored(&row.nis)?,
+        nis: stored_nis(&row.nis)?,
         function: row.function,
         work_email: row.work_email,
     })
@@ -78,8 +79,8 @@ pub async fn contacts(
 fn to_agreement(row: agreement::Model) -> Result<Agreement, MunicipalitiesError> {
     Ok(Agreement {
         id: row.id,
-        nis: Nis::from_stored(&row.nis)?,
-        agency: Agency::from_stored(&row.agency)
+        nis: stored_nis(&row.nis)?,
+        agency: Agency::from_alias(&row.agency)
             .ok_or_else(|| MunicipalitiesError::Corrupt(format!("agreement {} agency", row.id)))?,
         subject: row.subject,
         signed_on: row.signed_on,
@@ -127,7 +128,7 @@ pub async fn plan_municipality(
     local_plan::Entity::find_by_id(plan_id)
         .one(db)
         .await?
-        .map(|p| Nis::from_stored(&p.nis))
+        .map(|p| stored_nis(&p.nis))
         .transpose()
 }
 
@@ -236,7 +237,7 @@ pub async fn plans(
             row.id,
             LocalPlan {
                 id: Some(row.id),
-                nis: Nis::from_stored(&row.nis)?,
+                nis: stored_nis(&row.nis)?,
                 title: row.title,
                 from_year: row.from_year,
                 to_year: row.to_year,

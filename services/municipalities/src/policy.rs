@@ -1,12 +1,13 @@
 //! Who may do what in the municipalities service (DESIGN.md §5, issue 8). One function per
 //! decision; handlers call them before touching data.
 
+use platform::{Agency, Nis};
 use platform::{
     Principal, Role,
     auth::{ANYONE, AuthError, Orgs, Rule, agency_scope},
 };
 
-use crate::domain::{Agency, Nis, Resident};
+use crate::domain::Resident;
 
 /// The municipality a municipality officer acts for: the organisation's `nis`, only for
 /// an organisation that is that municipality (`municipality-<nis>`), so that no other

@@ -9,6 +9,7 @@
 //! trajectory whose start has not arrived yet is a transient failure.
 
 use chrono::{Datelike, NaiveDate};
+use platform::Agency;
 use platform::events::{
     Envelope,
     consumer::{Handler, HandlerError},
@@ -22,7 +23,6 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    domain::Agency,
     monitor::Measure,
     store::{former_nis, monitor_fact, resident},
 };
@@ -32,25 +32,21 @@ pub const RESIDENTS_GROUP: &str = "municipalities.residents";
 /// The consumer group (and inbox name) of the monitor's own facts.
 pub const MONITOR_GROUP: &str = "municipalities.monitor";
 
-fn uuid(field: &str, value: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(value).map_err(|_| HandlerError::permanent(format!("{field} is not a UUID")))
+/// A field the event cannot do without: an event that fails it will never apply.
+fn permanent(e: wire::FieldError) -> HandlerError {
+    HandlerError::permanent(e.to_string())
 }
 
-fn date(field: &str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError> {
-    d.and_then(|d| NaiveDate::from_ymd_opt(d.year, d.month as u32, d.day as u32))
-        .ok_or_else(|| HandlerError::permanent(format!("{field} is not a date")))
+fn uuid(field: &'static str, value: &str) -> Result<Uuid, HandlerError> {
+    wire::uuid(field, value).map_err(permanent)
+}
+
+fn date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError> {
+    wire::required_date(field, d).map_err(permanent)
 }
 
 fn agency(value: i32) -> Result<Agency, HandlerError> {
-    match common::Agency::try_from(value) {
-        Ok(common::Agency::Agii) => Ok(Agency::Agii),
-        Ok(common::Agency::Bon) => Ok(Agency::Bon),
-        Ok(common::Agency::Atlas) => Ok(Agency::Atlas),
-        Ok(common::Agency::InGent) => Ok(Agency::InGent),
-        _ => Err(HandlerError::permanent(format!(
-            "agency {value} is unknown"
-        ))),
-    }
+    wire::required_agency("agency", value).map_err(permanent)
 }
 
 /// Counts `subject` once under `measure` in the quarter of `on` in municipality `nis`.

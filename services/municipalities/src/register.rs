@@ -3,10 +3,11 @@
 //! 4.0) and the codes merged away that day (`data/mergers-2025.csv`). The competent agency
 //! is not data but a rule ([`rules::competent_agency`]).
 
+use platform::Nis;
 use std::collections::BTreeMap;
 
 use crate::{
-    domain::{Municipality, Nis, Region},
+    domain::{Municipality, Region, nis_code},
     rules,
 };
 
@@ -102,7 +103,7 @@ pub fn parse(municipalities: &str, mergers: &str) -> Result<Vec<Municipality>, R
             province_nis: optional(f[3]),
             province_name_nl: optional(f[4]),
             region,
-            agency: rules::competent_agency(code.code(), region),
+            agency: rules::competent_agency(nis_code(code), region),
             former: Vec::new(),
         };
         if register.insert(code, municipality).is_some() {
@@ -142,12 +143,12 @@ pub fn shipped() -> Result<Vec<Municipality>, RegisterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Agency;
+    use platform::Agency;
 
     fn find(register: &[Municipality], code: u32) -> &Municipality {
         register
             .iter()
-            .find(|m| m.nis.code() == code)
+            .find(|m| nis_code(m.nis) == code)
             .unwrap_or_else(|| panic!("{code} is in the register"))
     }
 
@@ -180,7 +181,7 @@ mod tests {
         let brussels: Vec<_> = register
             .iter()
             .filter(|m| m.agency == Some(Agency::Bon))
-            .map(|m| m.nis.code())
+            .map(|m| nis_code(m.nis))
             .collect();
         assert_eq!(brussels, (21001..=21019).collect::<Vec<_>>());
     }
@@ -189,9 +190,12 @@ mod tests {
     fn merged_codes_point_to_their_new_municipality() {
         let register = shipped().expect("parses");
         let antwerp = find(&register, 11002);
-        assert!(antwerp.former.iter().any(|n| n.code() == 11007), "Borsbeek");
+        assert!(
+            antwerp.former.iter().any(|n| nis_code(*n) == 11007),
+            "Borsbeek"
+        );
         let bkz = find(&register, 46030);
-        let mut formers: Vec<u32> = bkz.former.iter().map(|n| n.code()).collect();
+        let mut formers: Vec<u32> = bkz.former.iter().map(|n| nis_code(*n)).collect();
         formers.sort();
         assert_eq!(formers, vec![11056, 46003, 46013]);
     }

@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
+use platform::Nis;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
 
 use crate::{
     MunicipalitiesError,
-    domain::Nis,
     monitor::{Count, Measure, Row, disclose},
     store::monitor_fact,
 };

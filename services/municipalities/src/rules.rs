@@ -1,7 +1,9 @@
 //! Every rule with a number of the municipalities service, named once, citing its source
 //! (DESIGN.md §1 and §3, issue 8). Change them here and in the tests at their edges.
 
-use crate::geo::{Agency, Region};
+use platform::Agency;
+
+use crate::geo::Region;
 
 /// NIS code of Antwerp: its residents fall under Atlas (DESIGN.md §1). Since 2025-01-01
 /// that includes Borsbeek (11007), merged into Antwerp as its tenth district.

@@ -410,7 +410,7 @@ impl MigrationTrait for Register2025 {
             .exec_without_returning(db)
             .await?;
         let event = proto::municipalities::v1::RegisterPublished {
-            valid_from: Some(convert::date(register::VALID_FROM)),
+            valid_from: Some(wire::date(register::VALID_FROM)),
             municipalities: register.iter().map(convert::municipality).collect(),
         };
         outbox.stage(db, register::EVENT_KEY, &event).await?;
