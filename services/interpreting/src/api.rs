@@ -3,7 +3,7 @@
 //! [`requests`](crate::requests), [`matching`](crate::matching) and
 //! [`billing`](crate::billing).
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use platform::Principal;
 use proto::interpreting::v1 as pb;
 use tonic::{Request, Response, Status};
@@ -15,7 +15,7 @@ use crate::{
     convert,
     domain::{Language, Mode, Region, Slot, Window},
     interpreters::{NewInterpreter, Pool, Profile},
-    matching::Matching,
+    matching::{Candidate, Matching},
     policy::{self, Viewer},
     requests::{self, Desk, NewRequest, Service},
     rules,
@@ -66,6 +66,25 @@ fn distinct<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
 
 fn windows(raw: &[pb::WeeklyWindow]) -> Result<Vec<Window>> {
     raw.iter().map(convert::window_from).collect()
+}
+
+/// The period of an absence: from `starts_at` to a later `ends_at`, at most a year.
+fn absence(r: &pb::AddAbsenceRequest) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    let starts_at = wire::time("starts_at", r.starts_at.as_ref())?;
+    let ends_at = wire::time("ends_at", r.ends_at.as_ref())?;
+    if ends_at <= starts_at {
+        return Err(InterpretingError::invalid(
+            "ends_at",
+            "is not after starts_at",
+        ));
+    }
+    if ends_at - starts_at > TimeDelta::days(366) {
+        return Err(InterpretingError::invalid(
+            "ends_at",
+            "an absence lasts at most a year",
+        ));
+    }
+    Ok((starts_at, ends_at))
 }
 
 fn new_interpreter(r: &pb::RegisterInterpreterRequest) -> Result<NewInterpreter> {
@@ -152,9 +171,7 @@ impl InterpretingApi {
         purpose: &str,
         id: Uuid,
     ) -> Result<pb::Interpreter> {
-        let p = self.pool.profile(id).await?;
-        self.pool.audit(principal, purpose, &[id]).await?;
-        Ok(message(p))
+        Ok(message(self.pool.read(principal, purpose, id).await?))
     }
 
     /// The requests as messages; for a coordinator with who pays by the trajectories
@@ -164,7 +181,7 @@ impl InterpretingApi {
         viewer: &Viewer,
         rows: &[crate::store::request::Model],
     ) -> Result<Vec<pb::InterpretingRequest>> {
-        if viewer.area.is_empty() {
+        if !viewer.sees_payers() {
             return Ok(rows.iter().map(convert::request).collect());
         }
         let payers = self.billing.payers(rows).await?;
@@ -283,6 +300,18 @@ fn message(p: Profile) -> pb::Interpreter {
     convert::interpreter(&p.row, p.languages, &p.windows, &p.absences)
 }
 
+/// A candidate as a coordinator reads it: with the interpreter's name (audited).
+fn candidate(c: Candidate) -> pb::Candidate {
+    pb::Candidate {
+        interpreter_id: c.profile.row.id.to_string(),
+        given_name: c.profile.row.given_name,
+        family_name: c.profile.row.family_name,
+        eligible: c.eligible,
+        score: c.score,
+        reasons: c.reasons,
+    }
+}
+
 #[tonic::async_trait]
 impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
     #[tracing::instrument(skip_all)]
@@ -329,12 +358,8 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         let language = (!req.language.is_empty())
             .then(|| Language::parse("language", &req.language))
             .transpose()?;
-        let (ids, next) = self
-            .pool
-            .list(language, wire::page(req.page.as_ref())?)
-            .await?;
-        let profiles = self.pool.profiles(self.pool.db(), &ids).await?;
-        self.pool.audit(principal, "ListInterpreters", &ids).await?;
+        let page = wire::page(req.page.as_ref())?;
+        let (profiles, next) = self.pool.read_page(principal, language, page).await?;
         Ok(Response::new(pb::ListInterpretersResponse {
             interpreters: profiles.into_iter().map(message).collect(),
             page: wire::page_response(next),
@@ -372,16 +397,7 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         let req = request.get_ref();
         let id = wire::uuid("interpreter_id", &req.interpreter_id)?;
         self.pool.managed(&area, id).await?;
-        let starts_at = wire::time("starts_at", req.starts_at.as_ref())?;
-        let ends_at = wire::time("ends_at", req.ends_at.as_ref())?;
-        if ends_at <= starts_at {
-            return Err(InterpretingError::invalid("ends_at", "is not after starts_at").into());
-        }
-        if ends_at - starts_at > TimeDelta::days(366) {
-            return Err(
-                InterpretingError::invalid("ends_at", "an absence lasts at most a year").into(),
-            );
-        }
+        let (starts_at, ends_at) = absence(req)?;
         self.pool.add_absence(id, starts_at, ends_at).await?;
         let interpreter = self.read_interpreter(principal, "AddAbsence", id).await?;
         Ok(Response::new(pb::AddAbsenceResponse {
@@ -442,41 +458,11 @@ impl pb::interpreting_service_server::InterpretingService for InterpretingApi {
         let principal = Principal::of(&request)?;
         let area = policy::coordinator(principal)?;
         let id = wire::uuid("request_id", &request.get_ref().request_id)?;
-        let viewer = Viewer { area, own: None };
-        let row = self.desk.get(&viewer, id).await?;
-        let now = Utc::now();
-        let state = requests::state_of(&row)?;
-        if !matches!(
-            state,
-            crate::domain::RequestState::Open | crate::domain::RequestState::Assigned
-        ) || requests::slot_of(&row).is_some_and(|s| s.starts_at <= now)
-        {
-            return Err(InterpretingError::WrongState {
-                request_id: id,
-                state: if requests::slot_of(&row).is_some_and(|s| s.starts_at <= now) {
-                    "started"
-                } else {
-                    state.as_str()
-                },
-                hint: "candidates are for a request still to be matched",
-            }
-            .into());
-        }
-        let candidates = self.matching.candidates(&row, now).await?;
+        let candidates = self.matching.candidates_for(&area, id, Utc::now()).await?;
         let ids: Vec<Uuid> = candidates.iter().map(|c| c.profile.row.id).collect();
         self.pool.audit(principal, "ListCandidates", &ids).await?;
         Ok(Response::new(pb::ListCandidatesResponse {
-            candidates: candidates
-                .into_iter()
-                .map(|c| pb::Candidate {
-                    interpreter_id: c.profile.row.id.to_string(),
-                    given_name: c.profile.row.given_name,
-                    family_name: c.profile.row.family_name,
-                    eligible: c.eligible,
-                    score: c.score,
-                    reasons: c.reasons,
-                })
-                .collect(),
+            candidates: candidates.into_iter().map(candidate).collect(),
         }))
     }
 

@@ -312,6 +312,27 @@ impl Pool {
             .ok_or(InterpretingError::InterpreterNotFound { interpreter_id: id })
     }
 
+    /// The interpreter `id`'s profile, read by `principal` for `purpose`: audited.
+    pub async fn read(&self, principal: &Principal, purpose: &str, id: Uuid) -> Result<Profile> {
+        let p = self.profile(id).await?;
+        self.audit(principal, purpose, &[id]).await?;
+        Ok(p)
+    }
+
+    /// A page of the pool (speaking `language` when given) with where the next starts,
+    /// read by `principal`: audited.
+    pub async fn read_page(
+        &self,
+        principal: &Principal,
+        language: Option<Language>,
+        page: Page,
+    ) -> Result<(Vec<Profile>, String)> {
+        let (ids, next) = self.list(language, page).await?;
+        let profiles = self.profiles(&self.db, &ids).await?;
+        self.audit(principal, "ListInterpreters", &ids).await?;
+        Ok((profiles, next))
+    }
+
     /// Refuses changes to an interpreter another agency's coordinators manage: the pool is
     /// shared for matching, its hours and absences are kept by the agency that registered.
     pub async fn managed(&self, area: &[Agency], id: Uuid) -> Result<()> {
@@ -319,7 +340,7 @@ impl Pool {
             .one(&self.db)
             .await?
             .ok_or(InterpretingError::InterpreterNotFound { interpreter_id: id })?;
-        if area.iter().any(|a| a.as_str() == row.registered_by) {
+        if crate::policy::manages(area, &row.registered_by) {
             Ok(())
         } else {
             Err(InterpretingError::NotYourInterpreter {

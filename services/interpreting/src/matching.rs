@@ -139,6 +139,31 @@ impl Matching {
         }
     }
 
+    /// The candidates for request `id` of `area`, which must still be to match: open or
+    /// assigned, and not started.
+    pub async fn candidates_for(
+        &self,
+        area: &[Agency],
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Candidate>> {
+        let viewer = Viewer {
+            area: area.to_vec(),
+            own: None,
+        };
+        let row = requests::visible(self.db(), &viewer, id).await?;
+        let state = requests::state_of(&row)?;
+        let started = requests::slot_of(&row).is_some_and(|s| s.starts_at <= now);
+        if !matches!(state, RequestState::Open | RequestState::Assigned) || started {
+            return Err(InterpretingError::WrongState {
+                request_id: id,
+                state: if started { "started" } else { state.as_str() },
+                hint: "candidates are for a request still to be matched",
+            });
+        }
+        self.candidates(&row, now).await
+    }
+
     /// The interpreters of the request's language, the eligible first by score.
     pub async fn candidates(
         &self,

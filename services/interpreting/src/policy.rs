@@ -27,6 +27,12 @@ pub fn registering_agency(principal: &Principal) -> Result<Agency, AuthError> {
     })
 }
 
+/// Whether a coordinator of `area` keeps the hours and absences of an interpreter
+/// `registered_by` an agency: the pool is shared for matching, its upkeep is not.
+pub fn manages(area: &[Agency], registered_by: &str) -> bool {
+    area.iter().any(|a| a.as_str() == registered_by)
+}
+
 /// The organisation a requester asks for.
 pub fn requester(principal: &Principal) -> Result<&str, AuthError> {
     principal.require(Role::InterpretingRequester)?;
@@ -61,6 +67,12 @@ impl Viewer {
 
     /// Whether a request or invoice of `agency`, asked for or paid by `organisation`, is
     /// visible.
+    /// Whether the caller is told who pays a request: a coordinator is; a requester is
+    /// not told whether a person's trajectory has ended.
+    pub fn sees_payers(&self) -> bool {
+        !self.area.is_empty()
+    }
+
     pub fn sees(&self, agency: &str, organisation: &str) -> bool {
         self.area.iter().any(|a| a.as_str() == agency) || self.own.as_deref() == Some(organisation)
     }
