@@ -8,6 +8,7 @@ mod breaches;
 mod brussels;
 mod ceremonies;
 mod citizenship;
+mod cli;
 mod consumers;
 mod deploy;
 mod disclosure;

@@ -1,6 +1,7 @@
 //! `inburgering ceremonies import FILE.csv` and `inburgering ceremonies report --year Y`:
 //! operators' commands on the ceremonies database (configured like `serve ceremonies`:
-//! `INBURGERING_DATABASE_URL`, or the SQLite file under the data folder), migrated first.
+//! `INBURGERING_DATABASE_URL`, or the SQLite file under `--data-dir`, which must be there),
+//! migrated first.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,10 @@ use ceremonies::{import, policy::Scope, report};
 use indicatif::{ProgressBar, ProgressStyle};
 use platform::{Config, runtime::ServiceModule};
 
-use crate::services::{self, ServiceName};
+use crate::{
+    options::{DataDir, read, usage},
+    services::{self, ServiceName},
+};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CeremoniesCommand {
@@ -18,18 +22,23 @@ pub enum CeremoniesCommand {
     Import {
         /// The CSV file.
         file: PathBuf,
+        #[command(flatten)]
+        data: DataDir,
     },
     /// Print the report of a year as CSV (platform ceremonies and imported overviews,
     /// then totals per agency and kind); a missing count is an empty cell.
     Report {
         #[arg(long)]
         year: i32,
+        #[command(flatten)]
+        data: DataDir,
     },
 }
 
-async fn database() -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let config = Config::load()?;
-    let url = services::database_url(&config, ServiceName::Ceremonies)?;
+async fn database(data: &DataDir) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let mut config = Config::load()?;
+    data.apply(&mut config);
+    let url = services::existing_database_url(&config, ServiceName::Ceremonies)?;
     platform::db::connect_and_migrate::<<ceremonies::Ceremonies as ServiceModule>::Migrator>(
         &url,
         config.database_max_connections,
@@ -40,10 +49,9 @@ async fn database() -> anyhow::Result<sea_orm::DatabaseConnection> {
 
 pub async fn run(command: CeremoniesCommand) -> anyhow::Result<()> {
     match command {
-        CeremoniesCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let db = database().await?;
+        CeremoniesCommand::Import { file, data } => {
+            let text = read(&file)?;
+            let db = database(&data).await?;
             let bar = ProgressBar::new(import::line_count(&text)).with_style(
                 ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} lines")
                     .context("progress bar template")?,
@@ -62,11 +70,13 @@ pub async fn run(command: CeremoniesCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        CeremoniesCommand::Report { year } => {
+        CeremoniesCommand::Report { year, data } => {
             if !(2000..=2100).contains(&year) {
-                anyhow::bail!("--year: {year} is not a year from 2000 to 2100");
+                return Err(usage(format!(
+                    "--year {year}: not a year from 2000 to 2100"
+                )));
             }
-            let db = database().await?;
+            let db = database(&data).await?;
             let rows = report::year(&db, year, &Scope::All, None, None).await?;
             let totals = report::totals(&rows);
             print!("{}", report::csv(&rows, &totals)?);

@@ -15,17 +15,22 @@ use platform::{
 use tokio::{net::TcpListener, process::Command, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::services::{self, ServiceName};
+use crate::{
+    options::{DEFAULT_DATA_DIR, DataDir},
+    services::{self, ServiceName},
+};
 
 /// The dev issuer's URL with the default port.
 pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8180/realms/inburgering";
 
+/// The broker's port when `--broker-port` is not given (the event tools' default too).
+const DEFAULT_BROKER_PORT: u16 = 9092;
+
 /// Options of `inburgering dev`.
 #[derive(Debug, clap::Args)]
 pub struct DevArgs {
-    /// Folder for SQLite files, the broker's storage and the dev issuer key.
-    #[arg(long, default_value = "data")]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    data: DataDir,
     /// gRPC port of the first service; the others follow (trajectories 50051, testing 50052, municipalities 50053, ceremonies 50054, recruitment 50055, interpreting 50056).
     #[arg(long, default_value_t = 50051)]
     grpc_port: u16,
@@ -33,7 +38,7 @@ pub struct DevArgs {
     #[arg(long, default_value_t = 8180)]
     issuer_port: u16,
     /// Port of the Kafka-protocol broker (fixed: the broker advertises it).
-    #[arg(long, default_value_t = 9092)]
+    #[arg(long, default_value_t = DEFAULT_BROKER_PORT)]
     broker_port: u16,
     /// Port of the Prometheus /metrics endpoint.
     #[arg(long, default_value_t = 9464)]
@@ -46,8 +51,9 @@ pub fn issuer_key_path(data_dir: &Path) -> PathBuf {
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let data_dir = args.data.path();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     let log = std::env::var("INBURGERING_LOG").unwrap_or_else(|_| "info,rdkafka=warn".into());
     let otlp = std::env::var("INBURGERING_OTLP_ENDPOINT").ok();
     let telemetry = platform::telemetry::init("inburgering-dev", &log, otlp.as_deref())?;
@@ -60,7 +66,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let broker = tokio::spawn(supervise_broker(
         broker_bin()?,
         broker_addr,
-        args.data_dir.join("broker"),
+        data_dir.join("broker"),
         broker_stop.clone(),
     ));
     wait_until_answers(broker_addr, Duration::from_secs(60))
@@ -78,7 +84,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding the dev issuer on port {}", args.issuer_port))?;
     let issuer = Arc::new(DevIssuer::load_or_create(
-        &issuer_key_path(&args.data_dir),
+        &issuer_key_path(&data_dir),
         issuer_url.clone(),
         Config::default().oidc_audience,
     )?);
@@ -97,7 +103,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let config = Arc::new(Config {
         kafka_brokers: broker_addr.to_string(),
         oidc_issuer: issuer_url.clone(),
-        data_dir: args.data_dir.clone(),
+        data_dir: data_dir.clone(),
         log,
         otlp_endpoint: otlp,
         // Trajectories is the first service (offset 0).
@@ -115,7 +121,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding {} on {addr}", service.as_str()))?;
         endpoints.push((service, addr));
-        let url = platform::db::sqlite_url(&args.data_dir, service.as_str());
+        let url = platform::db::sqlite_url(&data_dir, service.as_str());
         tasks.spawn(services::run(
             service,
             config.clone(),
@@ -143,7 +149,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         &issuer_url,
         broker_addr,
         metrics_addr,
-        &args.data_dir,
+        &data_dir,
     );
 
     let mut failure = None;
@@ -210,13 +216,53 @@ fn print_banner(
     );
     eprintln!();
     eprintln!("A token for an Atlas case worker, and a first call:");
-    eprintln!("  TOKEN=$({exe} token --org atlas --role case-worker)");
+    eprintln!(
+        "  TOKEN=$({} --org atlas --role case-worker)",
+        token_command(&exe, data_dir, issuer)
+    );
     eprintln!(
         "  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"national_number\": \"85.07.30-033.28\", \"given_name\": \"Amina\", \"family_name\": \"Haddad\", \"mother_tongue\": \"ar\"}}' {trajectories} inburgering.trajectories.v1.TrajectoryService/RegisterPerson"
     );
     eprintln!("Events as they are published:");
-    eprintln!("  {exe} events tail trajectories.events.v1");
+    eprintln!(
+        "  {} events tail trajectories.events.v1{}",
+        shell_word(&exe),
+        if broker.port() == DEFAULT_BROKER_PORT {
+            String::new()
+        } else {
+            format!(" --brokers {broker}")
+        }
+    );
     eprintln!();
+}
+
+/// `inburgering token` as this `dev` needs it: its data folder (the issuer key) and its
+/// issuer URL, each named only when it is not the default, so the banner's line works.
+fn token_command(exe: &str, data_dir: &Path, issuer: &str) -> String {
+    let mut command = format!("{} token", shell_word(exe));
+    if data_dir != Path::new(DEFAULT_DATA_DIR) {
+        command.push_str(&format!(
+            " --data-dir {}",
+            shell_word(&data_dir.display().to_string())
+        ));
+    }
+    if issuer != DEFAULT_ISSUER {
+        command.push_str(&format!(" --issuer {}", shell_word(issuer)));
+    }
+    command
+}
+
+/// `word` as one word for a POSIX shell: as it is when it holds nothing the shell reads.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// The broker binary: `INBURGERING_BROKER_BIN`, or `inburgering-broker` beside this one.
@@ -292,5 +338,31 @@ async fn wait_until_answers(addr: SocketAddr, patience: Duration) -> anyhow::Res
             "nothing answers on {addr}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banners_token_command_names_only_what_differs_from_the_defaults() {
+        assert_eq!(
+            token_command("inburgering", Path::new("data"), DEFAULT_ISSUER),
+            "inburgering token"
+        );
+        assert_eq!(
+            token_command(
+                "/opt/inburgering",
+                Path::new("/tmp/my data"),
+                "http://127.0.0.1:9180/realms/inburgering"
+            ),
+            "/opt/inburgering token --data-dir '/tmp/my data' --issuer http://127.0.0.1:9180/realms/inburgering"
+        );
+    }
+
+    #[test]
+    fn a_shell_word_with_a_quote_stays_one_word() {
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 }

@@ -12,17 +12,24 @@
 //! - `inburgering token` prints a dev-issuer token; `inburgering events tail` prints a
 //!   topic's events as JSON; `inburgering events replay` re-publishes dead-lettered ones.
 //!
+//! Every command that reads the data folder takes `--data-dir`, every one that calls a
+//! service `--<service>-url` (both defined once, in `options`, with the `INBURGERING_*`
+//! variable as fallback). A mistake in how a command was called prints one line and exits
+//! with 2; a failure prints one line and exits with 1.
+//!
 //! It wires services to the platform and holds no domain logic.
 
 mod ceremonies_cli;
 mod dev;
+mod options;
 mod recruitment_cli;
 mod replay;
 mod services;
 mod stats_cli;
 mod tail;
+mod token;
 
-use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -45,27 +52,22 @@ enum Command {
     Serve {
         /// The service to run.
         service: services::ServiceName,
+        // Where its SQLite file is (made) when no INBURGERING_DATABASE_URL is set.
+        #[command(flatten)]
+        data: options::DataDir,
+        #[command(flatten)]
+        urls: options::ServiceUrls,
     },
     /// Run one service's database migrations and exit (the chart's migration Job).
     Migrate {
         /// The service whose database to migrate.
         service: services::ServiceName,
+        // Where its SQLite file is (made) when no INBURGERING_DATABASE_URL is set.
+        #[command(flatten)]
+        data: options::DataDir,
     },
     /// Print an access token from the dev issuer (the key under the data folder).
-    Token {
-        /// Organisation alias: agii, bon, atlas, in-gent, ggc, municipality-<nis>, …
-        #[arg(long)]
-        org: String,
-        /// A realm role; repeat for several.
-        #[arg(long = "role", required = true)]
-        roles: Vec<String>,
-        /// The dev data folder (holds the issuer key).
-        #[arg(long, default_value = "data")]
-        data_dir: PathBuf,
-        /// The dev issuer URL the token names.
-        #[arg(long, default_value = dev::DEFAULT_ISSUER)]
-        issuer: String,
-    },
+    Token(token::TokenArgs),
     /// The ceremonies' historical overviews and report.
     Ceremonies {
         #[command(subcommand)]
@@ -97,27 +99,32 @@ enum EventsCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Dev(args) => dev::run(args).await,
-        Command::Serve { service } => services::serve(service).await,
-        Command::Migrate { service } => services::migrate(service).await,
-        Command::Token {
-            org,
-            roles,
-            data_dir,
-            issuer,
-        } => {
-            let issuer = platform::auth::DevIssuer::load_or_create(
-                &dev::issuer_key_path(&data_dir),
-                issuer,
-                platform::Config::default().oidc_audience,
-            )?;
-            let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
-            println!("{}", issuer.token(&org, &roles));
-            Ok(())
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with the causes (`{:#}`), never the Debug dump with a backtrace.
+            eprintln!("inburgering: {e:#}");
+            if e.chain().any(|cause| cause.is::<options::Usage>()) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Dev(args) => dev::run(args).await,
+        Command::Serve {
+            service,
+            data,
+            urls,
+        } => services::serve(service, &data, &urls).await,
+        Command::Migrate { service, data } => services::migrate(service, &data).await,
+        Command::Token(args) => token::run(args),
         Command::Ceremonies { command } => ceremonies_cli::run(command).await,
         Command::Recruitment { command } => recruitment_cli::run(command).await,
         Command::Stats { command } => stats_cli::run(command).await,

@@ -1,12 +1,12 @@
 //! `inburgering recruitment import-register FILE` and `inburgering recruitment letters`:
 //! operators' commands on the recruitment database (configured like `serve recruitment`:
-//! `INBURGERING_DATABASE_URL`, or the SQLite file under the data folder), migrated first.
-//! Events they cause wait in the outbox for the running service's relay.
+//! `INBURGERING_DATABASE_URL`, or the SQLite file under `--data-dir`, which must be there),
+//! migrated first. Events they cause wait in the outbox for the running service's relay.
 //!
 //! The import hands national numbers to trajectories on the operator's behalf: it needs
 //! a token of a `recruitment-officer` of an agency in `INBURGERING_TOKEN` (a service
 //! account's in production; `inburgering token --org bon --role recruitment-officer` in
-//! dev) and trajectories at `INBURGERING_TRAJECTORIES_URL`.
+//! dev) and trajectories at `--trajectories-url`.
 
 use std::path::PathBuf;
 
@@ -16,7 +16,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use platform::{Config, events::Outbox, grpc::OnBehalfOf, runtime::ServiceModule};
 use recruitment::{domain::LetterKind, feed, letters};
 
-use crate::services::{self, ServiceName};
+use crate::{
+    options::{Caller, DataDir, ServiceUrls, read, usage},
+    services::{self, ServiceName},
+};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Kind {
@@ -37,6 +40,12 @@ pub enum RecruitmentCommand {
         /// The organisation the token acts for, when it holds several.
         #[arg(long)]
         org: Option<String>,
+        #[command(flatten)]
+        caller: Caller,
+        #[command(flatten)]
+        data: DataDir,
+        #[command(flatten)]
+        urls: ServiceUrls,
     },
     /// Print the letters of a kind to PDF files (one per batch, with an index) for the
     /// people registered in the period who do not have that letter yet.
@@ -55,11 +64,13 @@ pub enum RecruitmentCommand {
         /// Stop after this many batches (a trial run).
         #[arg(long)]
         max_batches: Option<u64>,
+        #[command(flatten)]
+        data: DataDir,
     },
 }
 
 async fn database(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let url = services::database_url(config, ServiceName::Recruitment)?;
+    let url = services::existing_database_url(config, ServiceName::Recruitment)?;
     platform::db::connect_and_migrate::<<recruitment::Recruitment as ServiceModule>::Migrator>(
         &url,
         config.database_max_connections,
@@ -78,7 +89,8 @@ fn bar(len: u64, unit: &str) -> anyhow::Result<ProgressBar> {
 }
 
 pub async fn run(command: RecruitmentCommand) -> anyhow::Result<()> {
-    let config = Config::load()?;
+    let mut config = Config::load()?;
+    command.apply(&mut config);
     // One trace per command (with `INBURGERING_OTLP_ENDPOINT`): the import's calls to
     // trajectories carry it, so Tempo shows the run and every registration it made.
     let telemetry = platform::telemetry::init_for_command(
@@ -96,6 +108,17 @@ pub async fn run(command: RecruitmentCommand) -> anyhow::Result<()> {
 }
 
 impl RecruitmentCommand {
+    /// Puts the folder and URLs named by flags or variables into `config`.
+    fn apply(&self, config: &mut Config) {
+        match self {
+            RecruitmentCommand::ImportRegister { data, urls, .. } => {
+                data.apply(config);
+                urls.apply(config);
+            }
+            RecruitmentCommand::Letters { data, .. } => data.apply(config),
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             RecruitmentCommand::ImportRegister { .. } => "import-register",
@@ -107,13 +130,15 @@ impl RecruitmentCommand {
 async fn execute(config: Config, command: RecruitmentCommand) -> anyhow::Result<()> {
     let outbox = Outbox::new(recruitment::SERVICE, recruitment::TOPIC);
     match command {
-        RecruitmentCommand::ImportRegister { file, org } => {
-            let token = std::env::var("INBURGERING_TOKEN").context(
-                "INBURGERING_TOKEN: a token of a recruitment-officer is needed to register persons with trajectories",
+        RecruitmentCommand::ImportRegister {
+            file, org, caller, ..
+        } => {
+            let token = caller.token(
+                "recruitment-officer (persons are registered with trajectories on their behalf)",
             )?;
-            let caller = OnBehalfOf::bearer(&token, org.as_deref())?;
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let caller = OnBehalfOf::bearer(token, org.as_deref())
+                .map_err(|e| usage(format!("INBURGERING_TOKEN: {e}")))?;
+            let text = read(&file)?;
             let db = database(&config).await?;
             let registrar = feed::Registrar::new(&config.trajectories_url, caller);
             let bar = bar(feed::line_count(&text), "records")?;
@@ -146,11 +171,12 @@ async fn execute(config: Config, command: RecruitmentCommand) -> anyhow::Result<
             registered_to,
             out,
             max_batches,
+            ..
         } => {
             if registered_to < registered_from {
-                anyhow::bail!(
+                return Err(usage(format!(
                     "--registered-to {registered_to} is before --registered-from {registered_from}"
-                );
+                )));
             }
             let db = database(&config).await?;
             let run = letters::Run {

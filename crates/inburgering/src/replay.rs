@@ -18,6 +18,8 @@ use rdkafka::{
 };
 use serde_json::json;
 
+use crate::options::usage;
+
 /// Options of `events replay`.
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -32,29 +34,26 @@ pub struct ReplayArgs {
     /// Only print what would be replayed.
     #[arg(long)]
     dry_run: bool,
-    /// Kafka bootstrap servers.
-    #[arg(
-        long,
-        env = "INBURGERING_KAFKA_BROKERS",
-        default_value = "127.0.0.1:9092"
-    )]
-    brokers: String,
+    #[command(flatten)]
+    kafka: crate::options::Brokers,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
     let Some(original) = args.topic.strip_suffix(".dlq") else {
-        bail!(
+        return Err(usage(format!(
             "{} is not a dead-letter topic (its name ends in .dlq)",
             args.topic
-        );
+        )));
     };
     if args.ids.is_empty() && args.consumer.is_none() {
-        bail!("say what to replay: --id <ce_id> (repeatable) or --consumer <group>");
+        return Err(usage(
+            "say what to replay: --id <ce_id> (repeatable) or --consumer <group>",
+        ));
     }
     let wanted: HashSet<&str> = args.ids.iter().map(String::as_str).collect();
-    let brokers = args.brokers.clone();
+    let brokers = args.kafka.brokers.clone();
     let topic = args.topic.clone();
     let consumer = args.consumer.clone();
     let ids: HashSet<String> = wanted.iter().map(|id| (*id).to_owned()).collect();
@@ -76,7 +75,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
         newest.push(message);
     }
     let chosen = newest;
-    let producer = relay::producer(&args.brokers)?;
+    let producer = relay::producer(&args.kafka.brokers)?;
     for message in &chosen {
         let line = json!({
             "ce_id": header(message, headers::ID),

@@ -12,6 +12,8 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::options::{DataDir, ServiceUrls, existing_folder, usage};
+
 /// Every service of the platform that exists so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ServiceName {
@@ -118,9 +120,43 @@ pub fn database_url(config: &Config, service: ServiceName) -> anyhow::Result<Sec
     }
 }
 
+/// The database of `service` for an operator's command (an import, a report): the
+/// configured one, or the SQLite file that `dev` or `serve` made under the data folder.
+/// Never a new, empty one: a command run from the wrong folder would otherwise find
+/// nothing in it (not even the municipality register) and say so misleadingly.
+pub fn existing_database_url(
+    config: &Config,
+    service: ServiceName,
+) -> anyhow::Result<SecretString> {
+    if let Some(url) = &config.database_url {
+        return Ok(url.clone());
+    }
+    let dir = existing_folder(&config.data_dir)?;
+    let file = dir.join(format!("{}.sqlite", service.as_str()));
+    if !file.is_file() {
+        return Err(usage(format!(
+            "--data-dir {}: no {} database in it ({}); name the folder `inburgering dev` runs with, or set INBURGERING_DATABASE_URL",
+            dir.display(),
+            service.as_str(),
+            file.display()
+        )));
+    }
+    Ok(platform::db::sqlite_url(dir, service.as_str()))
+}
+
+/// The configuration of `serve` and `migrate`: files and variables, then the flags.
+fn load(data: &DataDir, urls: Option<&ServiceUrls>) -> anyhow::Result<Config> {
+    let mut config = Config::load()?;
+    data.apply(&mut config);
+    if let Some(urls) = urls {
+        urls.apply(&mut config);
+    }
+    Ok(config)
+}
+
 /// `inburgering migrate <service>`: the schema, then exit.
-pub async fn migrate(service: ServiceName) -> anyhow::Result<()> {
-    let config = Config::load()?;
+pub async fn migrate(service: ServiceName, data: &DataDir) -> anyhow::Result<()> {
+    let config = load(data, None)?;
     let telemetry = platform::telemetry::init(
         &format!("inburgering-{}", service.as_str()),
         &config.log,
@@ -149,8 +185,8 @@ pub async fn migrate(service: ServiceName) -> anyhow::Result<()> {
 }
 
 /// `inburgering serve <service>`: one service, configured from the environment.
-pub async fn serve(service: ServiceName) -> anyhow::Result<()> {
-    let config = Arc::new(Config::load()?);
+pub async fn serve(service: ServiceName, data: &DataDir, urls: &ServiceUrls) -> anyhow::Result<()> {
+    let config = Arc::new(load(data, Some(urls))?);
     let telemetry = platform::telemetry::init(
         &format!("inburgering-{}", service.as_str()),
         &config.log,

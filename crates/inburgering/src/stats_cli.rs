@@ -1,20 +1,17 @@
 //! `inburgering stats brussels --from … --to …`: the Brussels figures of
 //! `BrusselsStatisticsService` for a period (both days included), printed for a reply to
-//! parliament. It asks the trajectories service at `INBURGERING_TRAJECTORIES_URL` with a
-//! `monitor`'s token in `INBURGERING_TOKEN`, so the figures are the API's, not a second
-//! computation.
+//! parliament. It asks the trajectories service at `--trajectories-url` with a `monitor`'s
+//! token in `INBURGERING_TOKEN`, so the figures are the API's, not a second computation.
 
 use anyhow::Context as _;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use clap::Subcommand;
 use platform::{Config, grpc::OnBehalfOf};
-use proto::{
-    common::v1 as common,
-    trajectories::v1::{
-        GetBrusselsFiguresRequest,
-        brussels_statistics_service_client::BrusselsStatisticsServiceClient,
-    },
+use proto::trajectories::v1::{
+    GetBrusselsFiguresRequest, brussels_statistics_service_client::BrusselsStatisticsServiceClient,
 };
+
+use crate::options::{Caller, ServiceUrls, usage};
 
 /// The figures the platform computes for a period.
 #[derive(Debug, Subcommand)]
@@ -28,30 +25,32 @@ pub enum StatsCommand {
         /// Last day of the period (YYYY-MM-DD), counted.
         #[arg(long)]
         to: NaiveDate,
+        #[command(flatten)]
+        caller: Caller,
+        #[command(flatten)]
+        urls: ServiceUrls,
     },
 }
 
-fn date(d: NaiveDate) -> common::Date {
-    common::Date {
-        year: d.year(),
-        month: i32::try_from(d.month()).unwrap_or(0),
-        day: i32::try_from(d.day()).unwrap_or(0),
-    }
-}
-
 pub async fn run(command: StatsCommand) -> anyhow::Result<()> {
-    let StatsCommand::Brussels { from, to } = command;
-    let config = Config::load()?;
-    let token = std::env::var("INBURGERING_TOKEN")
-        .context("INBURGERING_TOKEN: a token of a monitor is needed to read the figures")?;
-    let caller = OnBehalfOf::bearer(&token, None)?;
+    let StatsCommand::Brussels {
+        from,
+        to,
+        caller,
+        urls,
+    } = command;
+    let mut config = Config::load()?;
+    urls.apply(&mut config);
+    let token = caller.token("monitor")?;
+    let caller =
+        OnBehalfOf::bearer(token, None).map_err(|e| usage(format!("INBURGERING_TOKEN: {e}")))?;
     let mut client = BrusselsStatisticsServiceClient::connect(config.trajectories_url.clone())
         .await
         .with_context(|| format!("connecting to trajectories at {}", config.trajectories_url))?;
     let f = client
         .get_brussels_figures(caller.request(GetBrusselsFiguresRequest {
-            from: Some(date(from)),
-            to: Some(date(to)),
+            from: Some(wire::date(from)),
+            to: Some(wire::date(to)),
         }))
         .await
         .map_err(|s| anyhow::anyhow!("trajectories refused: {}", s.message()))?

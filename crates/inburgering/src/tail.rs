@@ -18,13 +18,8 @@ use serde_json::{Map, Value, json};
 pub struct TailArgs {
     /// The topic, e.g. `trajectories.events.v1` or `trajectories.events.v1.dlq`.
     topic: String,
-    /// Kafka bootstrap servers.
-    #[arg(
-        long,
-        env = "INBURGERING_KAFKA_BROKERS",
-        default_value = "127.0.0.1:9092"
-    )]
-    brokers: String,
+    #[command(flatten)]
+    kafka: crate::options::Brokers,
     /// Stop after this many events.
     #[arg(long)]
     count: Option<usize>,
@@ -37,7 +32,7 @@ pub async fn run(args: TailArgs) -> anyhow::Result<()> {
     let pool = DescriptorPool::decode(proto::FILE_DESCRIPTOR_SET).context("descriptor set")?;
     // A throwaway group that commits nothing: tailing never moves a service's offsets.
     let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &args.brokers)
+        .set("bootstrap.servers", &args.kafka.brokers)
         .set(
             "group.id",
             format!("inburgering-tail-{}", uuid::Uuid::now_v7()),

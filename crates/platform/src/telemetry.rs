@@ -1,10 +1,12 @@
-//! Telemetry: JSON logs, OpenTelemetry traces (exported over OTLP when configured), and
-//! the W3C trace context carried across gRPC metadata and Kafka headers.
+//! Telemetry: logs, OpenTelemetry traces (exported over OTLP when configured), and the W3C
+//! trace context carried across gRPC metadata and Kafka headers.
 //!
 //! Span fields are ids only (trajectory_id, person_id, event ids): never a national number
-//! or a name. The log format is one JSON object per line.
+//! or a name. Logs are one JSON object per line, except for a person reading them in a
+//! terminal: then one readable line per event. `INBURGERING_LOG_FORMAT=json` or `text`
+//! chooses regardless of the terminal.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, io::IsTerminal};
 
 use opentelemetry::{
     Context, global,
@@ -50,30 +52,76 @@ impl Telemetry {
     }
 }
 
-/// Installs JSON logs on stdout and traces for `service_name`, exporting over OTLP/gRPC to
-/// `otlp_endpoint` when one is given.
+/// The variable that chooses the log format: `json`, `text`, or unset (by the terminal).
+pub const LOG_FORMAT_VAR: &str = "INBURGERING_LOG_FORMAT";
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line: for Kubernetes, a collector, a pipe or a file.
+    Json,
+    /// One readable line per event: for a person at a terminal.
+    Text,
+}
+
+impl LogFormat {
+    /// [`LOG_FORMAT_VAR`] if set, else text when the logs go to a terminal, JSON otherwise.
+    pub fn choose(to_terminal: bool) -> Result<Self, PlatformError> {
+        match std::env::var(LOG_FORMAT_VAR) {
+            Ok(v) if v.eq_ignore_ascii_case("json") => Ok(LogFormat::Json),
+            Ok(v) if v.eq_ignore_ascii_case("text") => Ok(LogFormat::Text),
+            Ok(v) if !v.is_empty() => Err(PlatformError::Telemetry(format!(
+                "{LOG_FORMAT_VAR}={v:?}: expected json or text"
+            ))),
+            _ if to_terminal => Ok(LogFormat::Text),
+            _ => Ok(LogFormat::Json),
+        }
+    }
+}
+
+/// Installs logs on stdout and traces for `service_name`, exporting over OTLP/gRPC to
+/// `otlp_endpoint` when one is given. The logs are JSON unless stdout is a terminal
+/// ([`LogFormat::choose`]).
 pub fn init(
     service_name: &str,
     log_filter: &str,
     otlp_endpoint: Option<&str>,
 ) -> Result<Telemetry, PlatformError> {
+    let terminal = std::io::stdout().is_terminal();
+    let format = LogFormat::choose(terminal)?;
     let builder = with_otlp(SdkTracerProvider::builder(), otlp_endpoint)?;
-    install(service_name, log_filter, builder, std::io::stdout)
+    install(
+        service_name,
+        log_filter,
+        builder,
+        std::io::stdout,
+        format,
+        terminal,
+    )
 }
 
 /// Like [`init`] for an operator's command, whose standard output is its result: the
-/// JSON logs go to standard error.
+/// logs go to standard error (JSON unless that is a terminal).
 pub fn init_for_command(
     service_name: &str,
     log_filter: &str,
     otlp_endpoint: Option<&str>,
 ) -> Result<Telemetry, PlatformError> {
+    let terminal = std::io::stderr().is_terminal();
+    let format = LogFormat::choose(terminal)?;
     let builder = with_otlp(SdkTracerProvider::builder(), otlp_endpoint)?;
-    install(service_name, log_filter, builder, std::io::stderr)
+    install(
+        service_name,
+        log_filter,
+        builder,
+        std::io::stderr,
+        format,
+        terminal,
+    )
 }
 
 /// Like [`init`], with a caller's exporter and log writer besides the OTLP export (tests
-/// capture all three).
+/// capture all three); the logs are always JSON.
 pub fn init_with<E, W>(
     service_name: &str,
     log_filter: &str,
@@ -89,7 +137,14 @@ where
         SdkTracerProvider::builder().with_simple_exporter(exporter),
         otlp_endpoint,
     )?;
-    install(service_name, log_filter, builder, writer)
+    install(
+        service_name,
+        log_filter,
+        builder,
+        writer,
+        LogFormat::Json,
+        false,
+    )
 }
 
 fn with_otlp(
@@ -113,6 +168,8 @@ fn install<W>(
     log_filter: &str,
     builder: opentelemetry_sdk::trace::TracerProviderBuilder,
     writer: W,
+    format: LogFormat,
+    colours: bool,
 ) -> Result<Telemetry, PlatformError>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
@@ -129,15 +186,31 @@ where
     global::set_tracer_provider(provider.clone());
     let filter = EnvFilter::try_new(log_filter)
         .map_err(|e| PlatformError::Telemetry(format!("log filter {log_filter:?}: {e}")))?;
+    // One of the two layers is present: they differ in type, so each is an Option.
+    let (json, text) = match format {
+        LogFormat::Json => (
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_writer(writer),
+            ),
+            None,
+        ),
+        LogFormat::Text => (
+            None,
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(colours)
+                    .with_writer(writer),
+            ),
+        ),
+    };
     tracing_subscriber::registry()
         .with(filter)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .json()
-                .with_current_span(true)
-                .with_span_list(false)
-                .with_writer(writer),
-        )
+        .with(json)
+        .with(text)
         .with(tracing_opentelemetry::layer().with_tracer(tracer))
         .try_init()
         .map_err(|e| PlatformError::Telemetry(e.to_string()))?;
