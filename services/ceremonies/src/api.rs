@@ -2,7 +2,7 @@
 //! policy checks; the work is in [`ceremony`](crate::ceremony),
 //! [`invitations`](crate::invitations) and [`report`](crate::report).
 
-use platform::{Nis, Principal, clock, grpc::OnBehalfOf};
+use platform::{Principal, clock, grpc::OnBehalfOf};
 use proto::ceremonies::v1 as pb;
 use tonic::{Request, Response, Status};
 
@@ -12,9 +12,7 @@ use crate::{
     convert,
     domain::{self, Ceremony, CeremonyState, Details},
     invitations::Invitations,
-    letter, policy,
-    policy::Scope,
-    report,
+    letter, policy, report,
 };
 
 type Result<T, E = CeremoniesError> = std::result::Result<T, E>;
@@ -38,27 +36,22 @@ impl CeremonyApi {
     async fn readable(&self, principal: &Principal, raw: &str) -> Result<Ceremony> {
         policy::staff(principal)?;
         let ceremony_id = wire::uuid("ceremony_id", raw)?;
-        match self.ceremonies.get(ceremony_id).await? {
-            Some(c) if policy::may_read(principal, c.nis, c.agency) => Ok(c),
-            _ => Err(CeremoniesError::CeremonyNotFound { ceremony_id }),
-        }
+        policy::readable(
+            principal,
+            ceremony_id,
+            self.ceremonies.get(ceremony_id).await?,
+        )
     }
 
     /// The ceremony, if the caller organises it (its municipality's organisers only).
     async fn managed(&self, principal: &Principal, raw: &str) -> Result<Ceremony> {
         policy::staff(principal)?;
         let ceremony_id = wire::uuid("ceremony_id", raw)?;
-        match self.ceremonies.get(ceremony_id).await? {
-            Some(c) if policy::may_manage(principal, c.nis) => Ok(c),
-            // An agency that may read it learns it may not change it.
-            Some(c) if policy::may_read(principal, c.nis, c.agency) => {
-                Err(policy::require_organiser(principal, c.nis)
-                    .err()
-                    .map(CeremoniesError::from)
-                    .unwrap_or(CeremoniesError::CeremonyNotFound { ceremony_id }))
-            }
-            _ => Err(CeremoniesError::CeremonyNotFound { ceremony_id }),
-        }
+        policy::manageable(
+            principal,
+            ceremony_id,
+            self.ceremonies.get(ceremony_id).await?,
+        )
     }
 
     async fn letters(
@@ -172,30 +165,11 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let page = wire::page(req.page.as_ref())?;
-        let named = if req.municipality_nis.is_empty() {
-            None
-        } else {
-            Some(Nis::parse("municipality_nis", &req.municipality_nis)?)
-        };
-        let mut filter = Filter {
-            nis: named,
-            agencies: None,
-            year: if req.year == 0 {
-                None
-            } else {
-                Some(wire::year("year", req.year)?)
-            },
-        };
-        match policy::list_scope(principal)? {
-            Scope::Municipality(own) => {
-                if let Some(nis) = named {
-                    policy::require_organiser(principal, nis)?;
-                }
-                filter.nis = Some(own);
-            }
-            Scope::Agencies(agencies) => filter.agencies = Some(agencies),
-            Scope::All => {}
-        }
+        let named = convert::optional_nis("municipality_nis", &req.municipality_nis)?;
+        let year = (req.year != 0)
+            .then(|| wire::year("year", req.year))
+            .transpose()?;
+        let filter = Filter::new(policy::listing(principal, named)?, named, year);
         let (ceremonies, next) = self.ceremonies.list(&filter, page).await?;
         Ok(Response::new(pb::ListCeremoniesResponse {
             ceremonies: ceremonies.iter().map(convert::ceremony).collect(),
@@ -283,13 +257,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let c = self.managed(principal, &req.ceremony_id).await?;
         let name = domain::display_name(&req.display_name)?;
         let consent = wire::required_date("consent_given_on", req.consent_given_on.as_ref())?;
-        if consent > clock::today() {
-            return Err(CeremoniesError::invalid(
-                "consent_given_on",
-                format!("{consent} is in the future"),
-            )
-            .into());
-        }
+        let consent = domain::consent_given_on(consent, clock::today())?;
         let a = self.ceremonies.add_ambassador(&c, name, consent).await?;
         Ok(Response::new(pb::AddAmbassadorResponse {
             ambassador: Some(convert::ambassador(&a)),
@@ -304,20 +272,8 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let principal = Principal::of(&request)?;
         policy::staff(principal)?;
         let ambassador_id = wire::uuid("ambassador_id", &request.get_ref().ambassador_id)?;
-        let not_found = || CeremoniesError::AmbassadorNotFound { ambassador_id };
-        let a = self
-            .ceremonies
-            .ambassador(ambassador_id)
-            .await?
-            .ok_or_else(not_found)?;
-        let c = self
-            .ceremonies
-            .get(a.ceremony_id)
-            .await?
-            .ok_or_else(not_found)?;
-        if !policy::may_manage(principal, c.nis) {
-            return Err(not_found().into());
-        }
+        let found = self.ceremonies.ambassador(ambassador_id).await?;
+        let a = policy::ambassador_manageable(principal, ambassador_id, found)?;
         let a = self.ceremonies.withdraw_consent(&a, clock::today()).await?;
         Ok(Response::new(pb::WithdrawAmbassadorConsentResponse {
             ambassador: Some(convert::ambassador(&a)),
@@ -347,24 +303,12 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let principal = Principal::of(&request)?;
         let scope = policy::report_scope(principal)?;
         let req = request.get_ref();
-        let y = wire::year("year", req.year)?;
-        let only_nis = if req.municipality_nis.is_empty() {
-            None
-        } else {
-            let nis = Nis::parse("municipality_nis", &req.municipality_nis)?;
-            if let Scope::Municipality(own) = scope
-                && own != nis
-            {
-                policy::require_organiser(principal, nis)?;
-            }
-            Some(nis)
-        };
+        let year = wire::year("year", req.year)?;
+        let only_nis = convert::optional_nis("municipality_nis", &req.municipality_nis)?;
+        policy::report_on(principal, &scope, only_nis)?;
         let only_agency = wire::agency_from("agency", req.agency)?;
-        let rows = report::year(self.ceremonies.db(), y, &scope, only_nis, only_agency).await?;
-        let totals = report::totals(&rows);
-        Ok(Response::new(pb::GetReportResponse {
-            rows: rows.iter().map(convert::report_row).collect(),
-            totals: totals.iter().map(convert::report_total).collect(),
-        }))
+        let db = self.ceremonies.db();
+        let rows = report::year(db, year, &scope, only_nis, only_agency).await?;
+        Ok(Response::new(convert::report(&rows)))
     }
 }

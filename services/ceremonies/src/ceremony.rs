@@ -16,6 +16,7 @@ use wire::register::{self, Known, Municipality};
 use crate::{
     CeremoniesError, convert,
     domain::{AgeRange, Ceremony, CeremonyKind, CeremonyState, Details, Host, RawDetails},
+    policy::Scope,
     store::{ambassador, ceremony, invitation, stored_nis},
 };
 
@@ -78,6 +79,30 @@ pub struct Filter {
     /// The competent agencies the caller covers; `None` means any.
     pub agencies: Option<Vec<Agency>>,
     pub year: Option<i32>,
+}
+
+impl Filter {
+    /// What a listing asks for (municipality `nis`, `year`), within what `scope` lets the
+    /// caller see: an organiser sees its own municipality whatever it names.
+    pub fn new(scope: Scope, nis: Option<Nis>, year: Option<i32>) -> Self {
+        match scope {
+            Scope::Municipality(own) => Self {
+                nis: Some(own),
+                agencies: None,
+                year,
+            },
+            Scope::Agencies(agencies) => Self {
+                nis,
+                agencies: Some(agencies),
+                year,
+            },
+            Scope::All => Self {
+                nis,
+                agencies: None,
+                year,
+            },
+        }
+    }
 }
 
 /// The ceremonies' store and its outbox.
@@ -413,8 +438,12 @@ impl Ceremonies {
         Ok(row)
     }
 
-    pub async fn ambassador(&self, id: Uuid) -> Result<Option<ambassador::Model>> {
-        Ok(ambassador::Entity::find_by_id(id).one(&self.db).await?)
+    /// An ambassador and the ceremony it is linked to.
+    pub async fn ambassador(&self, id: Uuid) -> Result<Option<(ambassador::Model, Ceremony)>> {
+        let Some(a) = ambassador::Entity::find_by_id(id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        Ok(self.get(a.ceremony_id).await?.map(|c| (a, c)))
     }
 
     /// Withdraws consent: the name is erased at once, the dates stay as the record.

@@ -2,6 +2,7 @@
 //! events and the projections use it. The shared fields (dates, UUIDs, agencies, NIS codes,
 //! pages) go through [`wire`]. Each parser names the field it checks.
 
+use platform::{FieldError, Nis};
 use proto::ceremonies::v1 as pb;
 use wire::{agency, agency_from, date, required_date};
 
@@ -9,6 +10,15 @@ use crate::{
     CeremoniesError,
     domain::{Ceremony, CeremonyKind, CeremonyState, Details, Host, Invitation, RawDetails, Rsvp},
 };
+
+/// A NIS code of a filter, where empty means any.
+pub fn optional_nis(field: &'static str, value: &str) -> Result<Option<Nis>, FieldError> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        wire::nis(field, value).map(Some)
+    }
+}
 
 pub fn kind(k: CeremonyKind) -> pb::CeremonyKind {
     match k {
@@ -166,6 +176,17 @@ pub fn report_total(t: &crate::report::Total) -> pb::ReportTotal {
         computed_rate_percent: opt(t.computed_rate),
         rows_with_missing_counts: t.rows_with_missing_counts as i32,
         inconsistent_rows: t.inconsistent_rows as i32,
+    }
+}
+
+/// The report of `rows`, with their totals per agency and kind.
+pub fn report(rows: &[crate::report::Row]) -> pb::GetReportResponse {
+    pb::GetReportResponse {
+        rows: rows.iter().map(report_row).collect(),
+        totals: crate::report::totals(rows)
+            .iter()
+            .map(report_total)
+            .collect(),
     }
 }
 

@@ -363,6 +363,17 @@ pub fn display_name(value: &str) -> Result<String, CeremoniesError> {
     Ok(name.to_owned())
 }
 
+/// The day an ambassador consented: not after `today`.
+pub fn consent_given_on(day: NaiveDate, today: NaiveDate) -> Result<NaiveDate, CeremoniesError> {
+    if day > today {
+        return Err(CeremoniesError::invalid(
+            "consent_given_on",
+            format!("{day} is in the future"),
+        ));
+    }
+    Ok(day)
+}
+
 /// Age in whole years on `on` of someone born on `born`.
 pub fn age_on(born: NaiveDate, on: NaiveDate) -> Option<u32> {
     on.years_since(born)

@@ -10,6 +10,9 @@ use platform::{
     Agency, Nis, Principal, Role,
     auth::{AuthError, Orgs, Rule, agency_scope},
 };
+use uuid::Uuid;
+
+use crate::{CeremoniesError, domain::Ceremony, store::ambassador};
 
 /// The municipality an organiser acts for: only an organisation that is that
 /// municipality (`municipality-<nis>`, with a matching `nis` attribute if it has one).
@@ -68,6 +71,49 @@ pub fn may_manage(principal: &Principal, nis: Nis) -> bool {
     own_nis(principal) == Some(nis)
 }
 
+/// `found` if the caller may read it; for anyone else ceremony `ceremony_id` does not
+/// exist.
+pub fn readable(
+    principal: &Principal,
+    ceremony_id: Uuid,
+    found: Option<Ceremony>,
+) -> Result<Ceremony, CeremoniesError> {
+    match found {
+        Some(c) if may_read(principal, c.nis, c.agency) => Ok(c),
+        _ => Err(CeremoniesError::CeremonyNotFound { ceremony_id }),
+    }
+}
+
+/// `found` if the caller organises it (its municipality's organisers only): an agency
+/// that may read it learns it may not change it, anyone else that it does not exist.
+pub fn manageable(
+    principal: &Principal,
+    ceremony_id: Uuid,
+    found: Option<Ceremony>,
+) -> Result<Ceremony, CeremoniesError> {
+    match found {
+        Some(c) if may_manage(principal, c.nis) => Ok(c),
+        Some(c) if may_read(principal, c.nis, c.agency) => Err(require_organiser(principal, c.nis)
+            .err()
+            .map(CeremoniesError::from)
+            .unwrap_or(CeremoniesError::CeremonyNotFound { ceremony_id })),
+        _ => Err(CeremoniesError::CeremonyNotFound { ceremony_id }),
+    }
+}
+
+/// `found` (an ambassador and its ceremony) if the caller organises the ceremony; for
+/// anyone else ambassador `ambassador_id` does not exist.
+pub fn ambassador_manageable(
+    principal: &Principal,
+    ambassador_id: Uuid,
+    found: Option<(ambassador::Model, Ceremony)>,
+) -> Result<ambassador::Model, CeremoniesError> {
+    match found {
+        Some((a, c)) if may_manage(principal, c.nis) => Ok(a),
+        _ => Err(CeremoniesError::AmbassadorNotFound { ambassador_id }),
+    }
+}
+
 /// Which ceremonies a listing may show the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -91,6 +137,30 @@ pub fn list_scope(principal: &Principal) -> Result<Scope, AuthError> {
         )));
     }
     Ok(Scope::Agencies(agencies))
+}
+
+/// The ceremonies a listing that names municipality `named` (if any) shows the caller:
+/// an organiser naming another municipality than its own is refused.
+pub fn listing(principal: &Principal, named: Option<Nis>) -> Result<Scope, AuthError> {
+    let scope = list_scope(principal)?;
+    if let (Scope::Municipality(_), Some(nis)) = (&scope, named) {
+        require_organiser(principal, nis)?;
+    }
+    Ok(scope)
+}
+
+/// Refuses a report on municipality `only_nis` to an organiser of another one.
+pub fn report_on(
+    principal: &Principal,
+    scope: &Scope,
+    only_nis: Option<Nis>,
+) -> Result<(), AuthError> {
+    if let (Scope::Municipality(own), Some(nis)) = (scope, only_nis)
+        && *own != nis
+    {
+        require_organiser(principal, nis)?;
+    }
+    Ok(())
 }
 
 /// The rows of the report the caller may read: the monitor all, an organiser its
