@@ -1,15 +1,6 @@
-//! Letters: templates per kind and language (versioned, checked at upload), and the batch
-//! run (`inburgering recruitment letters`) that prints every eligible person's letter,
-//! once per person and kind, to PDF files of [`rules::LETTERS_PER_BATCH`] letters plus an
-//! index.
-//!
-//! A batch is two transactions around a file. The first reserves the letters (one per
-//! person and kind: a unique index) in a batch marked `printing`; then the PDF and its
-//! index are written under a temporary name and renamed; the second marks the batch and
-//! its letters sent, stages one `LetterSent` each and starts the addresses' retention. A
-//! run interrupted anywhere is finished by the next: a `printing` batch is printed again
-//! from its reserved letters (same file), so no letter is lost and none is sent twice.
-//! With the broker down, the events wait in the outbox.
+//! The batch run (`inburgering recruitment letters`): reserves the next letters, prints
+//! them to one PDF and its index, then marks them sent with their events; finishes what
+//! an interrupted run left printing; erases addresses after the retention.
 
 use platform::db::BeginWrite as _;
 use std::{
@@ -28,182 +19,18 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::{
+    render::{Printer, Reserved, languages_of},
+    templates::{current, translation_for, versions},
+};
 use crate::{
     RecruitmentError, convert,
-    domain::{Agency, Language, LetterKind, TemplateText},
-    pdf,
+    domain::LetterKind,
     rules::{self, Group},
     store::{addressee, letter, letter_batch, registration, template},
 };
 
 type Result<T, E = RecruitmentError> = std::result::Result<T, E>;
-
-/// The agency's name as a letter signs it.
-pub fn agency_name(agency: Agency) -> &'static str {
-    match agency {
-        Agency::Agii => "Agentschap Integratie en Inburgering",
-        Agency::Bon => "Bon, Brussels Onthaalbureau Inburgering",
-        Agency::Atlas => "Atlas, integratie & inburgering Antwerpen",
-        Agency::InGent => "In-Gent",
-    }
-}
-
-/// The Dutch note of a letter without a translation in the person's languages
-/// (DESIGN.md §3: "Dutch alone when no translation exists, and the letter says so").
-pub fn dutch_only_note(languages: &[Language], agency: &str) -> String {
-    let wanted = languages
-        .iter()
-        .filter(|l| l.as_str() != "nl")
-        .map(Language::dutch_name)
-        .collect::<Vec<_>>();
-    let in_which = if wanted.is_empty() {
-        String::new()
-    } else {
-        format!(" in {}", wanted.join(" of "))
-    };
-    format!(
-        "Deze brief is er alleen in het Nederlands: er bestaat nog geen vertaling{in_which}. \
-         Hebt u vragen over deze brief? Neem contact op met {agency}. Wij helpen u graag, \
-         ook met een tolk, en dat is gratis."
-    )
-}
-
-/// A name or address as the letter font can print it: letters of the Latin alphabets
-/// outside Windows-1252 (Turkish, Polish, Czech, Romanian, …) lose their accent, anything
-/// else becomes `?`. Templates are checked at upload; people's names are not refused, a
-/// letter is never stopped by one.
-pub fn printable(text: &str) -> String {
-    if pdf::unprintable(text).is_none() {
-        return text.to_owned();
-    }
-    text.chars()
-        .map(|c| {
-            if pdf::unprintable(c.encode_utf8(&mut [0; 4])).is_none() {
-                return c;
-            }
-            match c {
-                'ş' | 'ș' | 'ś' | 'ŝ' => 's',
-                'Ş' | 'Ș' | 'Ś' | 'Ŝ' => 'S',
-                'ğ' | 'ĝ' | 'ġ' | 'ģ' => 'g',
-                'Ğ' | 'Ĝ' | 'Ġ' | 'Ģ' => 'G',
-                'ı' => 'i',
-                'İ' => 'I',
-                'ł' => 'l',
-                'Ł' => 'L',
-                'ř' | 'ŕ' => 'r',
-                'Ř' | 'Ŕ' => 'R',
-                'ț' | 'ţ' | 'ť' => 't',
-                'Ț' | 'Ţ' | 'Ť' => 'T',
-                'ă' | 'ā' | 'ą' => 'a',
-                'Ă' | 'Ā' | 'Ą' => 'A',
-                'č' | 'ć' | 'ĉ' | 'ċ' => 'c',
-                'Č' | 'Ć' | 'Ĉ' | 'Ċ' => 'C',
-                'ę' | 'ě' | 'ē' | 'ė' => 'e',
-                'Ę' | 'Ě' | 'Ē' | 'Ė' => 'E',
-                'ń' | 'ň' | 'ņ' => 'n',
-                'Ń' | 'Ň' | 'Ņ' => 'N',
-                'ő' | 'ō' => 'o',
-                'Ő' | 'Ō' => 'O',
-                'ű' | 'ū' | 'ů' | 'ų' => 'u',
-                'Ű' | 'Ū' | 'Ů' | 'Ų' => 'U',
-                'ź' | 'ż' => 'z',
-                'Ź' | 'Ż' => 'Z',
-                'đ' | 'ď' => 'd',
-                'Đ' | 'Ď' => 'D',
-                'ķ' => 'k',
-                'Ķ' => 'K',
-                'ļ' | 'ľ' | 'ĺ' => 'l',
-                'Ļ' | 'Ľ' | 'Ĺ' => 'L',
-                'ī' | 'į' | 'ĩ' => 'i',
-                'Ī' | 'Į' | 'Ĩ' => 'I',
-                _ => '?',
-            }
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------- templates
-
-/// Uploads a new version of the template of `kind` in `language`.
-pub async fn upload(
-    db: &DatabaseConnection,
-    kind: LetterKind,
-    language: &Language,
-    text: TemplateText,
-    by: &str,
-) -> Result<template::Model> {
-    use template::Column as C;
-    let paragraphs = serde_json::to_string(&text.paragraphs)
-        .map_err(|e| RecruitmentError::Corrupt(format!("paragraphs: {e}")))?;
-    // Two uploads at once: the primary key (kind, language, version) lets one win; the
-    // other takes the next version.
-    for _ in 0..5 {
-        let latest = template::Entity::find()
-            .filter(Expr::col(C::Kind).eq(kind.as_str()))
-            .filter(Expr::col(C::Language).eq(language.as_str()))
-            .order_by_desc(C::Version)
-            .one(db)
-            .await?;
-        let row = template::Model {
-            kind: kind.as_str().to_owned(),
-            language: language.to_string(),
-            version: latest.map_or(1, |t| t.version + 1),
-            subject: text.subject.clone(),
-            paragraphs: paragraphs.clone(),
-            uploaded_by: by.to_owned(),
-            uploaded_at: Utc::now(),
-        };
-        let active: template::ActiveModel = row.clone().into();
-        match template::Entity::insert(active)
-            .exec_without_returning(db)
-            .await
-        {
-            Ok(_) => {
-                tracing::info!(kind = kind.as_str(), language = %language, version = row.version, "template uploaded");
-                return Ok(row);
-            }
-            Err(e) if e.to_string().to_lowercase().contains("unique") => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(RecruitmentError::Corrupt(
-        "template version kept colliding".into(),
-    ))
-}
-
-/// The current (highest) version of each language of `kind`.
-pub async fn current(
-    db: &impl ConnectionTrait,
-    kind: LetterKind,
-) -> Result<BTreeMap<String, template::Model>> {
-    let mut current = BTreeMap::new();
-    for t in template::Entity::find()
-        .filter(Expr::col(template::Column::Kind).eq(kind.as_str()))
-        .order_by_asc(template::Column::Version)
-        .all(db)
-        .await?
-    {
-        current.insert(t.language.clone(), t);
-    }
-    Ok(current)
-}
-
-/// A template's text, ready to fill.
-#[derive(Debug, Clone)]
-struct Ready {
-    subject: String,
-    paragraphs: Vec<String>,
-}
-
-fn ready(t: &template::Model) -> Result<Ready> {
-    Ok(Ready {
-        subject: t.subject.clone(),
-        paragraphs: serde_json::from_str(&t.paragraphs)
-            .map_err(|e| RecruitmentError::Corrupt(format!("template paragraphs: {e}")))?,
-    })
-}
-
-// ---------------------------------------------------------------- the batch run
 
 /// What a run of the letters did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -241,27 +68,6 @@ struct Candidate {
     target_group: String,
     mother_tongue: String,
     contact_language: Option<String>,
-}
-
-/// A letter reserved in a batch.
-#[derive(Debug, Clone, FromQueryResult)]
-struct Reserved {
-    letter_id: Uuid,
-    translation_language: Option<String>,
-    dutch_version: i32,
-    translation_version: Option<i32>,
-    person_id: Uuid,
-    nis: String,
-    agency: String,
-    target_group: String,
-    registered_on: NaiveDate,
-    mother_tongue: String,
-    contact_language: Option<String>,
-    given_name: String,
-    family_name: String,
-    street: String,
-    postal_code: String,
-    city: String,
 }
 
 fn select_person_columns(q: &mut sea_orm::sea_query::SelectStatement) {
@@ -383,27 +189,6 @@ async fn reserved(db: &impl ConnectionTrait, batch_id: Uuid) -> Result<Vec<Reser
     Ok(Reserved::find_by_statement(stmt).all(db).await?)
 }
 
-fn languages_of(mother_tongue: &str, contact: Option<&str>) -> Vec<Language> {
-    std::iter::once(mother_tongue)
-        .chain(contact)
-        .filter_map(|l| Language::parse("languages", l).ok())
-        .collect()
-}
-
-/// The translation a person gets: the first of their languages with a template, none
-/// for a Dutch speaker.
-fn translation_for<'t>(
-    languages: &[Language],
-    templates: &'t BTreeMap<String, template::Model>,
-) -> Option<&'t template::Model> {
-    if languages.iter().any(|l| l.as_str() == "nl") {
-        return None;
-    }
-    languages
-        .iter()
-        .find_map(|l| templates.get(l.as_str()).filter(|t| t.language != "nl"))
-}
-
 /// The municipalities' Dutch names, for the letters.
 async fn names(db: &impl ConnectionTrait) -> Result<BTreeMap<String, String>> {
     Ok(wire::register::all(db)
@@ -411,121 +196,6 @@ async fn names(db: &impl ConnectionTrait) -> Result<BTreeMap<String, String>> {
         .into_iter()
         .map(|m| (m.code, m.name_nl))
         .collect())
-}
-
-/// Everything needed to fill templates: every version of the kind, by (language, version).
-async fn versions(
-    db: &impl ConnectionTrait,
-    kind: LetterKind,
-) -> Result<BTreeMap<(String, i32), Ready>> {
-    template::Entity::find()
-        .filter(Expr::col(template::Column::Kind).eq(kind.as_str()))
-        .all(db)
-        .await?
-        .iter()
-        .map(|t| Ok(((t.language.clone(), t.version), ready(t)?)))
-        .collect()
-}
-
-struct Printer<'a> {
-    names: &'a BTreeMap<String, String>,
-    versions: &'a BTreeMap<(String, i32), Ready>,
-}
-
-impl Printer<'_> {
-    fn template(&self, language: &str, version: i32) -> Result<&Ready> {
-        self.versions
-            .get(&(language.to_owned(), version))
-            .ok_or_else(|| {
-                RecruitmentError::Corrupt(format!("template {language} v{version} is gone"))
-            })
-    }
-
-    /// Prints the reserved letters to one PDF; returns the bytes and the index (CSV).
-    fn print(
-        &self,
-        batch_id: Uuid,
-        letters: &[Reserved],
-        on: NaiveDate,
-    ) -> Result<(Vec<u8>, String)> {
-        let mut batch = pdf::Batch::new(&format!("Brieven {batch_id}"));
-        let mut index = String::from("page,letter_id,person_id,translation_language\n");
-        for l in letters {
-            let agency = Agency::from_alias(&l.agency)
-                .map(agency_name)
-                .ok_or_else(|| RecruitmentError::Corrupt(format!("agency {:?}", l.agency)))?;
-            let name = printable(&format!("{} {}", l.given_name, l.family_name));
-            let municipality = self
-                .names
-                .get(&l.nis)
-                .map_or(l.nis.as_str(), String::as_str);
-            let registered_on = l.registered_on.format("%d-%m-%Y").to_string();
-            let value = |p: &str| match p {
-                "name" => name.as_str(),
-                "agency" => agency,
-                "municipality" => municipality,
-                "registered_on" => registered_on.as_str(),
-                _ => "",
-            };
-            let fill = |t: &Ready| -> (String, Vec<String>) {
-                (
-                    TemplateText::fill(&t.subject, value),
-                    t.paragraphs
-                        .iter()
-                        .map(|p| TemplateText::fill(p, value))
-                        .collect(),
-                )
-            };
-            let (nl_subject, mut nl_paragraphs) = fill(self.template("nl", l.dutch_version)?);
-            let translation = match (&l.translation_language, l.translation_version) {
-                (Some(language), Some(version)) => Some(fill(self.template(language, version)?)),
-                _ => None,
-            };
-            if translation.is_none() {
-                let languages = languages_of(&l.mother_tongue, l.contact_language.as_deref());
-                if !languages.iter().any(|x| x.as_str() == "nl") {
-                    nl_paragraphs.push(dutch_only_note(&languages, agency));
-                }
-            }
-            let mut sections = vec![pdf::Section {
-                heading: &nl_subject,
-                paragraphs: &nl_paragraphs,
-            }];
-            if let Some((subject, paragraphs)) = &translation {
-                sections.push(pdf::Section {
-                    heading: subject,
-                    paragraphs,
-                });
-            }
-            let address = [
-                name.clone(),
-                printable(&l.street),
-                printable(&format!("{} {}", l.postal_code, l.city)),
-            ];
-            let reference = format!("Ref. {} - {}", l.letter_id, on.format("%d-%m-%Y"));
-            let page = batch
-                .add(&pdf::Letter {
-                    address: &address,
-                    reference: &reference,
-                    sections: &sections,
-                })
-                // Every text is printable by now: an error is a bug, and says which field
-                // without the text.
-                .map_err(|e| match e {
-                    pdf::PdfError::Unprintable { field, .. } => RecruitmentError::Corrupt(format!(
-                        "letter {}: {field} is not printable",
-                        l.letter_id
-                    )),
-                })?;
-            index.push_str(&format!(
-                "{page},{},{},{}\n",
-                l.letter_id,
-                l.person_id,
-                l.translation_language.as_deref().unwrap_or("")
-            ));
-        }
-        Ok((batch.finish(), index))
-    }
 }
 
 /// The PDF of a batch (its index beside it, `.index.csv`).
@@ -846,19 +516,4 @@ pub async fn erase_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
         .exec(db)
         .await?;
     Ok(deleted.rows_affected)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_outside_the_letter_font_lose_their_accent_not_their_letter() {
-        assert_eq!(printable("Ayşe Kılıç"), "Ayse Kiliç", "ç is in the font");
-        assert_eq!(printable("Łukasz Dvořák"), "Lukasz Dvorák");
-        assert_eq!(printable("Ștefan Țurcanu"), "Stefan Turcanu");
-        assert_eq!(printable("Éléonore Müller"), "Éléonore Müller");
-        assert_eq!(printable("محمد"), "????");
-        assert!(pdf::unprintable(&printable("Ğğİı ŘřŠš ǅ")).is_none());
-    }
 }
