@@ -11,11 +11,10 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
-    MunicipalitiesError, convert,
-    directory::{self, Filter},
-    domain::{self, Agreement, LocalPlan, Municipality, NewOffer, Offer, Placement},
-    participation::{OfferFilter, Participation},
-    partnership, policy, report, rules,
+    MunicipalitiesError, convert, directory,
+    domain::{self, Municipality, Offer, Placement, Resident},
+    participation::Participation,
+    partnership, policy, report,
 };
 
 /// The `MunicipalityService` implementation.
@@ -74,6 +73,15 @@ impl MunicipalityApi {
         }
     }
 
+    /// The resident, if the caller may place them; otherwise "not known".
+    async fn resident(&self, principal: &Principal, person_id: Uuid) -> Result<Resident> {
+        self.participation
+            .resident(person_id)
+            .await?
+            .filter(|who| policy::may_see_resident(principal, who))
+            .ok_or(MunicipalitiesError::PersonNotFound { person_id })
+    }
+
     /// The placement, if the caller manages its municipality.
     async fn placement(&self, principal: &Principal, raw: &str) -> Result<Placement> {
         let placement_id = wire::uuid("placement_id", raw)?;
@@ -107,22 +115,8 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         Principal::of(&request)?;
         let req = request.get_ref();
         let page = wire::page::<String>(req.page.as_ref())?;
-        let province_nis = match req.province_nis.trim() {
-            "" => None,
-            p => Some(Nis::parse("province_nis", p)?.to_string()),
-        };
-        let mut rows = directory::list(
-            self.db(),
-            Filter {
-                region: convert::region_from(req.region)?,
-                province_nis,
-                agency: wire::agency_from("agency", req.agency)?,
-                after: page.after.clone(),
-                limit: page.fetch(),
-            },
-        )
-        .await?;
-        let next_page_token = page.finish(&mut rows, |m| m.nis.to_string());
+        let filter = convert::municipality_filter(req)?;
+        let (rows, next_page_token) = directory::page(self.db(), filter, page).await?;
         Ok(Response::new(pb::ListMunicipalitiesResponse {
             municipalities: rows.iter().map(convert::municipality).collect(),
             page: wire::page_response(next_page_token),
@@ -209,32 +203,8 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let m = self
             .managed(principal, "municipality_nis", &req.municipality_nis)
             .await?;
-        let agency = m.agency.ok_or_else(|| {
-            MunicipalitiesError::invalid(
-                "municipality_nis",
-                format!("{} has no competent agency to agree with", m.nis),
-            )
-        })?;
-        let signed_on = wire::required_date("signed_on", req.signed_on.as_ref())?;
-        let valid_until = wire::optional_date("valid_until", req.valid_until.as_ref())?;
-        if valid_until.is_some_and(|u| u < signed_on) {
-            return Err(MunicipalitiesError::invalid("valid_until", "is before signed_on").into());
-        }
-        if signed_on > clock::today() {
-            return Err(MunicipalitiesError::invalid("signed_on", "is in the future").into());
-        }
-        let agreement = partnership::record_agreement(
-            self.db(),
-            Agreement {
-                id: Uuid::now_v7(),
-                nis: m.nis,
-                agency,
-                subject: domain::text("subject", &req.subject, 500)?,
-                signed_on,
-                valid_until,
-            },
-        )
-        .await?;
+        let new = convert::agreement_from(req, &m, clock::today())?;
+        let agreement = partnership::record_agreement(self.db(), new).await?;
         tracing::info!(agreement_id = %agreement.id, "agreement recorded");
         Ok(Response::new(pb::RecordAgreementResponse {
             agreement: Some(convert::agreement(&agreement)),
@@ -270,40 +240,9 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let m = self
             .managed(principal, "municipality_nis", &req.municipality_nis)
             .await?;
-        let id = match req.plan_id.as_str() {
-            "" => None,
-            raw => {
-                let plan_id = wire::uuid("plan_id", raw)?;
-                if partnership::plan_municipality(self.db(), plan_id).await? != Some(m.nis) {
-                    return Err(MunicipalitiesError::PlanNotFound { plan_id }.into());
-                }
-                Some(plan_id)
-            }
-        };
-        let actions = req
-            .actions
-            .iter()
-            .map(|a| {
-                let id = match a.action_id.as_str() {
-                    "" => None,
-                    raw => Some(wire::uuid("actions.action_id", raw)?),
-                };
-                Ok((
-                    id,
-                    domain::text("actions.description", &a.description, 1000)?,
-                    convert::action_status_from(a.status)?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let plan = LocalPlan {
-            id,
-            nis: m.nis,
-            title: domain::text("title", &req.title, 200)?,
-            from_year: req.from_year,
-            to_year: req.to_year,
-            actions,
-        }
-        .check()?;
+        let id = wire::optional_uuid("plan_id", &req.plan_id)?;
+        partnership::require_plan(self.db(), id, m.nis).await?;
+        let plan = convert::local_plan_from(req, id, m.nis)?;
         let (plan_id, action_ids) = partnership::save_plan(self.db(), &plan).await?;
         tracing::info!(%plan_id, actions = action_ids.len(), "local plan saved");
         Ok(Response::new(pb::SaveLocalPlanResponse {
@@ -343,19 +282,9 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let m = self
             .managed(principal, "municipality_nis", &req.municipality_nis)
             .await?;
-        let new = NewOffer::parse(
-            m.nis,
-            convert::offer_kind_from(req.kind, req.host_kind)?,
-            &req.host_organisation,
-            &req.title,
-            req.capacity,
-            wire::required_date("starts_on", req.starts_on.as_ref())?,
-            wire::required_date("ends_on", req.ends_on.as_ref())?,
-        )?;
-        let offer = self
-            .participation
-            .create_offer(new, &principal.organisation.alias)
-            .await?;
+        let new = convert::new_offer(req, m.nis)?;
+        let created_by = &principal.organisation.alias;
+        let offer = self.participation.create_offer(new, created_by).await?;
         tracing::info!(offer_id = %offer.id, kind = offer.kind.as_str(), "offer created");
         Ok(Response::new(pb::CreateOfferResponse {
             offer: Some(convert::offer(&offer)),
@@ -386,17 +315,8 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
             .managed(principal, "municipality_nis", &req.municipality_nis)
             .await?;
         let page = wire::page::<Uuid>(req.page.as_ref())?;
-        let mut rows = self
-            .participation
-            .offers(OfferFilter {
-                nis: Some(m.nis),
-                kind: convert::offer_kind_filter(req.kind)?,
-                only_with_free_seats: req.only_with_free_seats,
-                after: page.after,
-                limit: page.fetch(),
-            })
-            .await?;
-        let next_page_token = page.finish(&mut rows, |o| o.id);
+        let filter = convert::offer_filter(req, m.nis)?;
+        let (rows, next_page_token) = self.participation.offers(filter, page).await?;
         Ok(Response::new(pb::ListOffersResponse {
             offers: rows.iter().map(convert::offer).collect(),
             page: wire::page_response(next_page_token),
@@ -431,12 +351,7 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         tracing::Span::current().record("person_id", person_id.to_string());
         let started_on = wire::required_date("started_on", req.started_on.as_ref())?;
         let offer = self.offer(principal, &req.offer_id).await?;
-        let who = self
-            .participation
-            .resident(person_id)
-            .await?
-            .filter(|who| policy::may_see_resident(principal, who))
-            .ok_or(MunicipalitiesError::PersonNotFound { person_id })?;
+        let who = self.resident(principal, person_id).await?;
         let placement = self.participation.place(&offer, &who, started_on).await?;
         tracing::info!(placement_id = %placement.id, trajectory_id = %who.trajectory_id, "person placed");
         Ok(Response::new(pb::PlacePersonResponse {
@@ -454,23 +369,11 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         let req = request.get_ref();
         let done_on = wire::required_date("done_on", req.done_on.as_ref())?;
         let open = self.placement(principal, &req.placement_id).await?;
+        let by = &principal.organisation.alias;
         let placement = self
             .participation
-            .log_hours(
-                &open,
-                done_on,
-                req.hours,
-                &principal.organisation.alias,
-                clock::today(),
-                Utc::now(),
-            )
+            .log_hours(&open, done_on, req.hours, by, clock::today(), Utc::now())
             .await?;
-        tracing::info!(
-            hours = req.hours,
-            trajectory_hours = placement.trajectory_hours,
-            of = rules::PARTICIPATION_HOURS,
-            "hours logged"
-        );
         Ok(Response::new(pb::LogHoursResponse {
             placement: Some(convert::placement(&placement)),
         }))
@@ -545,19 +448,6 @@ impl pb::municipality_service_server::MunicipalityService for MunicipalityApi {
         policy::require_monitor(principal, m.nis)?;
         let year = wire::year("year", req.year)?;
         let rows = report::local_monitor(self.db(), m.nis, year).await?;
-        Ok(Response::new(pb::GetLocalMonitorResponse {
-            municipality_nis: m.nis.to_string(),
-            year,
-            threshold: rules::SUPPRESSION_THRESHOLD as i32,
-            rows: rows
-                .iter()
-                .map(|r| pb::MonitorRow {
-                    measure: convert::measure(r.measure) as i32,
-                    unit: r.measure.unit().to_owned(),
-                    quarters: r.quarters.iter().map(convert::cell).collect(),
-                    total: Some(convert::cell(&r.total)),
-                })
-                .collect(),
-        }))
+        Ok(Response::new(convert::local_monitor(m.nis, year, &rows)))
     }
 }

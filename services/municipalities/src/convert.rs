@@ -6,13 +6,16 @@ use proto::{common::v1 as common, municipalities::v1 as pb};
 use uuid::Uuid;
 use wire::date;
 
+use chrono::NaiveDate;
+
 use crate::{
     MunicipalitiesError,
     domain::{
-        ActionStatus, Agreement, Contact, HostKind, LocalPlan, Municipality, Offer, OfferKind,
-        Placement, PlacementState, Region,
+        self, ActionStatus, Agreement, Contact, HostKind, LocalPlan, Municipality,
+        MunicipalityFilter, NewOffer, Offer, OfferFilter, OfferKind, Placement, PlacementState,
+        Region,
     },
-    monitor::{Measure, Shown},
+    monitor::{Measure, Row, Shown},
 };
 
 pub fn region(r: Region) -> pb::Region {
@@ -248,5 +251,128 @@ pub fn cell(c: &Shown) -> pb::Cell {
             Shown::Suppressed => Value::Suppressed(true),
             Shown::Unavailable(why) => Value::Unavailable((*why).to_owned()),
         }),
+    }
+}
+
+/// The filters of a municipality listing.
+pub fn municipality_filter(
+    req: &pb::ListMunicipalitiesRequest,
+) -> Result<MunicipalityFilter, MunicipalitiesError> {
+    let province_nis = match req.province_nis.trim() {
+        "" => None,
+        p => Some(Nis::parse("province_nis", p)?.to_string()),
+    };
+    Ok(MunicipalityFilter {
+        region: region_from(req.region)?,
+        province_nis,
+        agency: wire::agency_from("agency", req.agency)?,
+    })
+}
+
+/// The filters of an offer listing in the municipality `nis`.
+pub fn offer_filter(
+    req: &pb::ListOffersRequest,
+    nis: Nis,
+) -> Result<OfferFilter, MunicipalitiesError> {
+    Ok(OfferFilter {
+        nis: Some(nis),
+        kind: offer_kind_filter(req.kind)?,
+        only_with_free_seats: req.only_with_free_seats,
+    })
+}
+
+/// An agreement with the competent agency of `m`, signed by `today` at the latest.
+pub fn agreement_from(
+    req: &pb::RecordAgreementRequest,
+    m: &Municipality,
+    today: NaiveDate,
+) -> Result<Agreement, MunicipalitiesError> {
+    let agency = m.agency.ok_or_else(|| {
+        MunicipalitiesError::invalid(
+            "municipality_nis",
+            format!("{} has no competent agency to agree with", m.nis),
+        )
+    })?;
+    let signed_on = wire::required_date("signed_on", req.signed_on.as_ref())?;
+    let valid_until = wire::optional_date("valid_until", req.valid_until.as_ref())?;
+    if valid_until.is_some_and(|u| u < signed_on) {
+        return Err(MunicipalitiesError::invalid(
+            "valid_until",
+            "is before signed_on",
+        ));
+    }
+    if signed_on > today {
+        return Err(MunicipalitiesError::invalid(
+            "signed_on",
+            "is in the future",
+        ));
+    }
+    Ok(Agreement {
+        id: Uuid::now_v7(),
+        nis: m.nis,
+        agency,
+        subject: domain::text("subject", &req.subject, 500)?,
+        signed_on,
+        valid_until,
+    })
+}
+
+/// The local plan a request saves in the municipality `nis`, checked; `id` is the plan's
+/// when it replaces one.
+pub fn local_plan_from(
+    req: &pb::SaveLocalPlanRequest,
+    id: Option<Uuid>,
+    nis: Nis,
+) -> Result<LocalPlan, MunicipalitiesError> {
+    let actions = req
+        .actions
+        .iter()
+        .map(|a| {
+            Ok((
+                wire::optional_uuid("actions.action_id", &a.action_id)?,
+                domain::text("actions.description", &a.description, 1000)?,
+                action_status_from(a.status)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, MunicipalitiesError>>()?;
+    LocalPlan {
+        id,
+        nis,
+        title: domain::text("title", &req.title, 200)?,
+        from_year: req.from_year,
+        to_year: req.to_year,
+        actions,
+    }
+    .check()
+}
+
+/// The offer a request creates in the municipality `nis`.
+pub fn new_offer(req: &pb::CreateOfferRequest, nis: Nis) -> Result<NewOffer, MunicipalitiesError> {
+    NewOffer::parse(
+        nis,
+        offer_kind_from(req.kind, req.host_kind)?,
+        &req.host_organisation,
+        &req.title,
+        req.capacity,
+        wire::required_date("starts_on", req.starts_on.as_ref())?,
+        wire::required_date("ends_on", req.ends_on.as_ref())?,
+    )
+}
+
+/// The local monitor of `nis` in `year`.
+pub fn local_monitor(nis: Nis, year: i32, rows: &[Row]) -> pb::GetLocalMonitorResponse {
+    pb::GetLocalMonitorResponse {
+        municipality_nis: nis.to_string(),
+        year,
+        threshold: crate::rules::SUPPRESSION_THRESHOLD as i32,
+        rows: rows
+            .iter()
+            .map(|r| pb::MonitorRow {
+                measure: measure(r.measure) as i32,
+                unit: r.measure.unit().to_owned(),
+                quarters: r.quarters.iter().map(cell).collect(),
+                total: Some(cell(&r.total)),
+            })
+            .collect(),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use platform::paging::Page;
 use platform::{Agency, Nis};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -10,19 +11,9 @@ use sea_orm::{
 
 use crate::{
     MunicipalitiesError,
-    domain::{Municipality, Region, stored_nis},
+    domain::{Municipality, MunicipalityFilter, Region, stored_nis},
     store::{former_nis, municipality},
 };
-
-/// Filters of a listing.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub region: Option<Region>,
-    pub province_nis: Option<String>,
-    pub agency: Option<Agency>,
-    pub after: Option<String>,
-    pub limit: u64,
-}
 
 fn to_domain(
     row: municipality::Model,
@@ -122,10 +113,22 @@ pub async fn resolve(
     }
 }
 
-/// One page of municipalities, by code.
-pub async fn list(
+/// One page of municipalities, by code, and the token of the next.
+pub async fn page(
     db: &DatabaseConnection,
-    filter: Filter,
+    filter: MunicipalityFilter,
+    page: Page<String>,
+) -> Result<(Vec<Municipality>, String), MunicipalitiesError> {
+    let mut rows = list(db, filter, page.after.clone(), page.fetch()).await?;
+    let next_page_token = page.finish(&mut rows, |m| m.nis.to_string());
+    Ok((rows, next_page_token))
+}
+
+async fn list(
+    db: &DatabaseConnection,
+    filter: MunicipalityFilter,
+    after: Option<String>,
+    limit: u64,
 ) -> Result<Vec<Municipality>, MunicipalitiesError> {
     use municipality::Column as C;
     let mut condition = Condition::all();
@@ -138,13 +141,13 @@ pub async fn list(
     if let Some(agency) = filter.agency {
         condition = condition.add(C::Agency.eq(agency.as_str()));
     }
-    if let Some(after) = filter.after {
+    if let Some(after) = after {
         condition = condition.add(C::Nis.gt(after));
     }
     let rows = municipality::Entity::find()
         .filter(condition)
         .order_by_asc(C::Nis)
-        .limit(filter.limit)
+        .limit(limit)
         .all(db)
         .await?;
     let mut formers = formers(db, rows.iter().map(|r| r.nis.clone()).collect()).await?;

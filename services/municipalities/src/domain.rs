@@ -39,6 +39,23 @@ pub struct Municipality {
     pub former: Vec<Nis>,
 }
 
+/// What a municipality listing filters on (the page aside).
+#[derive(Debug, Default)]
+pub struct MunicipalityFilter {
+    pub region: Option<Region>,
+    pub province_nis: Option<String>,
+    pub agency: Option<Agency>,
+}
+
+/// What an offer listing filters on (the page aside).
+#[derive(Debug, Default)]
+pub struct OfferFilter {
+    pub nis: Option<Nis>,
+    /// The stored kind; every host kind of an internship matches "internship".
+    pub kind: Option<&'static str>,
+    pub only_with_free_seats: bool,
+}
+
 /// The kind of a participation offer (DESIGN.md §3: buddy project, kennismakingsstage at a
 /// company, association, organisation or local government, or volunteering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

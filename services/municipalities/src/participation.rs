@@ -3,9 +3,10 @@
 //! statements, so concurrent officers never oversell an offer or overfill a day.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use platform::Agency;
 use platform::db::BeginWrite as _;
 use platform::events::Outbox;
-use platform::{Agency, Nis};
+use platform::paging::Page;
 use proto::municipalities::v1 as pb;
 use sea_orm::{
     ActiveModelTrait,
@@ -18,20 +19,12 @@ use uuid::Uuid;
 
 use crate::{
     MunicipalitiesError, convert,
-    domain::{NewOffer, Offer, OfferKind, Placement, PlacementState, Resident, stored_nis},
+    domain::{
+        NewOffer, Offer, OfferFilter, OfferKind, Placement, PlacementState, Resident, stored_nis,
+    },
     rules,
     store::{hours_day, hours_entry, offer, placement, resident},
 };
-
-/// Filters of an offer listing.
-#[derive(Debug, Default)]
-pub struct OfferFilter {
-    pub nis: Option<Nis>,
-    pub kind: Option<&'static str>,
-    pub only_with_free_seats: bool,
-    pub after: Option<Uuid>,
-    pub limit: u64,
-}
 
 /// Offers, placements and hours of the municipalities service.
 #[derive(Clone, Debug)]
@@ -150,8 +143,23 @@ impl Participation {
             .transpose()
     }
 
-    /// One page of offers, oldest first.
-    pub async fn offers(&self, filter: OfferFilter) -> Result<Vec<Offer>, MunicipalitiesError> {
+    /// One page of offers, oldest first, and the token of the next.
+    pub async fn offers(
+        &self,
+        filter: OfferFilter,
+        page: Page<Uuid>,
+    ) -> Result<(Vec<Offer>, String), MunicipalitiesError> {
+        let mut rows = self.offer_rows(filter, page.after, page.fetch()).await?;
+        let next_page_token = page.finish(&mut rows, |o| o.id);
+        Ok((rows, next_page_token))
+    }
+
+    async fn offer_rows(
+        &self,
+        filter: OfferFilter,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Offer>, MunicipalitiesError> {
         let mut condition = Condition::all();
         if let Some(nis) = filter.nis {
             condition = condition.add(offer::Column::Nis.eq(nis.to_string()));
@@ -164,13 +172,13 @@ impl Participation {
                 .add(offer::Column::Open.eq(true))
                 .add(Expr::col(offer::Column::Placed).lt(Expr::col(offer::Column::Capacity)));
         }
-        if let Some(after) = filter.after {
+        if let Some(after) = after {
             condition = condition.add(offer::Column::Id.gt(after));
         }
         offer::Entity::find()
             .filter(condition)
             .order_by_asc(offer::Column::Id)
-            .limit(filter.limit)
+            .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()
@@ -429,6 +437,12 @@ impl Participation {
         let placement = to_placement(row, total as i32)?;
         txn.commit().await?;
         self.outbox.committed();
+        tracing::info!(
+            hours,
+            trajectory_hours = placement.trajectory_hours,
+            of = rules::PARTICIPATION_HOURS,
+            "hours logged"
+        );
         Ok(placement)
     }
 

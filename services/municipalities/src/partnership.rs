@@ -133,6 +133,20 @@ pub async fn plan_municipality(
 }
 
 /// Creates or replaces a plan and its actions in one transaction; returns its id and the
+/// Refuses a `plan_id` that names no plan of the municipality `nis`; none is a new plan.
+pub async fn require_plan(
+    db: &DatabaseConnection,
+    plan_id: Option<Uuid>,
+    nis: Nis,
+) -> Result<(), MunicipalitiesError> {
+    match plan_id {
+        Some(plan_id) if plan_municipality(db, plan_id).await? != Some(nis) => {
+            Err(MunicipalitiesError::PlanNotFound { plan_id })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// ids of its actions, in order.
 pub async fn save_plan(
     db: &DatabaseConnection,
