@@ -3,8 +3,7 @@
 //! [`report`].
 
 use chrono::Utc;
-use platform::Nis;
-use platform::{Principal, clock};
+use platform::{Nis, Principal, clock};
 use proto::municipalities::v1 as pb;
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};

@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use platform::paging::Page;
-use platform::{Agency, Nis};
+use platform::{Agency, Nis, paging::Page};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };

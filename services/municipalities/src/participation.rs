@@ -3,10 +3,8 @@
 //! statements, so concurrent officers never oversell an offer or overfill a day.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use platform::Agency;
 use platform::db::BeginWrite as _;
-use platform::events::Outbox;
-use platform::paging::Page;
+use platform::{Agency, events::Outbox, paging::Page};
 use proto::municipalities::v1 as pb;
 use sea_orm::{
     ActiveModelTrait,

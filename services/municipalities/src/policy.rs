@@ -1,9 +1,8 @@
 //! Who may do what in the municipalities service (DESIGN.md §5, issue 8). One function per
 //! decision; handlers call them before touching data.
 
-use platform::{Agency, Nis};
 use platform::{
-    Principal, Role,
+    Agency, Nis, Principal, Role,
     auth::{ANYONE, AuthError, Orgs, Rule, agency_scope},
 };
 

@@ -9,10 +9,12 @@
 //! trajectory whose start has not arrived yet is a transient failure.
 
 use chrono::{Datelike, NaiveDate};
-use platform::Agency;
-use platform::events::{
-    Envelope,
-    consumer::{Handler, HandlerError},
+use platform::{
+    Agency,
+    events::{
+        Envelope,
+        consumer::{Handler, HandlerError},
+    },
 };
 use proto::{common::v1 as common, municipalities::v1 as own, trajectories::v1 as traj};
 use sea_orm::{
