@@ -8,7 +8,10 @@ use wire::{agency, agency_from, date, required_date};
 
 use crate::{
     CeremoniesError,
-    domain::{Ceremony, CeremonyKind, CeremonyState, Details, Host, Invitation, RawDetails, Rsvp},
+    domain::{
+        Ceremony, CeremonyKind, CeremonyState, Details, Host, Invitation, RawDetails, ReportRow,
+        ReportTotal, Rsvp, Source, totals,
+    },
 };
 
 /// A NIS code of a filter, where empty means any.
@@ -137,10 +140,10 @@ pub fn invitation(i: &Invitation, letter: String, held: bool) -> pb::Invitation 
     }
 }
 
-fn source(s: crate::report::Source) -> pb::Source {
+fn source(s: Source) -> pb::Source {
     match s {
-        crate::report::Source::Platform => pb::Source::Platform,
-        crate::report::Source::Imported => pb::Source::Imported,
+        Source::Platform => pb::Source::Platform,
+        Source::Imported => pb::Source::Imported,
     }
 }
 
@@ -148,7 +151,7 @@ fn opt(v: Option<u32>) -> Option<i32> {
     v.map(|v| i32::try_from(v).unwrap_or(i32::MAX))
 }
 
-pub fn report_row(r: &crate::report::Row) -> pb::ReportRow {
+pub fn report_row(r: &ReportRow) -> pb::ReportRow {
     pb::ReportRow {
         municipality_nis: r.nis.to_string(),
         municipality_name: r.name.clone(),
@@ -165,7 +168,7 @@ pub fn report_row(r: &crate::report::Row) -> pb::ReportRow {
     }
 }
 
-pub fn report_total(t: &crate::report::Total) -> pb::ReportTotal {
+pub fn report_total(t: &ReportTotal) -> pb::ReportTotal {
     pb::ReportTotal {
         agency: t.agency.map_or(0, |a| agency(a) as i32),
         kind: kind(t.kind) as i32,
@@ -180,13 +183,10 @@ pub fn report_total(t: &crate::report::Total) -> pb::ReportTotal {
 }
 
 /// The report of `rows`, with their totals per agency and kind.
-pub fn report(rows: &[crate::report::Row]) -> pb::GetReportResponse {
+pub fn report(rows: &[ReportRow]) -> pb::GetReportResponse {
     pb::GetReportResponse {
         rows: rows.iter().map(report_row).collect(),
-        totals: crate::report::totals(rows)
-            .iter()
-            .map(report_total)
-            .collect(),
+        totals: totals(rows).iter().map(report_total).collect(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The ceremonies domain: types that cannot be invalid once parsed, and the checks of a
 //! ceremony's details, RSVPs and historical counts. No I/O, nothing of the wire.
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, NaiveDate};
 use platform::{Agency, Nis};
 use uuid::Uuid;
@@ -377,6 +379,129 @@ pub fn consent_given_on(day: NaiveDate, today: NaiveDate) -> Result<NaiveDate, C
 /// Age in whole years on `on` of someone born on `born`.
 pub fn age_on(born: NaiveDate, on: NaiveDate) -> Option<u32> {
     on.years_since(born)
+}
+
+/// Where a report row's counts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Platform,
+    Imported,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Platform => "platform",
+            Source::Imported => "imported",
+        }
+    }
+}
+
+/// A row of the response-rate report: one municipality, year, kind and source. A count
+/// not known stays missing: never 0, never part of a rate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    pub nis: Nis,
+    pub name: String,
+    pub agency: Option<Agency>,
+    pub year: i32,
+    pub kind: CeremonyKind,
+    pub source: Source,
+    pub held: Option<u32>,
+    pub invitations: Option<u32>,
+    pub participants: Option<u32>,
+    pub computed_rate: Option<u32>,
+    pub reported_basis_points: Option<u32>,
+    pub inconsistent: bool,
+}
+
+impl ReportRow {
+    /// The row with its rate computed and its reported rate checked, from what it counts.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        nis: Nis,
+        name: String,
+        agency: Option<Agency>,
+        year: i32,
+        kind: CeremonyKind,
+        source: Source,
+        held: Option<u32>,
+        invitations: Option<u32>,
+        participants: Option<u32>,
+        reported_basis_points: Option<u32>,
+    ) -> Self {
+        let computed_rate = invitations
+            .zip(participants)
+            .and_then(|(i, p)| rules::response_rate_percent(p, i));
+        let inconsistent = match (reported_basis_points, invitations, participants) {
+            (Some(r), Some(i), Some(p)) => rules::disagrees(r, p, i),
+            _ => false,
+        };
+        Self {
+            nis,
+            name,
+            agency,
+            year,
+            kind,
+            source,
+            held,
+            invitations,
+            participants,
+            computed_rate,
+            reported_basis_points,
+            inconsistent,
+        }
+    }
+}
+
+/// The sum of the report rows of one agency and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTotal {
+    pub agency: Option<Agency>,
+    pub kind: CeremonyKind,
+    pub rows: u32,
+    pub held: Option<u32>,
+    pub invitations: Option<u32>,
+    pub participants: Option<u32>,
+    pub computed_rate: Option<u32>,
+    pub rows_with_missing_counts: u32,
+    pub inconsistent_rows: u32,
+}
+
+/// A sum that is missing as soon as one of its terms is.
+fn sum(mut values: impl Iterator<Item = Option<u32>>) -> Option<u32> {
+    values.try_fold(0u32, |acc, v| v.map(|v| acc.saturating_add(v)))
+}
+
+/// The report's totals per agency and kind.
+pub fn totals(rows: &[ReportRow]) -> Vec<ReportTotal> {
+    let mut groups: BTreeMap<(Option<Agency>, CeremonyKind), Vec<&ReportRow>> = BTreeMap::new();
+    for r in rows {
+        groups.entry((r.agency, r.kind)).or_default().push(r);
+    }
+    groups
+        .into_iter()
+        .map(|((agency, kind), rows)| {
+            let invitations = sum(rows.iter().map(|r| r.invitations));
+            let participants = sum(rows.iter().map(|r| r.participants));
+            ReportTotal {
+                agency,
+                kind,
+                rows: rows.len() as u32,
+                held: sum(rows.iter().map(|r| r.held)),
+                invitations,
+                participants,
+                computed_rate: invitations
+                    .zip(participants)
+                    .and_then(|(i, p)| rules::response_rate_percent(p, i)),
+                rows_with_missing_counts: rows
+                    .iter()
+                    .filter(|r| r.invitations.is_none() || r.participants.is_none())
+                    .count() as u32,
+                inconsistent_rows: rows.iter().filter(|r| r.inconsistent).count() as u32,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,145 +4,24 @@
 //! checked against their own counts), with totals per agency and kind. A count not known
 //! stays missing: never 0, never part of a rate.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
+use platform::{Agency, Nis};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
     sea_query::{Alias, Expr, ExprTrait, Func, Query},
 };
-
-use platform::{Agency, Nis};
 use wire::register::municipality;
 
 use crate::{
     CeremoniesError,
-    domain::{CeremonyKind, CeremonyState},
+    domain::{CeremonyKind, CeremonyState, ReportRow, ReportTotal, Source},
     policy::Scope,
-    rules,
     store::{ceremony, overview, stored_nis},
 };
 
-/// Where a row's counts come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Source {
-    Platform,
-    Imported,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Platform => "platform",
-            Source::Imported => "imported",
-        }
-    }
-}
-
-/// One municipality, year, kind and source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    pub nis: Nis,
-    pub name: String,
-    pub agency: Option<Agency>,
-    pub year: i32,
-    pub kind: CeremonyKind,
-    pub source: Source,
-    pub held: Option<u32>,
-    pub invitations: Option<u32>,
-    pub participants: Option<u32>,
-    pub computed_rate: Option<u32>,
-    pub reported_basis_points: Option<u32>,
-    pub inconsistent: bool,
-}
-
-impl Row {
-    /// The row with its rate computed and its reported rate checked, from what it counts.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        nis: Nis,
-        name: String,
-        agency: Option<Agency>,
-        year: i32,
-        kind: CeremonyKind,
-        source: Source,
-        held: Option<u32>,
-        invitations: Option<u32>,
-        participants: Option<u32>,
-        reported_basis_points: Option<u32>,
-    ) -> Self {
-        let computed_rate = invitations
-            .zip(participants)
-            .and_then(|(i, p)| rules::response_rate_percent(p, i));
-        let inconsistent = match (reported_basis_points, invitations, participants) {
-            (Some(r), Some(i), Some(p)) => rules::disagrees(r, p, i),
-            _ => false,
-        };
-        Self {
-            nis,
-            name,
-            agency,
-            year,
-            kind,
-            source,
-            held,
-            invitations,
-            participants,
-            computed_rate,
-            reported_basis_points,
-            inconsistent,
-        }
-    }
-}
-
-/// The sum of the rows of one agency and kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Total {
-    pub agency: Option<Agency>,
-    pub kind: CeremonyKind,
-    pub rows: u32,
-    pub held: Option<u32>,
-    pub invitations: Option<u32>,
-    pub participants: Option<u32>,
-    pub computed_rate: Option<u32>,
-    pub rows_with_missing_counts: u32,
-    pub inconsistent_rows: u32,
-}
-
-/// A sum that is missing as soon as one of its terms is.
-fn sum(mut values: impl Iterator<Item = Option<u32>>) -> Option<u32> {
-    values.try_fold(0u32, |acc, v| v.map(|v| acc.saturating_add(v)))
-}
-
-/// Totals per agency and kind.
-pub fn totals(rows: &[Row]) -> Vec<Total> {
-    let mut groups: BTreeMap<(Option<Agency>, CeremonyKind), Vec<&Row>> = BTreeMap::new();
-    for r in rows {
-        groups.entry((r.agency, r.kind)).or_default().push(r);
-    }
-    groups
-        .into_iter()
-        .map(|((agency, kind), rows)| {
-            let invitations = sum(rows.iter().map(|r| r.invitations));
-            let participants = sum(rows.iter().map(|r| r.participants));
-            Total {
-                agency,
-                kind,
-                rows: rows.len() as u32,
-                held: sum(rows.iter().map(|r| r.held)),
-                invitations,
-                participants,
-                computed_rate: invitations
-                    .zip(participants)
-                    .and_then(|(i, p)| rules::response_rate_percent(p, i)),
-                rows_with_missing_counts: rows
-                    .iter()
-                    .filter(|r| r.invitations.is_none() || r.participants.is_none())
-                    .count() as u32,
-                inconsistent_rows: rows.iter().filter(|r| r.inconsistent).count() as u32,
-            }
-        })
-        .collect()
-}
+/// The totals of a year's rows (kept here too for the report's callers).
+pub use crate::domain::totals;
 
 #[derive(Debug, FromQueryResult)]
 struct Counted {
@@ -227,7 +106,7 @@ pub async fn year(
     scope: &Scope,
     only_nis: Option<Nis>,
     only_agency: Option<Agency>,
-) -> Result<Vec<Row>, CeremoniesError> {
+) -> Result<Vec<ReportRow>, CeremoniesError> {
     let counted = platform_rows(db, year, scope).await?;
     let imported = overview::Entity::find()
         .filter(overview::Column::Year.eq(year))
@@ -248,7 +127,7 @@ pub async fn year(
     let mut rows = Vec::with_capacity(counted.len() + imported.len());
     for c in counted {
         let (name, agency) = named(&c.nis);
-        rows.push(Row::new(
+        rows.push(ReportRow::new(
             stored_nis(&c.nis)?,
             name,
             agency,
@@ -264,7 +143,7 @@ pub async fn year(
     let known = |v: Option<i32>, what: &str| v.map(|v| count(i64::from(v), what)).transpose();
     for o in imported {
         let (name, agency) = named(&o.nis);
-        rows.push(Row::new(
+        rows.push(ReportRow::new(
             stored_nis(&o.nis)?,
             name,
             agency,
@@ -303,7 +182,7 @@ pub fn basis_points_text(bp: u32) -> String {
 
 /// The report as CSV: one line per row, then one per total (source `total`). A missing
 /// count or rate is an empty cell, never 0.
-pub fn csv(rows: &[Row], totals: &[Total]) -> Result<String, CeremoniesError> {
+pub fn csv(rows: &[ReportRow], totals: &[ReportTotal]) -> Result<String, CeremoniesError> {
     let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
     let mut out = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| CeremoniesError::Corrupt(format!("writing CSV: {e}"));
@@ -372,8 +251,12 @@ pub fn csv(rows: &[Row], totals: &[Total]) -> Result<String, CeremoniesError> {
 mod tests {
     use super::*;
 
-    fn row(invitations: Option<u32>, participants: Option<u32>, reported: Option<u32>) -> Row {
-        Row::new(
+    fn row(
+        invitations: Option<u32>,
+        participants: Option<u32>,
+        reported: Option<u32>,
+    ) -> ReportRow {
+        ReportRow::new(
             Nis::parse("nis", "11002").expect("valid"),
             "Antwerpen".into(),
             Some(Agency::Atlas),
