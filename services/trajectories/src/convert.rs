@@ -214,3 +214,47 @@ fn components(t: &Trajectory) -> Vec<pb::ComponentProgress> {
         })
         .collect()
 }
+
+/// Why participation is waived: works or studies. A voluntary trajectory is waived by its
+/// status, not by a waiver.
+pub fn waiver(value: i32) -> Result<ParticipationWaiver, FieldError> {
+    match pb::ParticipationWaiver::try_from(value) {
+        Ok(pb::ParticipationWaiver::Works) => Ok(ParticipationWaiver::Works),
+        Ok(pb::ParticipationWaiver::Studies) => Ok(ParticipationWaiver::Studies),
+        Ok(pb::ParticipationWaiver::Voluntary) => Err(FieldError::new(
+            "waiver",
+            "a voluntary trajectory is waived by its status, not by a waiver",
+        )),
+        _ => Err(FieldError::new("waiver", "is required: works or studies")),
+    }
+}
+
+/// An activity's kind must be named (work, study or training); which one does not change
+/// what it counts for.
+pub fn require_activity_kind(value: i32) -> Result<(), FieldError> {
+    match pb::ActivityKind::try_from(value) {
+        Ok(pb::ActivityKind::Unspecified) | Err(_) => Err(FieldError::new(
+            "kind",
+            "is required: work, study or training",
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// The DVZ advice on `t`, produced on `today`.
+pub fn dvz_advice(t: &Trajectory, today: NaiveDate) -> pb::DvzAdvice {
+    let view = trajectory(t);
+    pb::DvzAdvice {
+        person_id: view.person_id,
+        trajectory_id: view.trajectory_id,
+        agency: view.agency,
+        status: view.status,
+        started_on: view.started_on,
+        contract_signed_on: view.contract.and_then(|c| c.signed_on),
+        components: view.components,
+        attest_issued_on: view.attest_issued_on,
+        state: view.state,
+        produced_on: Some(wire::date(today)),
+        effort_declared_on: view.effort_declared_on,
+    }
+}

@@ -5,18 +5,16 @@
 //! nothing else, nobody else. Every person disclosed is audited in the same transaction
 //! as the answer is decided.
 
-use platform::db::BeginWrite as _;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use chrono::Utc;
-use platform::Principal;
+use chrono::{NaiveDate, Utc};
+use platform::{Principal, db::BeginWrite as _};
 use proto::trajectories::v1 as pb;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
-    TrajectoryError, convert, policy,
+    TrajectoryError,
     store::{disclosure_audit, person, trajectory},
 };
 
@@ -27,72 +25,55 @@ pub const CEREMONY: &str = "ceremony";
 /// The fields a ceremony gets.
 const CEREMONY_FIELDS: &str = "given_name,family_name,contact_language,age";
 
-/// The `DisclosureService` implementation.
+/// A ceremony's request: the municipality, the ceremony, its day, and the persons it
+/// names (each once).
+#[derive(Debug)]
+pub struct Ceremony {
+    pub nis: String,
+    pub ceremony_id: Uuid,
+    pub on: NaiveDate,
+    pub asked: Vec<Uuid>,
+}
+
+/// The disclosures of residents' data to their municipality.
 #[derive(Debug, Clone)]
-pub struct DisclosureApi {
+pub struct Disclosures {
     db: DatabaseConnection,
 }
 
-impl DisclosureApi {
+impl Disclosures {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-}
 
-#[tonic::async_trait]
-impl pb::disclosure_service_server::DisclosureService for DisclosureApi {
-    #[tracing::instrument(skip_all, fields(
-        nis = %request.get_ref().municipality_nis,
-        ceremony_id = %request.get_ref().ceremony_id,
-        asked = request.get_ref().person_ids.len(),
-        disclosed,
-    ))]
-    async fn disclose_for_ceremony(
+    /// What `ceremony` may know of the persons it names, audited for `principal` in the
+    /// transaction that decides it; the others are withheld.
+    pub async fn for_ceremony(
         &self,
-        request: Request<pb::DiscloseForCeremonyRequest>,
-    ) -> Result<Response<pb::DiscloseForCeremonyResponse>, Status> {
-        let principal = Principal::of(&request)?;
-        let req = request.get_ref();
-        let nis = wire::nis("municipality_nis", &req.municipality_nis)?.to_string();
-        policy::require_ceremony_organiser(principal, &nis)?;
-        let ceremony_id = wire::uuid("ceremony_id", &req.ceremony_id)?;
-        let on = convert::required_day("ceremony_date", req.ceremony_date.as_ref())?;
-        if req.person_ids.is_empty() || req.person_ids.len() > MAX_PERSONS {
-            return Err(TrajectoryError::invalid(
-                "person_ids",
-                format!("names {} persons; 1 to {MAX_PERSONS}", req.person_ids.len()),
-            )
-            .into());
-        }
-        let mut asked = Vec::with_capacity(req.person_ids.len());
-        let mut seen = HashSet::with_capacity(req.person_ids.len());
-        for (i, raw) in req.person_ids.iter().enumerate() {
-            let id = Uuid::parse_str(raw).map_err(|_| {
-                TrajectoryError::invalid("person_ids", format!("[{i}] {raw:?} is not a UUID"))
-            })?;
-            // A person named twice is answered and audited once.
-            if seen.insert(id) {
-                asked.push(id);
-            }
-        }
-
+        principal: &Principal,
+        ceremony: Ceremony,
+    ) -> Result<pb::DiscloseForCeremonyResponse, TrajectoryError> {
+        let Ceremony {
+            nis,
+            ceremony_id,
+            on,
+            asked,
+        } = ceremony;
         // Residents of the municipality with an attest: the only ones the purpose covers.
-        let txn = self.db.begin_write().await.map_err(TrajectoryError::from)?;
+        let txn = self.db.begin_write().await?;
         let attested: Vec<Uuid> = trajectory::Entity::find()
             .filter(trajectory::Column::PersonId.is_in(asked.clone()))
             .filter(trajectory::Column::MunicipalityNis.eq(nis.as_str()))
             .filter(trajectory::Column::AttestIssuedOn.is_not_null())
             .all(&txn)
-            .await
-            .map_err(TrajectoryError::from)?
+            .await?
             .into_iter()
             .map(|t| t.person_id)
             .collect();
         let people: HashMap<Uuid, person::Model> = person::Entity::find()
             .filter(person::Column::Id.is_in(attested))
             .all(&txn)
-            .await
-            .map_err(TrajectoryError::from)?
+            .await?
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
@@ -130,20 +111,18 @@ impl pb::disclosure_service_server::DisclosureService for DisclosureApi {
         if !audit.is_empty() {
             disclosure_audit::Entity::insert_many(audit)
                 .exec_without_returning(&txn)
-                .await
-                .map_err(TrajectoryError::from)?;
+                .await?;
         }
-        txn.commit().await.map_err(TrajectoryError::from)?;
-        tracing::Span::current().record("disclosed", invitees.len());
+        txn.commit().await?;
         tracing::info!(
             disclosed = invitees.len(),
             withheld = withheld.len(),
             purpose = CEREMONY,
             "residents disclosed for a ceremony"
         );
-        Ok(Response::new(pb::DiscloseForCeremonyResponse {
+        Ok(pb::DiscloseForCeremonyResponse {
             invitees,
             withheld_person_ids: withheld,
-        }))
+        })
     }
 }

@@ -4,21 +4,21 @@
 //! the audit. Every exchange writes one `exchange_audit` row with the persons concerned,
 //! in the transaction of what it records. Nothing here is logged but ids.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, Utc};
-use platform::db::BeginWrite as _;
-use platform::{Principal, Role, auth::AuthError};
+use platform::{Principal, db::BeginWrite as _, paging::Page};
 use proto::trajectories::v1 as pb;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, sea_query::OnConflict,
 };
-use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
-    TrajectoryError, convert,
+    TrajectoryError,
     domain::NationalNumber,
-    policy, rules,
+    rules,
     store::{brussels_newcomer, exchange_audit, ggc_registration, person, trajectory},
 };
 
@@ -28,19 +28,6 @@ type Result<T, E = TrajectoryError> = std::result::Result<T, E>;
 pub const GGC: &str = "ggc";
 /// The organisation of the Huis van het Nederlands Brussel.
 pub const HUIS_NL: &str = "huis-nl-brussel";
-
-/// A partner of the exchange: role `partner-exchange` in organisation `org`.
-fn partner(principal: &Principal, org: &str) -> Result<(), AuthError> {
-    principal.require(Role::PartnerExchange)?;
-    if principal.organisation.alias == org {
-        Ok(())
-    } else {
-        Err(AuthError::Forbidden(format!(
-            "this exchange is {org}'s, not {}'s",
-            principal.organisation.alias
-        )))
-    }
-}
 
 fn language(stored: &str) -> i32 {
     match stored {
@@ -74,19 +61,19 @@ async fn audit<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The `PartnerExchangeService` implementation.
+/// The exchange with the Brussels partners.
 #[derive(Debug, Clone)]
-pub struct PartnerExchangeApi {
+pub struct Exchange {
     db: DatabaseConnection,
 }
 
-impl PartnerExchangeApi {
+impl Exchange {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
 
     /// Records a GGC registration of `number` unless it is the same report again.
-    async fn report(
+    pub async fn report(
         &self,
         principal: &Principal,
         number: &NationalNumber,
@@ -156,68 +143,16 @@ impl PartnerExchangeApi {
             flagged: conflict.is_some(),
         })
     }
-}
 
-#[tonic::async_trait]
-impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExchangeApi {
-    #[tracing::instrument(skip_all)]
-    async fn report_ggc_registration(
+    /// One page of Bon's obliged trajectories started from `from` to `to`, for the GGC.
+    pub async fn bon_registrations(
         &self,
-        request: Request<pb::ReportGgcRegistrationRequest>,
-    ) -> Result<Response<pb::ReportGgcRegistrationResponse>, Status> {
-        let principal = Principal::of(&request)?;
-        partner(principal, GGC)?;
-        let req = request.get_ref();
-        let number = wire::national_number("national_number", &req.national_number)?;
-        let on = convert::required_day("registered_on", req.registered_on.as_ref())?;
-        let lang = match pb::GgcLanguage::try_from(req.language) {
-            Ok(pb::GgcLanguage::Dutch) => "dutch",
-            Ok(pb::GgcLanguage::French) => "french",
-            _ => {
-                return Err(
-                    TrajectoryError::invalid("language", "is required: dutch or french").into(),
-                );
-            }
-        };
-        // Before 2024 the alternative to Bon was a French-speaking BAPA trajectory, which
-        // the GGC reports the same way; the Dutch-language GGC route exists since 2024.
-        if on < rules::BRUSSELS_OBLIGATION_SINCE {
-            return Err(TrajectoryError::invalid(
-                "registered_on",
-                format!(
-                    "{on} is before the Brussels obligation began on {}",
-                    rules::BRUSSELS_OBLIGATION_SINCE
-                ),
-            )
-            .into());
-        }
-        if lang == "dutch" && on < rules::GGC_TRAJECTORIES_SINCE {
-            return Err(TrajectoryError::invalid(
-                "registered_on",
-                format!(
-                    "{on} is before the GGC's Dutch-language trajectories began on {}",
-                    rules::GGC_TRAJECTORIES_SINCE
-                ),
-            )
-            .into());
-        }
-        Ok(Response::new(
-            self.report(principal, &number, on, lang).await?,
-        ))
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn list_bon_registrations(
-        &self,
-        request: Request<pb::ListBonRegistrationsRequest>,
-    ) -> Result<Response<pb::ListBonRegistrationsResponse>, Status> {
+        principal: &Principal,
+        from: NaiveDate,
+        to: NaiveDate,
+        page: Page,
+    ) -> Result<pb::ListBonRegistrationsResponse> {
         use trajectory::Column as T;
-        let principal = Principal::of(&request)?;
-        partner(principal, GGC)?;
-        let req = request.get_ref();
-        let from = convert::required_day("from", req.from.as_ref())?;
-        let to = convert::required_day("to", req.to.as_ref())?;
-        let page = wire::page(req.page.as_ref())?;
         let mut q = trajectory::Entity::find()
             .filter(T::Agency.eq("bon"))
             // The GGC needs to know whom not to chase: the obliged.
@@ -227,23 +162,18 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
         if let Some(after) = page.after {
             q = q.filter(T::Id.gt(after));
         }
-        let mut rows = q
-            .limit(page.fetch())
-            .all(&self.db)
-            .await
-            .map_err(TrajectoryError::from)?;
+        let mut rows = q.limit(page.fetch()).all(&self.db).await?;
         let next = page.finish(&mut rows, |t| t.id);
         let persons: Vec<Uuid> = rows.iter().map(|t| t.person_id).collect();
-        let numbers: std::collections::HashMap<Uuid, String> = person::Entity::find()
+        let numbers: HashMap<Uuid, String> = person::Entity::find()
             .filter(person::Column::Id.is_in(persons.iter().copied()))
             .all(&self.db)
-            .await
-            .map_err(TrajectoryError::from)?
+            .await?
             .into_iter()
             .map(|p| (p.id, p.national_number))
             .collect();
         audit(&self.db, principal, "bon-registrations", &persons).await?;
-        Ok(Response::new(pb::ListBonRegistrationsResponse {
+        Ok(pb::ListBonRegistrationsResponse {
             registrations: rows
                 .iter()
                 .map(|t| pb::BonRegistration {
@@ -253,41 +183,34 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
                 })
                 .collect(),
             page: wire::page_response(next),
-        }))
+        })
     }
 
-    #[tracing::instrument(skip_all)]
-    async fn list_dutch_route_referrals(
+    /// One page of the Dutch-language GGC registrations, for the Huis van het Nederlands.
+    pub async fn dutch_route_referrals(
         &self,
-        request: Request<pb::ListDutchRouteReferralsRequest>,
-    ) -> Result<Response<pb::ListDutchRouteReferralsResponse>, Status> {
+        principal: &Principal,
+        page: Page,
+    ) -> Result<pb::ListDutchRouteReferralsResponse> {
         use ggc_registration::Column as G;
-        let principal = Principal::of(&request)?;
-        partner(principal, HUIS_NL)?;
-        let page = wire::page(request.get_ref().page.as_ref())?;
         let mut q = ggc_registration::Entity::find()
             .filter(G::Language.eq("dutch"))
             .order_by_asc(G::Id);
         if let Some(after) = page.after {
             q = q.filter(G::Id.gt(after));
         }
-        let mut rows = q
-            .limit(page.fetch())
-            .all(&self.db)
-            .await
-            .map_err(TrajectoryError::from)?;
+        let mut rows = q.limit(page.fetch()).all(&self.db).await?;
         let next = page.finish(&mut rows, |g| g.id);
         let persons: Vec<Uuid> = rows.iter().map(|g| g.person_id).collect();
-        let people: std::collections::HashMap<Uuid, person::Model> = person::Entity::find()
+        let people: HashMap<Uuid, person::Model> = person::Entity::find()
             .filter(person::Column::Id.is_in(persons.iter().copied()))
             .all(&self.db)
-            .await
-            .map_err(TrajectoryError::from)?
+            .await?
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
         audit(&self.db, principal, "dutch-route-referrals", &persons).await?;
-        Ok(Response::new(pb::ListDutchRouteReferralsResponse {
+        Ok(pb::ListDutchRouteReferralsResponse {
             referrals: rows
                 .iter()
                 .filter_map(|g| {
@@ -302,40 +225,27 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
                 })
                 .collect(),
             page: wire::page_response(next),
-        }))
+        })
     }
 
-    #[tracing::instrument(skip_all)]
-    async fn list_exchange_conflicts(
+    /// One page of the GGC reports that contradict a Bon contract.
+    pub async fn conflicts(
         &self,
-        request: Request<pb::ListExchangeConflictsRequest>,
-    ) -> Result<Response<pb::ListExchangeConflictsResponse>, Status> {
+        principal: &Principal,
+        page: Page,
+    ) -> Result<pb::ListExchangeConflictsResponse> {
         use ggc_registration::Column as G;
-        let principal = Principal::of(&request)?;
-        let scope = policy::case_worker_scope(principal)?;
-        if !scope.contains(&platform::Agency::Bon) {
-            return Err(AuthError::Forbidden(format!(
-                "organisation {} does not handle Bon's trajectories",
-                principal.organisation.alias
-            ))
-            .into());
-        }
-        let page = wire::page(request.get_ref().page.as_ref())?;
         let mut q = ggc_registration::Entity::find()
             .filter(G::ConflictingTrajectoryId.is_not_null())
             .order_by_asc(G::Id);
         if let Some(after) = page.after {
             q = q.filter(G::Id.gt(after));
         }
-        let mut rows = q
-            .limit(page.fetch())
-            .all(&self.db)
-            .await
-            .map_err(TrajectoryError::from)?;
+        let mut rows = q.limit(page.fetch()).all(&self.db).await?;
         let next = page.finish(&mut rows, |g| g.id);
         let persons: Vec<Uuid> = rows.iter().map(|g| g.person_id).collect();
         audit(&self.db, principal, "exchange-conflicts", &persons).await?;
-        Ok(Response::new(pb::ListExchangeConflictsResponse {
+        Ok(pb::ListExchangeConflictsResponse {
             conflicts: rows
                 .iter()
                 .map(|g| pb::ExchangeConflict {
@@ -350,29 +260,19 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
                 })
                 .collect(),
             page: wire::page_response(next),
-        }))
+        })
     }
 
-    #[tracing::instrument(skip_all)]
-    async fn list_exchange_audit(
-        &self,
-        request: Request<pb::ListExchangeAuditRequest>,
-    ) -> Result<Response<pb::ListExchangeAuditResponse>, Status> {
+    /// One page of the exchange audit, newest first.
+    pub async fn audit_entries(&self, page: Page) -> Result<pb::ListExchangeAuditResponse> {
         use exchange_audit::Column as A;
-        let principal = Principal::of(&request)?;
-        principal.require(Role::PlatformAdmin)?;
-        let page = wire::page(request.get_ref().page.as_ref())?;
         let mut q = exchange_audit::Entity::find().order_by_desc(A::Id);
         if let Some(after) = page.after {
             q = q.filter(A::Id.lt(after));
         }
-        let mut rows = q
-            .limit(page.fetch())
-            .all(&self.db)
-            .await
-            .map_err(TrajectoryError::from)?;
+        let mut rows = q.limit(page.fetch()).all(&self.db).await?;
         let next = page.finish(&mut rows, |a| a.id);
-        Ok(Response::new(pb::ListExchangeAuditResponse {
+        Ok(pb::ListExchangeAuditResponse {
             entries: rows
                 .into_iter()
                 .map(|a| pb::ExchangeAuditEntry {
@@ -389,6 +289,6 @@ impl pb::partner_exchange_service_server::PartnerExchangeService for PartnerExch
                 })
                 .collect(),
             page: wire::page_response(next),
-        }))
+        })
     }
 }

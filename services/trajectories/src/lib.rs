@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod brussels;
+pub mod casework;
 pub mod convert;
 pub mod disclosure;
 pub mod domain;
@@ -57,26 +58,29 @@ impl ServiceModule for Trajectories {
     const ACCESS: &'static [platform::auth::Rule] = policy::ACCESS;
 
     fn routes(ctx: &ServiceContext) -> Routes {
-        let api = api::TrajectoryApi::new(store::Store::new(ctx.db.clone(), ctx.outbox.clone()));
-        let check = obligation::ObligationCheckApi::new(ctx.db.clone());
+        let store = store::Store::new(ctx.db.clone(), ctx.outbox.clone());
+        let api = api::TrajectoryApi::new(casework::Casework::new(store));
+        let check = api::ObligationCheckApi::new(obligation::ObligationChecks::new(ctx.db.clone()));
         Routes::new(TrajectoryServiceServer::new(api).max_decoding_message_size(MAX_MESSAGE_BYTES))
             .add_service(
                 ObligationCheckServiceServer::new(check)
                     .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
             .add_service(
-                DisclosureServiceServer::new(disclosure::DisclosureApi::new(ctx.db.clone()))
-                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            )
-            .add_service(
-                PartnerExchangeServiceServer::new(exchange::PartnerExchangeApi::new(
-                    ctx.db.clone(),
+                DisclosureServiceServer::new(api::DisclosureApi::new(
+                    disclosure::Disclosures::new(ctx.db.clone()),
                 ))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )
             .add_service(
-                BrusselsStatisticsServiceServer::new(statistics::BrusselsStatisticsApi::new(
-                    ctx.db.clone(),
+                PartnerExchangeServiceServer::new(api::PartnerExchangeApi::new(
+                    exchange::Exchange::new(ctx.db.clone()),
+                ))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(
+                BrusselsStatisticsServiceServer::new(api::BrusselsStatisticsApi::new(
+                    statistics::Statistics::new(ctx.db.clone()),
                 ))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
             )

@@ -2,12 +2,11 @@
 //! about the trajectory; every check is audited.
 
 use chrono::Utc;
-use platform::{Principal, Role};
+use platform::Principal;
 use proto::trajectories::v1 as pb;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
-use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::{
@@ -47,13 +46,24 @@ pub fn answer(
     }
 }
 
-/// The `ObligationCheckService` implementation.
+/// One obligation check as the asking body gives it.
+#[derive(Debug)]
+pub struct Check {
+    pub number: NationalNumber,
+    pub benefit: pb::Benefit,
+    pub care_budget: bool,
+    pub purpose: String,
+    pub uninterrupted_years: u32,
+    pub total_years: u32,
+}
+
+/// The obligation checks of other public bodies.
 #[derive(Debug, Clone)]
-pub struct ObligationCheckApi {
+pub struct ObligationChecks {
     db: DatabaseConnection,
 }
 
-impl ObligationCheckApi {
+impl ObligationChecks {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
@@ -87,67 +97,34 @@ impl ObligationCheckApi {
         };
         Ok((Some(person.id), standing))
     }
-}
 
-#[tonic::async_trait]
-impl pb::obligation_check_service_server::ObligationCheckService for ObligationCheckApi {
-    #[tracing::instrument(skip_all, fields(organisation))]
-    async fn check_obligation(
+    /// Answers `check` for `principal` and audits it: who asked, for what, and the
+    /// yes/no; never the number itself.
+    pub async fn check(
         &self,
-        request: Request<pb::CheckObligationRequest>,
-    ) -> Result<Response<pb::CheckObligationResponse>, Status> {
-        let principal = Principal::of(&request)?;
-        principal.require(Role::ObligationCheck)?;
-        tracing::Span::current().record("organisation", principal.organisation.alias.as_str());
-        let req = request.get_ref();
-        let number = wire::national_number("national_number", &req.national_number)?;
-        let care_budget = match pb::Benefit::try_from(req.benefit) {
-            Ok(pb::Benefit::CarePremiumReduction | pb::Benefit::ElderlyCarePriority) => false,
-            Ok(pb::Benefit::CareBudget) => true,
-            _ => return Err(TrajectoryError::invalid("benefit", "is required").into()),
-        };
-        let purpose = req.purpose.trim();
-        if purpose.is_empty() || purpose.chars().count() > 200 {
-            return Err(
-                TrajectoryError::invalid("purpose", "is required, at most 200 characters").into(),
-            );
-        }
-        let years = |field: &'static str, v: i32| {
-            u32::try_from(v)
-                .map_err(|_| TrajectoryError::invalid(field, format!("{v} is negative")))
-        };
-        let uninterrupted = years(
-            "uninterrupted_residence_years",
-            req.uninterrupted_residence_years,
-        )?;
-        let total = years("total_residence_years", req.total_residence_years)?;
-        if uninterrupted > total {
-            return Err(TrajectoryError::invalid(
-                "uninterrupted_residence_years",
-                "exceeds total_residence_years",
-            )
-            .into());
-        }
-        let (person_id, standing) = self.standing(&number).await?;
-        let answer = answer(standing, care_budget, uninterrupted, total);
-        // The audit names who asked, for what, and the yes/no; never the number itself.
+        principal: &Principal,
+        check: &Check,
+    ) -> Result<pb::Answer, TrajectoryError> {
+        let (person_id, standing) = self.standing(&check.number).await?;
+        let answer = answer(
+            standing,
+            check.care_budget,
+            check.uninterrupted_years,
+            check.total_years,
+        );
         obligation_check::ActiveModel {
             id: Set(Uuid::now_v7()),
             checked_at: Set(Utc::now()),
             caller: Set(principal.subject.clone()),
             organisation: Set(principal.organisation.alias.clone()),
-            purpose: Set(purpose.to_owned()),
-            benefit: Set(req.benefit().as_str_name().to_owned()),
+            purpose: Set(check.purpose.clone()),
+            benefit: Set(check.benefit.as_str_name().to_owned()),
             person_id: Set(person_id),
             answer: Set(answer.as_str_name().to_owned()),
         }
         .insert(&self.db)
-        .await
-        .map_err(TrajectoryError::from)?;
-        tracing::info!(answer = answer.as_str_name(), "obligation checked");
-        Ok(Response::new(pb::CheckObligationResponse {
-            answer: answer as i32,
-        }))
+        .await?;
+        Ok(answer)
     }
 }
 

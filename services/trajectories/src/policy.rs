@@ -63,6 +63,32 @@ pub fn require_ceremony_organiser(principal: &Principal, nis: &str) -> Result<()
     }
 }
 
+/// A partner of the Brussels exchange: role `partner-exchange` in organisation `org`.
+pub fn require_partner(principal: &Principal, org: &str) -> Result<(), AuthError> {
+    principal.require(Role::PartnerExchange)?;
+    if principal.organisation.alias == org {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden(format!(
+            "this exchange is {org}'s, not {}'s",
+            principal.organisation.alias
+        )))
+    }
+}
+
+/// The reports that contradict a Bon contract are for the case workers who handle Bon's
+/// trajectories.
+pub fn require_bon_case_worker(principal: &Principal) -> Result<(), AuthError> {
+    if case_worker_scope(principal)?.contains(&Agency::Bon) {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden(format!(
+            "organisation {} does not handle Bon's trajectories",
+            principal.organisation.alias
+        )))
+    }
+}
+
 /// Who may call each RPC at all (the platform's first gate, issue 13); what a permitted
 /// caller then sees of the data is decided by the functions above.
 pub const ACCESS: &[Rule] = &[

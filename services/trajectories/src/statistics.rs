@@ -3,16 +3,14 @@
 //! Role `monitor`: counts only, no person.
 
 use chrono::NaiveDate;
-use platform::{Principal, Role};
 use proto::trajectories::v1 as pb;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select,
     sea_query::{Expr, ExprTrait, Query},
 };
-use tonic::{Request, Response, Status};
 
 use crate::{
-    TrajectoryError, convert,
+    TrajectoryError,
     store::{brussels_newcomer, ggc_registration, trajectory},
 };
 
@@ -25,6 +23,20 @@ pub struct Figures {
     pub bon_attests_obliged: i64,
     pub dutch_ggc_trajectories: i64,
     pub obliged_not_registered: i64,
+}
+
+impl Figures {
+    /// The figures as the service answers them.
+    pub fn response(&self) -> pb::GetBrusselsFiguresResponse {
+        pb::GetBrusselsFiguresResponse {
+            bon_contracts: self.bon_contracts,
+            bon_contracts_obliged: self.bon_contracts_obliged,
+            bon_attests: self.bon_attests,
+            bon_attests_obliged: self.bon_attests_obliged,
+            dutch_ggc_trajectories: self.dutch_ggc_trajectories,
+            obliged_not_registered: self.obliged_not_registered,
+        }
+    }
 }
 
 async fn persons<E: EntityTrait>(
@@ -91,42 +103,23 @@ pub async fn brussels(
     })
 }
 
-/// The `BrusselsStatisticsService` implementation.
+/// The Brussels figures, read from the service's database.
 #[derive(Debug, Clone)]
-pub struct BrusselsStatisticsApi {
+pub struct Statistics {
     db: DatabaseConnection,
 }
 
-impl BrusselsStatisticsApi {
+impl Statistics {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
-}
 
-#[tonic::async_trait]
-impl pb::brussels_statistics_service_server::BrusselsStatisticsService for BrusselsStatisticsApi {
-    #[tracing::instrument(skip_all)]
-    async fn get_brussels_figures(
+    /// The Brussels figures from `from` to `to`, both included.
+    pub async fn brussels(
         &self,
-        request: Request<pb::GetBrusselsFiguresRequest>,
-    ) -> Result<Response<pb::GetBrusselsFiguresResponse>, Status> {
-        Principal::of(&request)?.require(Role::Monitor)?;
-        let req = request.get_ref();
-        let from = convert::required_day("from", req.from.as_ref())?;
-        let to = convert::required_day("to", req.to.as_ref())?;
-        if to < from {
-            return Err(
-                TrajectoryError::invalid("to", format!("{to} is before from ({from})")).into(),
-            );
-        }
-        let f = brussels(&self.db, from, to).await?;
-        Ok(Response::new(pb::GetBrusselsFiguresResponse {
-            bon_contracts: f.bon_contracts,
-            bon_contracts_obliged: f.bon_contracts_obliged,
-            bon_attests: f.bon_attests,
-            bon_attests_obliged: f.bon_attests_obliged,
-            dutch_ggc_trajectories: f.dutch_ggc_trajectories,
-            obliged_not_registered: f.obliged_not_registered,
-        }))
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Figures, TrajectoryError> {
+        brussels(&self.db, from, to).await
     }
 }
