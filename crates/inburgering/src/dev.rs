@@ -51,7 +51,7 @@ pub fn issuer_key_path(data_dir: &Path) -> PathBuf {
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
-    let data_dir = args.data.path();
+    let data_dir = args.data.path()?;
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let log = std::env::var("INBURGERING_LOG").unwrap_or_else(|_| "info,rdkafka=warn".into());

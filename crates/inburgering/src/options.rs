@@ -41,12 +41,17 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    /// The folder named by the flag or the variable, else `data` (as `dev` and `token`,
-    /// which read no configuration file, use it).
-    pub fn path(&self) -> PathBuf {
-        self.data_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    /// The folder named by the flag or the variable, else the `INBURGERING_CONFIG` file's,
+    /// else `data`: for `dev` and `token`, which need nothing else of the configuration
+    /// (the others [`apply`](Self::apply) the flag to the configuration they load).
+    pub fn path(&self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = &self.data_dir {
+            return Ok(dir.clone());
+        }
+        if std::env::var_os("INBURGERING_CONFIG").is_some() {
+            return Ok(Config::load()?.data_dir);
+        }
+        Ok(PathBuf::from(DEFAULT_DATA_DIR))
     }
 
     /// Puts the folder named by the flag or the variable into `config`.

@@ -26,7 +26,7 @@ pub struct TokenArgs {
 }
 
 pub fn run(args: TokenArgs) -> anyhow::Result<()> {
-    let data_dir = args.data.path();
+    let data_dir = args.data.path()?;
     let key = dev::issuer_key_path(existing_folder(&data_dir)?);
     if !key.is_file() {
         return Err(usage(format!(
