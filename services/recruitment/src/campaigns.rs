@@ -2,7 +2,7 @@
 //! ambassadors who tell their story, with consent. Each belongs to the agency that made
 //! it; an officer sees those of the agencies of their area.
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use platform::db::BeginWrite as _;
 use platform::{events::Outbox, paging::Page};
 use proto::recruitment::v1 as pb;
@@ -15,22 +15,11 @@ use uuid::Uuid;
 
 use crate::{
     RecruitmentError, convert,
-    domain::{Agency, Language},
+    domain::{Agency, NewAmbassador, NewCampaign, NewReferral},
     store::{ambassador, attribution, campaign, referral, registration},
 };
 
 type Result<T, E = RecruitmentError> = std::result::Result<T, E>;
-
-/// A campaign as asked for, checked.
-#[derive(Debug, Clone)]
-pub struct NewCampaign {
-    pub name: String,
-    pub target_groups: Vec<String>,
-    pub channels: Vec<String>,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub municipalities: Vec<String>,
-}
 
 /// The campaigns, referrals and ambassadors of the service.
 #[derive(Debug, Clone)]
@@ -123,6 +112,37 @@ impl Campaigns {
             .is_some())
     }
 
+    /// Records `new` for `agency` once its ambassador consents and its campaign and
+    /// person are known in `area`.
+    pub async fn record(
+        &self,
+        agency: Agency,
+        area: &[Agency],
+        new: NewReferral,
+    ) -> Result<(referral::Model, bool)> {
+        if let Some(id) = new.ambassador {
+            self.consenting_ambassador(area, id).await?;
+        }
+        if let Some(id) = new.campaign_id {
+            self.campaign(area, id).await?;
+        }
+        let person_id = new.person_id;
+        if !self.knows(area, person_id).await? {
+            return Err(RecruitmentError::PersonNotFound { person_id });
+        }
+        let row = referral::Model {
+            id: Uuid::now_v7(),
+            person_id,
+            agency: agency.as_str().to_owned(),
+            referrer_kind: new.referrer_kind,
+            referrer_name: new.referrer_name,
+            campaign_id: new.campaign_id,
+            referred_on: new.referred_on,
+            gpmi_condition: new.gpmi_condition,
+        };
+        self.refer(agency, row).await
+    }
+
     /// Records a referral once per person and referrer; the first through a campaign
     /// decides the person's campaign in the funnel.
     pub async fn refer(
@@ -188,20 +208,19 @@ impl Campaigns {
     pub async fn add_ambassador(
         &self,
         agency: Agency,
-        display_name: String,
-        languages: Vec<Language>,
-        consent_on: NaiveDate,
+        new: NewAmbassador,
     ) -> Result<ambassador::Model> {
         let row = ambassador::Model {
             id: Uuid::now_v7(),
             agency: agency.as_str().to_owned(),
-            display_name: Some(display_name),
-            languages: languages
+            display_name: Some(new.display_name),
+            languages: new
+                .languages
                 .iter()
-                .map(Language::as_str)
+                .map(|l| l.as_str())
                 .collect::<Vec<_>>()
                 .join(","),
-            consent_on,
+            consent_on: new.consent_on,
             withdrawn_on: None,
         };
         ambassador::Entity::insert(ambassador::ActiveModel::from(row.clone()))

@@ -2,13 +2,17 @@
 //! events and the projections use it. Each parser names the field it checks. The shared
 //! fields (dates, UUIDs, agencies, pages) go through [`wire`].
 
+use chrono::Utc;
 use proto::recruitment::v1 as pb;
 
 use crate::{
     RecruitmentError,
-    domain::{ActionStatus, LetterKind},
+    domain::{
+        ActionStatus, Language, LetterKind, NewAmbassador, NewCampaign, NewReferral, display_name,
+        required_text,
+    },
     rules::Group,
-    store::{ambassador, campaign, local_plan, plan_action, referral, template},
+    store::{ambassador, campaign, local_plan, plan_action, referral, registration, template},
 };
 
 type Result<T, E = RecruitmentError> = std::result::Result<T, E>;
@@ -197,4 +201,125 @@ pub fn plan(p: &local_plan::Model, actions: &[plan_action::Model]) -> pb::LocalP
             })
             .collect(),
     }
+}
+
+/// A registration as a listed newcomer, with the letters the person was sent.
+pub fn newcomer(r: &registration::Model, letters_sent: &[LetterKind]) -> pb::Newcomer {
+    pb::Newcomer {
+        registration_id: r.id.to_string(),
+        person_id: r.person_id.to_string(),
+        municipality_nis: r.nis.clone(),
+        registered_on: Some(wire::date(r.registered_on)),
+        target_group: stored_group(&r.target_group) as i32,
+        nationality: r.nationality.clone(),
+        languages: std::iter::once(r.mother_tongue.clone())
+            .chain(r.contact_language.clone())
+            .collect(),
+        letters_sent: letters_sent.iter().map(|k| kind(*k) as i32).collect(),
+    }
+}
+
+/// A campaign to launch, checked; its municipalities (which need the register) are left
+/// empty for the caller to resolve.
+pub fn new_campaign(req: &pb::LaunchCampaignRequest) -> Result<NewCampaign> {
+    let name = required_text("name", &req.name, 200)?;
+    if req.target_groups.is_empty() {
+        return Err(RecruitmentError::invalid(
+            "target_groups",
+            "at least one is required",
+        ));
+    }
+    let target_groups = req
+        .target_groups
+        .iter()
+        .map(|g| group_to_stored("target_groups", *g))
+        .collect::<Result<Vec<_>>>()?;
+    if req.channels.is_empty() {
+        return Err(RecruitmentError::invalid(
+            "channels",
+            "at least one is required",
+        ));
+    }
+    let channels = req
+        .channels
+        .iter()
+        .map(|c| channel_to_stored("channels", *c))
+        .collect::<Result<Vec<_>>>()?;
+    let starts_on = wire::required_date("starts_on", req.starts_on.as_ref())?;
+    let ends_on = wire::required_date("ends_on", req.ends_on.as_ref())?;
+    if ends_on < starts_on {
+        return Err(RecruitmentError::invalid(
+            "ends_on",
+            format!("{ends_on} is before starts_on {starts_on}"),
+        ));
+    }
+    Ok(NewCampaign {
+        name,
+        target_groups,
+        channels,
+        starts_on,
+        ends_on,
+        municipalities: Vec::new(),
+    })
+}
+
+/// A referral to record, checked (whether its ambassador, campaign and person exist is
+/// the store's question).
+pub fn new_referral(req: &pb::RecordReferralRequest) -> Result<NewReferral> {
+    let person_id = wire::uuid("person_id", &req.person_id)?;
+    let referrer_kind = referrer_to_stored("referrer_kind", req.referrer_kind)?;
+    let (referrer_name, ambassador) = if referrer_kind == "ambassador" {
+        // A person's name stays in the ambassadors' table, where withdrawing consent
+        // erases it: a referral names the ambassador by id.
+        let id = wire::uuid("referrer_name", &req.referrer_name).map_err(|_| {
+            RecruitmentError::invalid(
+                "referrer_name",
+                "for an ambassador, is the ambassador_id (a UUID), never a name",
+            )
+        })?;
+        (id.to_string(), Some(id))
+    } else {
+        (
+            required_text("referrer_name", &req.referrer_name, 200)?,
+            None,
+        )
+    };
+    if req.gpmi_condition && referrer_kind != "ocmw" {
+        return Err(RecruitmentError::invalid(
+            "gpmi_condition",
+            "only an OCMW makes the trajectory a condition of a GPMI",
+        ));
+    }
+    let referred_on = wire::required_date("referred_on", req.referred_on.as_ref())?;
+    if referred_on > Utc::now().date_naive() {
+        return Err(RecruitmentError::invalid("referred_on", "is in the future"));
+    }
+    Ok(NewReferral {
+        person_id,
+        referrer_kind,
+        referrer_name,
+        ambassador,
+        campaign_id: wire::optional_uuid("campaign_id", &req.campaign_id)?,
+        referred_on,
+        gpmi_condition: req.gpmi_condition,
+    })
+}
+
+/// An ambassador to add, checked.
+pub fn new_ambassador(req: &pb::AddAmbassadorRequest) -> Result<NewAmbassador> {
+    let display_name = display_name("display_name", &req.display_name)?;
+    let languages = req
+        .languages
+        .iter()
+        .map(|l| Language::parse("languages", l))
+        .collect::<Result<Vec<_>>>()?;
+    let consent_on = wire::required_date("consent_on", req.consent_on.as_ref())?;
+    if consent_on > Utc::now().date_naive() {
+        return Err(RecruitmentError::invalid("consent_on", "is in the future"));
+    }
+    Ok(NewAmbassador {
+        display_name,
+        languages,
+        consent_on,
+    })
 }

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
 pub use platform::{Agency, Nis};
+use uuid::Uuid;
 
 use crate::{
     RecruitmentError,
@@ -323,6 +325,60 @@ pub fn display_name(field: &'static str, input: &str) -> Result<String, Recruitm
         ));
     }
     Ok(name.to_owned())
+}
+
+/// A required free text of at most `max` printable characters, trimmed.
+pub fn required_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<String, RecruitmentError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(RecruitmentError::invalid(field, "is required"));
+    }
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(RecruitmentError::invalid(
+            field,
+            format!("must be at most {max} printable characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A campaign as asked for, checked; lists hold the stored names.
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub name: String,
+    pub target_groups: Vec<String>,
+    pub channels: Vec<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// The NIS codes in force of the municipalities it runs in.
+    pub municipalities: Vec<String>,
+}
+
+/// A referral as asked for, checked.
+#[derive(Debug, Clone)]
+pub struct NewReferral {
+    pub person_id: Uuid,
+    pub referrer_kind: String,
+    /// The referrer's name; for an ambassador, their id.
+    pub referrer_name: String,
+    /// The ambassador who referred, named by id: a person's name stays in the
+    /// ambassadors' table, where withdrawing consent erases it.
+    pub ambassador: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    pub referred_on: NaiveDate,
+    pub gpmi_condition: bool,
+}
+
+/// An ambassador as asked for, checked.
+#[derive(Debug, Clone)]
+pub struct NewAmbassador {
+    pub display_name: String,
+    pub languages: Vec<Language>,
+    pub consent_on: NaiveDate,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use proto::recruitment::v1 as pb;
 use sea_orm::{
     ConnectionTrait, FromQueryResult,
@@ -19,6 +19,27 @@ use crate::{
     rules,
     store::{attribution, conversion, letter},
 };
+
+/// Months a funnel request may span.
+pub const MAX_FUNNEL_MONTHS: u32 = 36;
+
+/// The months a funnel is asked for, checked: `to` not before `from`, and at most
+/// [`MAX_FUNNEL_MONTHS`] months.
+pub fn period(from: NaiveDate, to: NaiveDate) -> Result<(NaiveDate, NaiveDate), RecruitmentError> {
+    if to < from {
+        return Err(RecruitmentError::invalid(
+            "to_month",
+            format!("{}-{:02} is before from_month", to.year(), to.month()),
+        ));
+    }
+    if from + Months::new(MAX_FUNNEL_MONTHS) <= to {
+        return Err(RecruitmentError::invalid(
+            "to_month",
+            format!("a funnel spans at most {MAX_FUNNEL_MONTHS} months"),
+        ));
+    }
+    Ok((from, to))
+}
 
 /// One sent letter with what became of its person.
 #[derive(Debug, FromQueryResult)]

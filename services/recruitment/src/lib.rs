@@ -19,6 +19,7 @@ mod error;
 pub mod feed;
 pub mod funnel;
 pub mod letters;
+pub mod newcomers;
 pub mod pdf;
 pub mod plans;
 pub mod policy;

@@ -71,6 +71,16 @@ impl Plans {
             .await?)
     }
 
+    /// The plan of `nis` for `year`; none is [`RecruitmentError::NoPlan`].
+    pub async fn of(&self, nis: Nis, year: i32) -> Result<local_plan::Model> {
+        self.find(nis, year)
+            .await?
+            .ok_or_else(|| RecruitmentError::NoPlan {
+                nis: nis.to_string(),
+                year,
+            })
+    }
+
     pub async fn get(&self, id: Uuid) -> Result<local_plan::Model> {
         local_plan::Entity::find_by_id(id)
             .one(&self.db)

@@ -11,7 +11,7 @@ use platform::{
     auth::{AuthError, Orgs, Rule, agency_staff},
 };
 
-use crate::domain::{LetterKind, Nis};
+use crate::domain::{LetterKind, Municipality, Nis};
 
 /// What a read may cover.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,23 @@ impl Scope {
             Scope::Agencies(agencies) => agency.is_some_and(|a| agencies.contains(&a)),
         }
     }
+}
+
+/// Refuses a municipality outside `scope`.
+pub fn within(scope: &Scope, m: &Municipality, principal: &Principal) -> Result<(), AuthError> {
+    if scope.covers(m.nis, m.agency) {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden(format!(
+            "municipality {} is outside the area of {}",
+            m.nis, principal.organisation.alias
+        )))
+    }
+}
+
+/// Whether something of the agency stored as `alias` lies in an officer's `area`.
+pub fn in_area(area: &[Agency], alias: &str) -> bool {
+    Agency::from_alias(alias).is_some_and(|a| area.contains(&a))
 }
 
 /// The agencies of a recruitment officer's area; refuses anyone else.
