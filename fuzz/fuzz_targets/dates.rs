@@ -1,8 +1,7 @@
 //! Dates and instants from outside, every conversion:
 //! - `google.protobuf`-style `common.v1.Date` → `NaiveDate`: `wire::{naive_date,
 //!   optional_date, required_date, month}` (ceremonies', interpreting's, municipalities' and recruitment's),
-//!   `trajectories::api::convert::date_from`,
-//!   `trajectories::exchange::required_date`;
+//!   and trajectories' wording of them, `trajectories::convert::{day, required_day}`;
 //! - `google.protobuf.Timestamp` → `DateTime<Utc>`: `platform::wire::{optional_time,
 //!   time}`, and the Belgian day and time of an instant (`platform::clock::{belgian_date,
 //!   belgian_time}`), which the test-results consumer takes of an event's timestamp;
@@ -53,19 +52,19 @@ fuzz_target!(|input: Input<'_>| {
         optional(expected)
     );
     assert_eq!(
-        trajectories::api::convert::date_from("day", given)
+        trajectories::convert::day("day", given)
             .ok()
             .flatten(),
         optional(expected)
     );
     // Absent is fine where optional.
     assert!(wire::optional_date("day", None).is_ok_and(|d| d.is_none()));
-    assert!(trajectories::api::convert::date_from("day", None).is_ok_and(|d| d.is_none()));
+    assert!(trajectories::convert::day("day", None).is_ok_and(|d| d.is_none()));
 
     // Required: the date, or a refusal naming the field.
     let required = [
         wire::required_date("starts_on", given).map_err(|e| e.to_string()),
-        trajectories::exchange::required_date("starts_on", given).map_err(|e| e.to_string()),
+        trajectories::convert::required_day("starts_on", given).map_err(|e| e.to_string()),
     ];
     for r in required {
         match r {
@@ -93,10 +92,7 @@ fuzz_target!(|input: Input<'_>| {
 
     // A date converts back to the wire date it came from.
     if let Some(d) = expected {
-        for back in [
-            wire::date(d),
-            trajectories::api::convert::date(d),
-        ] {
+        for back in [wire::date(d)] {
             assert_eq!(back, wire);
         }
     }
