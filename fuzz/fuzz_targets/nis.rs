@@ -1,6 +1,6 @@
-//! NIS (REFNIS) code parsing, every implementation: `platform::nis::Nis::parse` (also
-//! recruitment's, interpreting's, ceremonies',
-//! trajectories' and municipalities'), and `municipalities::domain::{stored_nis, nis_code}`.
+//! NIS (REFNIS) code parsing, written once: `platform::nis::Nis::parse` (every service
+//! parses through it, most via `wire::nis`), `Nis::code`, and
+//! `municipalities::domain::stored_nis`.
 //!
 //! Asserts: no parser panics; the parser accepts exactly five ASCII digits from 10000
 //! (surrounding white space allowed) and prints the code; a parsed code round-trips
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(nis) => {
             let code = nis.to_string();
             assert_eq!(platform::Nis::parse("nis", &code).as_ref(), Ok(nis));
-            assert_eq!(format!("{:05}", municipalities::domain::nis_code(*nis)), code);
+            assert_eq!(format!("{:05}", nis.code()), code);
         }
         Err(e) => assert_eq!(e.field, "municipality_nis"),
     }

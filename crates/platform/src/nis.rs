@@ -29,6 +29,13 @@ impl Nis {
     }
 }
 
+impl Nis {
+    /// The code as a number, e.g. 11002 (the rules name municipalities by number).
+    pub fn code(self) -> u32 {
+        self.0
+    }
+}
+
 impl fmt::Display for Nis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:05}", self.0)

@@ -12,7 +12,7 @@
 //! - UUIDs in strings: [`uuid`], [`optional_uuid`];
 //! - [`Agency`] ⇄ [`common::Agency`]: [`agency`], [`agency_from`], [`required_agency`],
 //!   [`stored_agency`];
-//! - [`Nis`] and [`NationalNumber`]: [`nis`], [`national_number`];
+//! - [`Nis`] and [`NationalNumber`]: [`nis`], [`optional_nis`], [`national_number`];
 //! - paging: [`page`], [`page_response`];
 //! - the municipality register every service keeps from `municipalities.events.v1`:
 //!   [`register`].
@@ -52,6 +52,15 @@ pub fn optional_uuid(field: &'static str, value: &str) -> Result<Option<Uuid>> {
 /// A well-formed NIS code (whether a municipality has it is the register's question).
 pub fn nis(field: &'static str, value: &str) -> Result<Nis> {
     Nis::parse(field, value)
+}
+
+/// A NIS code of a filter, where empty means any municipality.
+pub fn optional_nis(field: &'static str, value: &str) -> Result<Option<Nis>> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        nis(field, value).map(Some)
+    }
 }
 
 /// A national register number, checked (mod 97). The reason never repeats the number.

@@ -83,10 +83,6 @@ fn region(value: i32) -> &'static str {
     }
 }
 
-fn permanent(e: impl std::fmt::Display) -> HandlerError {
-    HandlerError::permanent(e.to_string())
-}
-
 /// The rows of a `RegisterPublished`, checked, every code of a municipality pointing at
 /// it; `None` for an event of another type. An empty register is refused.
 pub fn rows(event: &Envelope) -> Result<Option<Vec<municipality::ActiveModel>>, HandlerError> {
@@ -95,13 +91,11 @@ pub fn rows(event: &Envelope) -> Result<Option<Vec<municipality::ActiveModel>>, 
     };
     let mut rows = Vec::new();
     for m in &published.municipalities {
-        let current = crate::nis("nis", &m.nis).map_err(permanent)?;
-        let agency = crate::agency_from("agency", m.agency).map_err(permanent)?;
+        let current = crate::nis("nis", &m.nis)?;
+        let agency = crate::agency_from("agency", m.agency)?;
         for code in std::iter::once(&m.nis).chain(&m.former_nis) {
             rows.push(municipality::ActiveModel {
-                code: Set(crate::nis("former_nis", code)
-                    .map_err(permanent)?
-                    .to_string()),
+                code: Set(crate::nis("former_nis", code)?.to_string()),
                 current_nis: Set(current.to_string()),
                 name_nl: Set(m.name_nl.clone()),
                 name_fr: Set(m.name_fr.clone()),

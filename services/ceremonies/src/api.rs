@@ -165,7 +165,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let page = wire::page(req.page.as_ref())?;
-        let named = convert::optional_nis("municipality_nis", &req.municipality_nis)?;
+        let named = wire::optional_nis("municipality_nis", &req.municipality_nis)?;
         let year = (req.year != 0)
             .then(|| wire::year("year", req.year))
             .transpose()?;
@@ -304,7 +304,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let scope = policy::report_scope(principal)?;
         let req = request.get_ref();
         let year = wire::year("year", req.year)?;
-        let only_nis = convert::optional_nis("municipality_nis", &req.municipality_nis)?;
+        let only_nis = wire::optional_nis("municipality_nis", &req.municipality_nis)?;
         policy::report_on(principal, &scope, only_nis)?;
         let only_agency = wire::agency_from("agency", req.agency)?;
         let db = self.ceremonies.db();

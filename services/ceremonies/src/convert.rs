@@ -2,7 +2,6 @@
 //! events and the projections use it. The shared fields (dates, UUIDs, agencies, NIS codes,
 //! pages) go through [`wire`]. Each parser names the field it checks.
 
-use platform::{FieldError, Nis};
 use proto::ceremonies::v1 as pb;
 use wire::{agency, agency_from, date, required_date};
 
@@ -13,15 +12,6 @@ use crate::{
         ReportTotal, Rsvp, Source, totals,
     },
 };
-
-/// A NIS code of a filter, where empty means any.
-pub fn optional_nis(field: &'static str, value: &str) -> Result<Option<Nis>, FieldError> {
-    if value.is_empty() {
-        Ok(None)
-    } else {
-        wire::nis(field, value).map(Some)
-    }
-}
 
 pub fn kind(k: CeremonyKind) -> pb::CeremonyKind {
     match k {

@@ -7,12 +7,9 @@
 //!   to check a ceremony's municipality and its agency and to resolve the names in
 //!   historical overviews.
 
-use platform::{
-    FieldError,
-    events::{
-        Envelope,
-        consumer::{Handler, HandlerError},
-    },
+use platform::events::{
+    Envelope,
+    consumer::{Handler, HandlerError},
 };
 use proto::trajectories::v1 as traj;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
@@ -25,11 +22,6 @@ pub const ATTESTS_GROUP: &str = "ceremonies.attests";
 /// The consumer group (and inbox name) of the register projection.
 pub const REGISTER_GROUP: &str = "ceremonies.register";
 
-/// A field of an event that does not parse: the event can never be applied.
-fn permanent(e: FieldError) -> HandlerError {
-    HandlerError::permanent(e.to_string())
-}
-
 /// The handler of `trajectories.events.v1`.
 #[derive(Debug)]
 pub struct Attests;
@@ -40,18 +32,14 @@ pub fn attest_row(event: &Envelope) -> Result<Option<(Uuid, attest::ActiveModel)
     let Some(issued) = event.decode::<traj::AttestIssued>()? else {
         return Ok(None);
     };
-    let trajectory_id = wire::uuid("trajectory_id", &issued.trajectory_id).map_err(permanent)?;
-    let agency = wire::required_agency("agency", issued.agency).map_err(permanent)?;
+    let trajectory_id = wire::uuid("trajectory_id", &issued.trajectory_id)?;
+    let agency = wire::required_agency("agency", issued.agency)?;
     let row = attest::ActiveModel {
         trajectory_id: Set(trajectory_id),
-        person_id: Set(wire::uuid("person_id", &issued.person_id).map_err(permanent)?),
-        nis: Set(wire::nis("municipality_nis", &issued.municipality_nis)
-            .map_err(permanent)?
-            .to_string()),
+        person_id: Set(wire::uuid("person_id", &issued.person_id)?),
+        nis: Set(wire::nis("municipality_nis", &issued.municipality_nis)?.to_string()),
         agency: Set(agency.as_str().to_owned()),
-        issued_on: Set(
-            wire::required_date("issued_on", issued.issued_on.as_ref()).map_err(permanent)?
-        ),
+        issued_on: Set(wire::required_date("issued_on", issued.issued_on.as_ref())?),
     };
     Ok(Some((trajectory_id, row)))
 }

@@ -23,10 +23,6 @@ pub const REGISTER_GROUP: &str = "interpreting.register";
 /// The consumer group (and inbox name) of the trajectories projection.
 pub const TRAJECTORIES_GROUP: &str = "interpreting.trajectories";
 
-fn permanent(e: impl std::fmt::Display) -> HandlerError {
-    HandlerError::permanent(e.to_string())
-}
-
 /// The handler of `trajectories.events.v1`.
 #[derive(Debug)]
 pub struct Trajectories;
@@ -83,22 +79,22 @@ pub struct Span {
 pub fn span(event: &Envelope) -> Result<Option<Span>, HandlerError> {
     let (trajectory_id, person_id, started, ended) =
         if let Some(e) = event.decode::<traj::TrajectoryStarted>()? {
-            let on = wire::required_date("started_on", e.started_on.as_ref()).map_err(permanent)?;
+            let on = wire::required_date("started_on", e.started_on.as_ref())?;
             (e.trajectory_id, e.person_id, Some(on), None)
         } else if let Some(e) = event.decode::<traj::AttestIssued>()? {
-            let on = wire::required_date("issued_on", e.issued_on.as_ref()).map_err(permanent)?;
+            let on = wire::required_date("issued_on", e.issued_on.as_ref())?;
             (e.trajectory_id, e.person_id, None, Some(on))
         } else if let Some(e) = event.decode::<traj::EffortDeclarationIssued>()? {
-            let on = wire::required_date("issued_on", e.issued_on.as_ref()).map_err(permanent)?;
+            let on = wire::required_date("issued_on", e.issued_on.as_ref())?;
             (e.trajectory_id, e.person_id, None, Some(on))
         } else if let Some(e) = event.decode::<traj::TrajectoryStopped>()? {
-            let on = wire::required_date("stopped_on", e.stopped_on.as_ref()).map_err(permanent)?;
+            let on = wire::required_date("stopped_on", e.stopped_on.as_ref())?;
             (e.trajectory_id, e.person_id, None, Some(on))
         } else {
             return Ok(None);
         };
-    let trajectory_id = wire::uuid("trajectory_id", &trajectory_id).map_err(permanent)?;
-    let person_id = wire::uuid("person_id", &person_id).map_err(permanent)?;
+    let trajectory_id = wire::uuid("trajectory_id", &trajectory_id)?;
+    let person_id = wire::uuid("person_id", &person_id)?;
     Ok(Some(Span {
         trajectory_id,
         person_id,

@@ -15,14 +15,6 @@ pub fn stored_nis(stored: &str) -> Result<Nis, MunicipalitiesError> {
         .map_err(|_| MunicipalitiesError::Corrupt(format!("stored NIS {stored:?}")))
 }
 
-/// The number of a code (for the rules that name municipalities by number).
-// TODO(platform): `platform::Nis::code()`, which holds the number already.
-pub fn nis_code(nis: Nis) -> u32 {
-    nis.to_string()
-        .parse()
-        .expect("a NIS code prints as five digits")
-}
-
 /// A municipality of the register.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Municipality {
@@ -502,7 +494,10 @@ mod tests {
 
     #[test]
     fn nis_codes_are_five_digits() {
-        assert_eq!(Nis::parse("nis", " 11002 ").map(nis_code).ok(), Some(11002));
+        assert_eq!(
+            Nis::parse("nis", " 11002 ").map(Nis::code).ok(),
+            Some(11002)
+        );
         for bad in ["", "1100", "110020", "11a02", "09999", "-1100"] {
             let err = Nis::parse("nis", bad).expect_err(bad).to_string();
             assert!(err.starts_with("nis: "), "{bad}: {err}");

@@ -35,20 +35,16 @@ pub const RESIDENTS_GROUP: &str = "municipalities.residents";
 pub const MONITOR_GROUP: &str = "municipalities.monitor";
 
 /// A field the event cannot do without: an event that fails it will never apply.
-fn permanent(e: wire::FieldError) -> HandlerError {
-    HandlerError::permanent(e.to_string())
-}
-
 fn uuid(field: &'static str, value: &str) -> Result<Uuid, HandlerError> {
-    wire::uuid(field, value).map_err(permanent)
+    Ok(wire::uuid(field, value)?)
 }
 
 fn date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError> {
-    wire::required_date(field, d).map_err(permanent)
+    Ok(wire::required_date(field, d)?)
 }
 
 fn agency(value: i32) -> Result<Agency, HandlerError> {
-    wire::required_agency("agency", value).map_err(permanent)
+    Ok(wire::required_agency("agency", value)?)
 }
 
 /// Counts `subject` once under `measure` in the quarter of `on` in municipality `nis`.

@@ -7,7 +7,7 @@ use platform::Nis;
 use std::collections::BTreeMap;
 
 use crate::{
-    domain::{Municipality, Region, nis_code},
+    domain::{Municipality, Region},
     rules,
 };
 
@@ -103,7 +103,7 @@ pub fn parse(municipalities: &str, mergers: &str) -> Result<Vec<Municipality>, R
             province_nis: optional(f[3]),
             province_name_nl: optional(f[4]),
             region,
-            agency: rules::competent_agency(nis_code(code), region),
+            agency: rules::competent_agency(code.code(), region),
             former: Vec::new(),
         };
         if register.insert(code, municipality).is_some() {
@@ -148,7 +148,7 @@ mod tests {
     fn find(register: &[Municipality], code: u32) -> &Municipality {
         register
             .iter()
-            .find(|m| nis_code(m.nis) == code)
+            .find(|m| m.nis.code() == code)
             .unwrap_or_else(|| panic!("{code} is in the register"))
     }
 
@@ -181,7 +181,7 @@ mod tests {
         let brussels: Vec<_> = register
             .iter()
             .filter(|m| m.agency == Some(Agency::Bon))
-            .map(|m| nis_code(m.nis))
+            .map(|m| m.nis.code())
             .collect();
         assert_eq!(brussels, (21001..=21019).collect::<Vec<_>>());
     }
@@ -190,12 +190,9 @@ mod tests {
     fn merged_codes_point_to_their_new_municipality() {
         let register = shipped().expect("parses");
         let antwerp = find(&register, 11002);
-        assert!(
-            antwerp.former.iter().any(|n| nis_code(*n) == 11007),
-            "Borsbeek"
-        );
+        assert!(antwerp.former.iter().any(|n| n.code() == 11007), "Borsbeek");
         let bkz = find(&register, 46030);
-        let mut formers: Vec<u32> = bkz.former.iter().map(|n| nis_code(*n)).collect();
+        let mut formers: Vec<u32> = bkz.former.iter().map(|n| n.code()).collect();
         formers.sort();
         assert_eq!(formers, vec![11056, 46003, 46013]);
     }

@@ -21,10 +21,6 @@ pub const REGISTER_GROUP: &str = "recruitment.register";
 /// The consumer group (and inbox name) of the conversion projection.
 pub const CONVERSION_GROUP: &str = "recruitment.conversion";
 
-fn permanent(e: impl std::fmt::Display) -> HandlerError {
-    HandlerError::permanent(e.to_string())
-}
-
 /// The handler of `trajectories.events.v1`.
 #[derive(Debug)]
 pub struct Conversion;
@@ -74,13 +70,12 @@ pub enum Step {
 /// event of a type it does not read.
 pub fn conversion_step(event: &Envelope) -> Result<Option<Step>, HandlerError> {
     if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
-        let person_id = wire::uuid("person_id", &started.person_id).map_err(permanent)?;
-        let on =
-            wire::required_date("started_on", started.started_on.as_ref()).map_err(permanent)?;
+        let person_id = wire::uuid("person_id", &started.person_id)?;
+        let on = wire::required_date("started_on", started.started_on.as_ref())?;
         Ok(Some(Step::Intake { person_id, on }))
     } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
-        let person_id = wire::uuid("person_id", &signed.person_id).map_err(permanent)?;
-        let on = wire::required_date("signed_on", signed.signed_on.as_ref()).map_err(permanent)?;
+        let person_id = wire::uuid("person_id", &signed.person_id)?;
+        let on = wire::required_date("signed_on", signed.signed_on.as_ref())?;
         Ok(Some(Step::Contract { person_id, on }))
     } else {
         Ok(None)

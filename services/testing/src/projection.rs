@@ -24,18 +24,12 @@ use crate::store::candidate;
 pub struct Candidates;
 
 /// A field the event cannot do without: an event that fails it will never apply.
-fn permanent(e: wire::FieldError) -> HandlerError {
-    HandlerError::permanent(e.to_string())
-}
-
 fn uuid(field: &'static str, value: &str) -> Result<Uuid, HandlerError> {
-    wire::uuid(field, value).map_err(permanent)
+    Ok(wire::uuid(field, value)?)
 }
 
 fn agency(value: i32) -> Result<&'static str, HandlerError> {
-    wire::required_agency("agency", value)
-        .map(platform::Agency::as_str)
-        .map_err(permanent)
+    Ok(wire::required_agency("agency", value)?.as_str())
 }
 
 /// Applies `change` to the candidate `person_id` and counts the event, in one statement:
@@ -140,8 +134,7 @@ pub fn change(event: &Envelope) -> Result<Option<Change>, HandlerError> {
             row,
         }))
     } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
-        let signed_on =
-            wire::required_date("signed_on", signed.signed_on.as_ref()).map_err(permanent)?;
+        let signed_on = wire::required_date("signed_on", signed.signed_on.as_ref())?;
         Ok(Some(Change::ContractSigned {
             person_id: uuid("person_id", &signed.person_id)?,
             trajectory_id: signed.trajectory_id,

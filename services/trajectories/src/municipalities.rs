@@ -28,10 +28,6 @@ pub struct MunicipalityEvents {
     pub outbox: Outbox,
 }
 
-fn permanent(e: impl std::fmt::Display) -> HandlerError {
-    HandlerError::permanent(e.to_string())
-}
-
 /// One event of `municipalities.events.v1` as [`MunicipalityEvents`] reads it, decoded
 /// and checked.
 #[derive(Debug, Clone)]
@@ -56,14 +52,13 @@ pub fn municipality_event(event: &Envelope) -> Result<Option<MunicipalityEvent>,
         if let Some(logged) = event.decode::<pb::ParticipationHoursLogged>()? {
             (logged.trajectory_id, logged.trajectory_hours, None)
         } else if let Some(done) = event.decode::<pb::ParticipationCompleted>()? {
-            let on = wire::required_date("completed_on", done.completed_on.as_ref())
-                .map_err(permanent)?;
+            let on = wire::required_date("completed_on", done.completed_on.as_ref())?;
             (done.trajectory_id, done.trajectory_hours, Some(on))
         } else {
             return Ok(None);
         };
     Ok(Some(MunicipalityEvent::Participation {
-        id: wire::uuid("trajectory_id", &id).map_err(permanent)?,
+        id: wire::uuid("trajectory_id", &id)?,
         hours,
         completed_on,
     }))

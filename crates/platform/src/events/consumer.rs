@@ -51,6 +51,13 @@ impl HandlerError {
     }
 }
 
+/// A field of an event that does not parse: no retry can cure it.
+impl From<crate::FieldError> for HandlerError {
+    fn from(e: crate::FieldError) -> Self {
+        Self::permanent(e.to_string())
+    }
+}
+
 impl From<sea_orm::DbErr> for HandlerError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::transient(format!("database: {e}"))

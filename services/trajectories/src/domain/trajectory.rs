@@ -34,10 +34,7 @@ impl Municipality {
 
     /// The 5-digit code as a number, for the rules that name codes.
     pub fn code(self) -> u32 {
-        self.nis
-            .to_string()
-            .parse()
-            .expect("a parsed NIS code is five digits")
+        self.nis.code()
     }
 }
 
