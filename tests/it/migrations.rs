@@ -225,14 +225,15 @@ async fn the_deadline_sweep_runs_on_the_embedded_sqlite_database() {
     .unwrap();
     let store = Store::new(db.clone(), outbox.clone());
     store.start(&t, &[started]).await.unwrap();
-    let signed = t.sign_contract(ContractTerms {
-        signed_on: day(2026, 1, 20),
-        rights_and_duties_accepted: true,
-        nt2_deadline: Some(day(2026, 12, 31)),
-        mo_deadline: Some(day(2026, 9, 30)),
-        participation_deadline: None,
-    })
-    .unwrap();
+    let signed = t
+        .sign_contract(ContractTerms {
+            signed_on: day(2026, 1, 20),
+            rights_and_duties_accepted: true,
+            nt2_deadline: Some(day(2026, 12, 31)),
+            mo_deadline: Some(day(2026, 9, 30)),
+            participation_deadline: None,
+        })
+        .unwrap();
     store.save_contract(&t, &signed).await.unwrap();
 
     // VDAB by 2026-03-15 and MO by 2026-09-30, both past their grace by 2026-11-28.
