@@ -16,7 +16,7 @@ use platform::{
         consumer::{Handler, HandlerError},
     },
 };
-use proto::{common::v1 as common, municipalities::v1 as own, trajectories::v1 as traj};
+use proto::{municipalities::v1 as own, trajectories::v1 as traj};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -33,19 +33,6 @@ use crate::{
 pub const RESIDENTS_GROUP: &str = "municipalities.residents";
 /// The consumer group (and inbox name) of the monitor's own facts.
 pub const MONITOR_GROUP: &str = "municipalities.monitor";
-
-/// A field the event cannot do without: an event that fails it will never apply.
-fn uuid(field: &'static str, value: &str) -> Result<Uuid, HandlerError> {
-    Ok(wire::uuid(field, value)?)
-}
-
-fn date(field: &'static str, d: Option<&common::Date>) -> Result<NaiveDate, HandlerError> {
-    Ok(wire::required_date(field, d)?)
-}
-
-fn agency(value: i32) -> Result<Agency, HandlerError> {
-    Ok(wire::required_agency("agency", value)?)
-}
 
 /// Counts `subject` once under `measure` in the quarter of `on` in municipality `nis`.
 async fn fact(
@@ -164,41 +151,44 @@ pub fn resident_event(event: &Envelope) -> Result<Option<ResidentEvent>, Handler
         state: &'static str,
     ) -> Result<Option<ResidentEvent>, HandlerError> {
         Ok(Some(ResidentEvent::State {
-            id: uuid("trajectory_id", &trajectory_id)?,
+            id: wire::uuid("trajectory_id", &trajectory_id)?,
             trajectory_id,
             state,
         }))
     }
     if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
         Ok(Some(ResidentEvent::Started {
-            trajectory_id: uuid("trajectory_id", &started.trajectory_id)?,
-            started_on: date("started_on", started.started_on.as_ref())?,
-            person_id: uuid("person_id", &started.person_id),
-            agency: agency(started.agency),
+            trajectory_id: wire::uuid("trajectory_id", &started.trajectory_id)?,
+            started_on: wire::required_date("started_on", started.started_on.as_ref())?,
+            person_id: wire::uuid("person_id", &started.person_id).map_err(HandlerError::from),
+            agency: wire::required_agency("agency", started.agency).map_err(HandlerError::from),
             municipality_nis: started.municipality_nis,
         }))
     } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
         Ok(Some(ResidentEvent::ContractSigned {
-            trajectory_id: uuid("trajectory_id", &signed.trajectory_id)?,
-            signed_on: date("signed_on", signed.signed_on.as_ref())?,
+            trajectory_id: wire::uuid("trajectory_id", &signed.trajectory_id)?,
+            signed_on: wire::required_date("signed_on", signed.signed_on.as_ref())?,
         }))
     } else if let Some(done) = event.decode::<traj::ComponentCompleted>()? {
         Ok(Some(ResidentEvent::ComponentCompleted {
-            trajectory_id: uuid("trajectory_id", &done.trajectory_id)?,
+            trajectory_id: wire::uuid("trajectory_id", &done.trajectory_id)?,
             component: done.component,
-            completed_on: date("completed_on", done.completed_on.as_ref()),
+            completed_on: wire::required_date("completed_on", done.completed_on.as_ref())
+                .map_err(HandlerError::from),
         }))
     } else if let Some(attest) = event.decode::<traj::AttestIssued>()? {
         Ok(Some(ResidentEvent::AttestIssued {
-            trajectory_id: uuid("trajectory_id", &attest.trajectory_id)?,
-            issued_on: date("issued_on", attest.issued_on.as_ref()),
+            trajectory_id: wire::uuid("trajectory_id", &attest.trajectory_id)?,
+            issued_on: wire::required_date("issued_on", attest.issued_on.as_ref())
+                .map_err(HandlerError::from),
             municipality_nis: attest.municipality_nis,
         }))
     } else if let Some(breach) = event.decode::<traj::ObligationBreached>()? {
         Ok(Some(ResidentEvent::ObligationBreached {
-            trajectory_id: uuid("trajectory_id", &breach.trajectory_id)?,
+            trajectory_id: wire::uuid("trajectory_id", &breach.trajectory_id)?,
             component: breach.component,
-            deadline: date("deadline", breach.deadline.as_ref()),
+            deadline: wire::required_date("deadline", breach.deadline.as_ref())
+                .map_err(HandlerError::from),
         }))
     } else if let Some(e) = event.decode::<traj::TrajectorySuspended>()? {
         state(e.trajectory_id, "suspended")
@@ -364,19 +354,22 @@ pub struct OwnFact {
 pub fn own_fact(event: &Envelope) -> Result<Option<OwnFact>, HandlerError> {
     if let Some(started) = event.decode::<own::ParticipationPlacementStarted>()? {
         Ok(Some(OwnFact {
-            subject: format!("placement:{}", uuid("placement_id", &started.placement_id)?),
+            subject: format!(
+                "placement:{}",
+                wire::uuid("placement_id", &started.placement_id)?
+            ),
             measure: Measure::ParticipationPlacements,
-            on: date("started_on", started.started_on.as_ref())?,
-            person_ref: uuid("trajectory_id", &started.trajectory_id)?,
+            on: wire::required_date("started_on", started.started_on.as_ref())?,
+            person_ref: wire::uuid("trajectory_id", &started.trajectory_id)?,
             nis: started.municipality_nis,
             amount: 1,
         }))
     } else if let Some(logged) = event.decode::<own::ParticipationHoursLogged>()? {
         Ok(Some(OwnFact {
-            subject: format!("hours:{}", uuid("entry_id", &logged.entry_id)?),
+            subject: format!("hours:{}", wire::uuid("entry_id", &logged.entry_id)?),
             measure: Measure::ParticipationHours,
-            on: date("done_on", logged.done_on.as_ref())?,
-            person_ref: uuid("trajectory_id", &logged.trajectory_id)?,
+            on: wire::required_date("done_on", logged.done_on.as_ref())?,
+            person_ref: wire::uuid("trajectory_id", &logged.trajectory_id)?,
             nis: logged.municipality_nis,
             amount: i64::from(logged.hours),
         }))

@@ -23,15 +23,6 @@ use crate::store::candidate;
 #[derive(Debug)]
 pub struct Candidates;
 
-/// A field the event cannot do without: an event that fails it will never apply.
-fn uuid(field: &'static str, value: &str) -> Result<Uuid, HandlerError> {
-    Ok(wire::uuid(field, value)?)
-}
-
-fn agency(value: i32) -> Result<&'static str, HandlerError> {
-    Ok(wire::required_agency("agency", value)?.as_str())
-}
-
 /// Applies `change` to the candidate `person_id` and counts the event, in one statement:
 /// handlers of one person's events on different partitions never lose an increment.
 /// `false` when there is no candidate yet.
@@ -100,14 +91,16 @@ pub enum Change {
 /// event of a type it does not read.
 pub fn change(event: &Envelope) -> Result<Option<Change>, HandlerError> {
     if let Some(registered) = event.decode::<traj::PersonRegistered>()? {
-        let person_id = uuid("person_id", &registered.person_id)?;
+        let person_id = wire::uuid("person_id", &registered.person_id)?;
         if registered.agency == 0 {
             return Ok(Some(Change::Counted { person_id }));
         }
         let row = candidate::ActiveModel {
             person_id: Set(person_id),
             trajectory_id: Set(None),
-            agency: Set(agency(registered.agency)?.to_owned()),
+            agency: Set(wire::required_agency("agency", registered.agency)?
+                .as_str()
+                .to_owned()),
             status: Set("registered".to_owned()),
             contract_signed_on: Set(None),
             events_applied: Set(1),
@@ -117,11 +110,13 @@ pub fn change(event: &Envelope) -> Result<Option<Change>, HandlerError> {
         };
         Ok(Some(Change::Registered { person_id, row }))
     } else if let Some(started) = event.decode::<traj::TrajectoryStarted>()? {
-        let person_id = uuid("person_id", &started.person_id)?;
+        let person_id = wire::uuid("person_id", &started.person_id)?;
         let row = candidate::ActiveModel {
             person_id: Set(person_id),
-            trajectory_id: Set(Some(uuid("trajectory_id", &started.trajectory_id)?)),
-            agency: Set(agency(started.agency)?.to_owned()),
+            trajectory_id: Set(Some(wire::uuid("trajectory_id", &started.trajectory_id)?)),
+            agency: Set(wire::required_agency("agency", started.agency)?
+                .as_str()
+                .to_owned()),
             status: Set(started.status().as_str_name().to_owned()),
             contract_signed_on: Set(None),
             events_applied: Set(1),
@@ -136,19 +131,19 @@ pub fn change(event: &Envelope) -> Result<Option<Change>, HandlerError> {
     } else if let Some(signed) = event.decode::<traj::ContractSigned>()? {
         let signed_on = wire::required_date("signed_on", signed.signed_on.as_ref())?;
         Ok(Some(Change::ContractSigned {
-            person_id: uuid("person_id", &signed.person_id)?,
+            person_id: wire::uuid("person_id", &signed.person_id)?,
             trajectory_id: signed.trajectory_id,
             signed_on,
         }))
     } else if let Some(due) = event.decode::<traj::B1FollowUpDue>()? {
         Ok(Some(Change::B1FollowUp {
-            person_id: uuid("person_id", &due.person_id)?,
+            person_id: wire::uuid("person_id", &due.person_id)?,
             trajectory_id: due.trajectory_id,
             open: true,
         }))
     } else if let Some(closed) = event.decode::<traj::B1FollowUpClosed>()? {
         Ok(Some(Change::B1FollowUp {
-            person_id: uuid("person_id", &closed.person_id)?,
+            person_id: wire::uuid("person_id", &closed.person_id)?,
             trajectory_id: closed.trajectory_id,
             open: false,
         }))
