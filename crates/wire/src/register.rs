@@ -244,3 +244,73 @@ impl MigrationTrait for RegisterColumns {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database, EntityTrait, Set, TransactionTrait};
+    use sea_orm_migration::{MigrationTrait, SchemaManager};
+
+    use super::*;
+
+    /// A service's database from before the shared register: its own narrower table with
+    /// a row in it. The migration adds the shared columns, keeps the row, and the shared
+    /// projection then writes and finds rows in it.
+    #[tokio::test]
+    async fn an_older_services_table_gets_the_shared_columns_and_keeps_its_rows() {
+        let db = Database::connect("sqlite::memory:").await.expect("SQLite");
+        db.execute_unprepared(
+            "create table municipality (code text primary key not null, \
+             current_nis text not null, name_nl text not null, agency text null); \
+             insert into municipality values ('11007', '11002', 'Antwerpen', 'atlas');",
+        )
+        .await
+        .expect("the old table");
+        MIGRATION
+            .up(&SchemaManager::new(&db))
+            .await
+            .expect("columns added");
+        let code = Nis::parse("code", "11007").expect("code");
+        let Known::Found(kept) = find(&db, code).await.expect("lookup") else {
+            panic!("the old row is kept");
+        };
+        assert_eq!(kept.current_nis, "11002");
+        assert_eq!(kept.agency(), Some(Agency::Atlas));
+        assert_eq!(kept.province_nis, "", "empty until the next register");
+
+        let txn = db.begin().await.expect("txn");
+        let row = municipality::ActiveModel {
+            code: Set("21004".into()),
+            current_nis: Set("21004".into()),
+            name_nl: Set("Brussel".into()),
+            name_fr: Set("Bruxelles".into()),
+            province_nis: Set(String::new()),
+            region: Set("Brussels".into()),
+            agency: Set(Some("bon".into())),
+        };
+        apply(&txn, vec![row]).await.expect("applied");
+        txn.commit().await.expect("commit");
+        let brussels = Nis::parse("code", "21004").expect("code");
+        assert!(matches!(find(&db, brussels).await, Ok(Known::Found(m)) if m.in_brussels()));
+        let unknown = Nis::parse("code", "99999").expect("code");
+        assert_eq!(find(&db, unknown).await.ok(), Some(Known::Unknown));
+        assert_eq!(all(&db).await.expect("all").len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_new_database_gets_the_whole_table_and_knows_it_is_not_loaded() {
+        let db = Database::connect("sqlite::memory:").await.expect("SQLite");
+        MIGRATION
+            .up(&SchemaManager::new(&db))
+            .await
+            .expect("table created");
+        let code = Nis::parse("code", "11002").expect("code");
+        assert_eq!(find(&db, code).await.ok(), Some(Known::NotLoaded));
+        assert!(
+            municipality::Entity::find()
+                .all(&db)
+                .await
+                .expect("read")
+                .is_empty()
+        );
+    }
+}
