@@ -132,7 +132,7 @@ pub fn existing_database_url(
         return Ok(url.clone());
     }
     let dir = existing_folder(&config.data_dir)?;
-    let file = dir.join(format!("{}.sqlite", service.as_str()));
+    let file = platform::db::sqlite_path(dir, service.as_str());
     if !file.is_file() {
         return Err(usage(format!(
             "--data-dir {}: no {} database in it ({}); name the folder `inburgering dev` runs with, or set INBURGERING_DATABASE_URL",

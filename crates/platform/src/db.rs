@@ -75,11 +75,16 @@ impl BeginWrite for DatabaseConnection {
     }
 }
 
+/// The SQLite file of a service under the embedded default's data folder.
+pub fn sqlite_path(data_dir: &std::path::Path, service: &str) -> std::path::PathBuf {
+    data_dir.join(format!("{service}.sqlite"))
+}
+
 /// The SQLite URL of a service's file under the embedded default's data folder.
 pub fn sqlite_url(data_dir: &std::path::Path, service: &str) -> SecretString {
     SecretString::from(format!(
         "sqlite://{}?mode=rwc",
-        data_dir.join(format!("{service}.sqlite")).display()
+        sqlite_path(data_dir, service).display()
     ))
 }
 
