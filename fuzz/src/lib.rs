@@ -273,5 +273,6 @@ pub fn envelope(ce_type: &str, payload: &[u8]) -> Envelope {
         key: None,
         payload: payload.to_vec(),
         traceparent: None,
+        history: None,
     }
 }

@@ -2,7 +2,7 @@
 //! SQLite (embedded default), migrated at start-up.
 //!
 //! Each service owns its database; the platform contributes two tables to each, the
-//! outbox and the inbox (see [`crate::events`]), through [`platform_migrations`].
+//! outbox and the inbox (see [`crate::events`]), through [`migrations`].
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     PlatformError,
-    events::store::{CreateEntities, OUTBOX_AND_INBOX},
+    events::store::{CreateEntities, OUTBOX_AND_INBOX, OutboxHistory},
 };
 
 /// Opens the service's pool and runs its migrations, so a started service always finds
@@ -88,14 +88,22 @@ pub fn sqlite_url(data_dir: &std::path::Path, service: &str) -> SecretString {
     ))
 }
 
-/// A service's migrations: the platform's own tables (outbox, inbox) first, then the
-/// service's, in order.
+/// A service's migrations: the platform's own tables (outbox, inbox) and their later
+/// columns first, then the service's, in order. A platform migration added here later
+/// sits before service migrations a database has already applied; the migrator applies
+/// what is pending wherever it sits in the list.
 pub fn migrations(
     service: impl IntoIterator<Item = CreateEntities>,
 ) -> Vec<Box<dyn MigrationTrait>> {
-    std::iter::once(OUTBOX_AND_INBOX)
-        .chain(service)
-        .map(|m| Box::new(m) as Box<dyn MigrationTrait>)
+    let platform: [Box<dyn MigrationTrait>; 2] =
+        [Box::new(OUTBOX_AND_INBOX), Box::new(OutboxHistory)];
+    platform
+        .into_iter()
+        .chain(
+            service
+                .into_iter()
+                .map(|m| Box::new(m) as Box<dyn MigrationTrait>),
+        )
         .collect()
 }
 
@@ -112,6 +120,98 @@ mod tests {
         fn migrations() -> Vec<Box<dyn MigrationTrait>> {
             migrations(std::iter::empty())
         }
+    }
+
+    /// A service's own table, migrated after the platform's.
+    mod thing {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "thing")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i64,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    const THING: CreateEntities = CreateEntities {
+        name: "m0001_service_thing",
+        entities: &[&thing::Entity],
+    };
+
+    /// A service's list as it was before `outbox.history`.
+    struct BeforeHistory;
+
+    impl MigratorTrait for BeforeHistory {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            vec![Box::new(OUTBOX_AND_INBOX), Box::new(THING)]
+        }
+    }
+
+    /// The same service's list now.
+    struct WithHistory;
+
+    impl MigratorTrait for WithHistory {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            migrations([THING])
+        }
+    }
+
+    async fn has_history(db: &sea_orm::DatabaseConnection) -> bool {
+        sea_orm_migration::SchemaManager::new(db)
+            .has_column("outbox", "history")
+            .await
+            .expect("the outbox's columns")
+    }
+
+    fn in_memory() -> SecretString {
+        // One connection: a second would open another, empty, in-memory database.
+        SecretString::from("sqlite::memory:")
+    }
+
+    /// The history migration sits before service migrations an existing database applied
+    /// long ago; the migrator still applies it, and the outbox gains the column.
+    #[tokio::test]
+    async fn the_history_column_reaches_a_database_that_applied_later_service_migrations() {
+        let db = connect_and_migrate::<BeforeHistory>(&in_memory(), 1)
+            .await
+            .expect("the old list");
+        // m0000 creates the outbox from today's entity: drop the column to leave the table
+        // an older release created.
+        db.execute_unprepared("alter table outbox drop column history")
+            .await
+            .expect("the old outbox");
+        assert!(!has_history(&db).await);
+        WithHistory::up(&db, None).await.expect("the new list");
+        assert!(has_history(&db).await);
+        assert!(
+            WithHistory::get_pending_migrations(&db)
+                .await
+                .expect("status")
+                .is_empty()
+        );
+        crate::events::Outbox::new("thing", "thing.events.v1")
+            .as_history("import")
+            .stage(&db, "k", &prost_types::Timestamp::default())
+            .await
+            .expect("a history row in the migrated outbox");
+    }
+
+    /// A new database gets the column with the outbox (m0000) and skips the ALTER.
+    #[tokio::test]
+    async fn a_new_database_gets_the_history_column_from_the_entity() {
+        let db = connect_and_migrate::<WithHistory>(&in_memory(), 1)
+            .await
+            .expect("a new database");
+        assert!(has_history(&db).await);
+        WithHistory::up(&db, None)
+            .await
+            .expect("nothing left to do");
     }
 
     /// Sixteen callers each read a counter and write it back, 25 times, on one SQLite

@@ -6,6 +6,10 @@
 //! event id in the inbox in the same transaction as the effect, so a redelivered event
 //! applies once, and sends what keeps failing to `<topic>.dlq`. Topic, key and the
 //! CloudEvents headers are set here and nowhere else; services never call rdkafka.
+//!
+//! An event staged through [`Outbox::as_history`] states a fact imported with its own
+//! dates (the caseload import): it carries the `ce_history` header, and a consumer asks
+//! [`Envelope::is_history`] before it derives any follow-up from it.
 
 pub mod consumer;
 pub mod relay;
@@ -36,6 +40,10 @@ pub mod headers {
     pub const SPECVERSION: &str = "ce_specversion";
     pub const CONTENT_TYPE: &str = "content-type";
     pub const TRACEPARENT: &str = "traceparent";
+    /// A CloudEvents extension attribute: the event states a fact imported with its own
+    /// dates, and its value is the import's source label. Consumers project such an
+    /// event but derive no follow-up from it (see [`super::Envelope::is_history`]).
+    pub const HISTORY: &str = "ce_history";
     /// Why a message was dead-lettered.
     pub const DLQ_ERROR: &str = "dlq_error";
     /// How often it was tried.
@@ -74,9 +82,17 @@ pub struct Envelope {
     pub key: Option<String>,
     pub payload: Vec<u8>,
     pub traceparent: Option<String>,
+    /// The import's source label when the event states an imported fact (`ce_history`).
+    pub history: Option<String>,
 }
 
 impl Envelope {
+    /// Whether the event states a fact imported with its own dates: project it, but
+    /// derive no breach, letter, invitation or other follow-up from it.
+    pub fn is_history(&self) -> bool {
+        self.history.is_some()
+    }
+
     /// Decodes the payload as `M` when the event is of that type; `Ok(None)` when it is
     /// another type.
     pub fn decode<M: prost::Message + prost::Name + Default>(
@@ -100,6 +116,7 @@ impl Envelope {
         let mut source = None;
         let mut time = None;
         let mut traceparent = None;
+        let mut history = None;
         if let Some(hs) = message.headers() {
             for h in hs.iter() {
                 let Some(value) = h.value.and_then(|v| std::str::from_utf8(v).ok()) else {
@@ -111,6 +128,7 @@ impl Envelope {
                     headers::SOURCE => source = Some(value.to_owned()),
                     headers::TIME => time = Some(value.to_owned()),
                     headers::TRACEPARENT => traceparent = Some(value.to_owned()),
+                    headers::HISTORY => history = Some(value.to_owned()),
                     _ => {}
                 }
             }
@@ -134,6 +152,7 @@ impl Envelope {
                 .map(str::to_owned),
             payload: message.payload().unwrap_or_default().to_vec(),
             traceparent,
+            history,
         })
     }
 }
@@ -143,8 +162,33 @@ impl Envelope {
 pub struct Outbox {
     topic: Arc<str>,
     source: Arc<str>,
+    /// The source label its rows carry as history; `None` for events that happen now.
+    history: Option<Arc<str>>,
     committed: Arc<Notify>,
 }
+
+/// One event of any type, ready for [`Outbox::stage_all`].
+#[derive(Clone, Debug)]
+pub struct Staged {
+    key: String,
+    ce_type: String,
+    payload: Vec<u8>,
+}
+
+impl Staged {
+    /// `event` keyed by the aggregate id `key` (never personal data).
+    pub fn new<M: prost::Message + prost::Name>(key: impl Into<String>, event: &M) -> Self {
+        Self {
+            key: key.into(),
+            ce_type: M::full_name(),
+            payload: event.encode_to_vec(),
+        }
+    }
+}
+
+/// Rows per insert statement in [`Outbox::stage_all`]: nine bound values a row stays far
+/// below PostgreSQL's 65,535 bind parameters and SQLite's 32,766.
+const STAGE_CHUNK: usize = 500;
 
 impl Outbox {
     /// The outbox of the service that publishes on `topic`; `service` names the
@@ -153,7 +197,18 @@ impl Outbox {
         Self {
             topic: topic.into(),
             source: format!("/inburgering/{service}").into(),
+            history: None,
             committed: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The same outbox (topic, relay wakeups) whose rows state facts imported with their
+    /// own dates: each carries `source` (the import's label, e.g.
+    /// `caseload:atlas-2026.jsonl`; never personal data) in the `ce_history` header.
+    pub fn as_history(&self, source: &str) -> Outbox {
+        Self {
+            history: Some(source.into()),
+            ..self.clone()
         }
     }
 
@@ -170,17 +225,12 @@ impl Outbox {
         M: prost::Message + prost::Name,
     {
         let event_id = Uuid::now_v7();
-        let row = store::outbox::ActiveModel {
-            event_id: Set(event_id),
-            topic: Set(self.topic.to_string()),
-            key: Set(key.to_owned()),
-            ce_type: Set(M::full_name()),
-            ce_source: Set(self.source.to_string()),
-            ce_time: Set(Utc::now()),
-            payload: Set(event.encode_to_vec()),
-            traceparent: Set(crate::telemetry::current_traceparent()),
-            ..Default::default()
-        };
+        let row = self.row(
+            event_id,
+            Staged::new(key, event),
+            Utc::now(),
+            crate::telemetry::current_traceparent(),
+        );
         store::outbox::Entity::insert(row).exec(txn).await?;
         Ok(event_id)
     }
@@ -192,25 +242,56 @@ impl Outbox {
         C: ConnectionTrait,
         M: prost::Message + prost::Name,
     {
+        let rows = events
+            .iter()
+            .map(|(key, event)| Staged::new(key.as_str(), event))
+            .collect();
+        self.stage_all(txn, rows).await
+    }
+
+    /// Stages events of any types in the caller's transaction, in the given order (the
+    /// relay publishes them in it), in as few statements as the database allows; for
+    /// bulk imports. The current trace context travels with each.
+    pub async fn stage_all<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        rows: Vec<Staged>,
+    ) -> Result<(), DbErr> {
         let traceparent = crate::telemetry::current_traceparent();
         let now = Utc::now();
-        for chunk in events.chunks(500) {
-            let rows = chunk.iter().map(|(key, event)| store::outbox::ActiveModel {
-                event_id: Set(Uuid::now_v7()),
-                topic: Set(self.topic.to_string()),
-                key: Set(key.clone()),
-                ce_type: Set(M::full_name()),
-                ce_source: Set(self.source.to_string()),
-                ce_time: Set(now),
-                payload: Set(event.encode_to_vec()),
-                traceparent: Set(traceparent.clone()),
-                ..Default::default()
-            });
-            store::outbox::Entity::insert_many(rows)
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows
+                .by_ref()
+                .take(STAGE_CHUNK)
+                .map(|staged| self.row(Uuid::now_v7(), staged, now, traceparent.clone()))
+                .collect();
+            store::outbox::Entity::insert_many(chunk)
                 .exec_without_returning(txn)
                 .await?;
         }
         Ok(())
+    }
+
+    fn row(
+        &self,
+        event_id: Uuid,
+        staged: Staged,
+        at: DateTime<Utc>,
+        traceparent: Option<String>,
+    ) -> store::outbox::ActiveModel {
+        store::outbox::ActiveModel {
+            event_id: Set(event_id),
+            topic: Set(self.topic.to_string()),
+            key: Set(staged.key),
+            ce_type: Set(staged.ce_type),
+            ce_source: Set(self.source.to_string()),
+            ce_time: Set(at),
+            payload: Set(staged.payload),
+            traceparent: Set(traceparent),
+            history: Set(self.history.as_deref().map(str::to_owned)),
+            ..Default::default()
+        }
     }
 
     /// Wakes the relay; call after the transaction that staged events committed.
@@ -366,4 +447,170 @@ pub fn read_to_end(
         }
     }
     Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::message::{Header, OwnedHeaders, OwnedMessage, Timestamp};
+    use sea_orm::{DatabaseConnection, QueryOrder};
+    use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+    use super::*;
+
+    struct PlatformTables;
+
+    impl MigratorTrait for PlatformTables {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            crate::db::migrations(std::iter::empty())
+        }
+    }
+
+    /// An in-memory SQLite database on one connection (a second would see another).
+    async fn sqlite() -> DatabaseConnection {
+        let url = secrecy::SecretString::from("sqlite::memory:");
+        crate::db::connect_and_migrate::<PlatformTables>(&url, 1)
+            .await
+            .expect("in-memory SQLite")
+    }
+
+    async fn rows(db: &DatabaseConnection) -> Vec<store::outbox::Model> {
+        store::outbox::Entity::find()
+            .order_by_asc(store::outbox::Column::Seq)
+            .all(db)
+            .await
+            .expect("outbox rows")
+    }
+
+    fn at(seconds: i64) -> prost_types::Timestamp {
+        prost_types::Timestamp { seconds, nanos: 0 }
+    }
+
+    #[tokio::test]
+    async fn history_rows_carry_the_import_label_and_plain_rows_carry_none() {
+        let db = sqlite().await;
+        let outbox = Outbox::new("trajectories", "trajectories.events.v1");
+        let history = outbox.as_history("caseload:atlas-2026.jsonl");
+        assert_eq!(history.topic(), outbox.topic());
+        assert!(
+            Arc::ptr_eq(&history.wakeups(), &outbox.wakeups()),
+            "a commit through either wakes the one relay"
+        );
+        outbox.stage(&db, "plain", &at(1)).await.unwrap();
+        history.stage(&db, "imported", &at(2)).await.unwrap();
+        history
+            .stage_many(&db, &[("imported-many".to_owned(), at(3))])
+            .await
+            .unwrap();
+        history
+            .stage_all(&db, vec![Staged::new("imported-all", &at(4))])
+            .await
+            .unwrap();
+        outbox
+            .stage_all(&db, vec![Staged::new("plain-all", &at(5))])
+            .await
+            .unwrap();
+        let labels: Vec<(String, Option<String>)> = rows(&db)
+            .await
+            .into_iter()
+            .map(|r| (r.key, r.history))
+            .collect();
+        let label = Some("caseload:atlas-2026.jsonl".to_owned());
+        assert_eq!(
+            labels,
+            [
+                ("plain".to_owned(), None),
+                ("imported".to_owned(), label.clone()),
+                ("imported-many".to_owned(), label.clone()),
+                ("imported-all".to_owned(), label),
+                ("plain-all".to_owned(), None),
+            ]
+        );
+    }
+
+    /// 4,000 rows of nine bound values each would be 36,000 parameters in one statement,
+    /// more than SQLite's 32,766: they go in chunks, and keep their order across them.
+    #[tokio::test]
+    async fn stage_all_keeps_the_given_order_across_chunks_of_mixed_types() {
+        let db = sqlite().await;
+        let outbox = Outbox::new("trajectories", "trajectories.events.v1").as_history("import");
+        let staged: Vec<Staged> = (0..4_000)
+            .map(|i| {
+                let key = format!("k{i:04}");
+                if i % 2 == 0 {
+                    Staged::new(key, &at(i))
+                } else {
+                    Staged::new(
+                        key,
+                        &prost_types::Duration {
+                            seconds: i,
+                            nanos: 0,
+                        },
+                    )
+                }
+            })
+            .collect();
+        outbox.stage_all(&db, staged).await.unwrap();
+        let rows = rows(&db).await;
+        assert_eq!(rows.len(), 4_000);
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row.key, format!("k{i:04}"), "row {i} in the given order");
+            let expected = if i % 2 == 0 {
+                "google.protobuf.Timestamp"
+            } else {
+                "google.protobuf.Duration"
+            };
+            assert_eq!(row.ce_type, expected);
+            assert_eq!(row.history.as_deref(), Some("import"));
+            assert_eq!(row.ce_source, "/inburgering/trajectories");
+        }
+        assert!(
+            rows.windows(2).all(|w| w[0].event_id < w[1].event_id),
+            "event ids are v7 and increase with the order"
+        );
+        use prost::Message as _;
+        let last = prost_types::Duration::decode(rows[3_999].payload.as_slice()).unwrap();
+        assert_eq!(last.seconds, 3_999);
+    }
+
+    #[tokio::test]
+    async fn stage_all_of_nothing_writes_nothing() {
+        let db = sqlite().await;
+        let outbox = Outbox::new("trajectories", "trajectories.events.v1");
+        outbox.stage_all(&db, Vec::new()).await.unwrap();
+        assert!(rows(&db).await.is_empty());
+    }
+
+    fn message(extra: &[(&str, &str)]) -> OwnedMessage {
+        let id = Uuid::now_v7().to_string();
+        let mut hs = OwnedHeaders::new();
+        for (key, value) in [(headers::ID, id.as_str()), (headers::TYPE, "t")]
+            .iter()
+            .chain(extra)
+        {
+            hs = hs.insert(Header {
+                key,
+                value: Some(*value),
+            });
+        }
+        OwnedMessage::new(
+            Some(Vec::new()),
+            Some(b"k".to_vec()),
+            "topic".into(),
+            Timestamp::NotAvailable,
+            0,
+            0,
+            Some(hs),
+        )
+    }
+
+    #[test]
+    fn an_envelope_is_history_exactly_when_the_header_is_there() {
+        let plain = Envelope::from_message(&message(&[])).unwrap();
+        assert!(!plain.is_history());
+        assert_eq!(plain.history, None);
+        let imported =
+            Envelope::from_message(&message(&[(headers::HISTORY, "caseload:bon.jsonl")])).unwrap();
+        assert!(imported.is_history());
+        assert_eq!(imported.history.as_deref(), Some("caseload:bon.jsonl"));
+    }
 }

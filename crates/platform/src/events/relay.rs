@@ -189,7 +189,7 @@ async fn publish_rows<C: ConnectionTrait>(
         let ce_time = row
             .ce_time
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let mut hs = OwnedHeaders::new_with_capacity(7)
+        let mut hs = OwnedHeaders::new_with_capacity(8)
             .insert(Header {
                 key: headers::ID,
                 value: Some(&ce_id),
@@ -218,6 +218,12 @@ async fn publish_rows<C: ConnectionTrait>(
             hs = hs.insert(Header {
                 key: headers::TRACEPARENT,
                 value: Some(tp),
+            });
+        }
+        if let Some(source) = &row.history {
+            hs = hs.insert(Header {
+                key: headers::HISTORY,
+                value: Some(source),
             });
         }
         let record = FutureRecord::to(&row.topic)

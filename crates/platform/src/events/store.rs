@@ -26,6 +26,9 @@ pub mod outbox {
         pub traceparent: Option<String>,
         #[sea_orm(indexed)]
         pub sent_at: Option<DateTimeUtc>,
+        /// The source label of an import whose facts carry their own dates (the
+        /// `ce_history` header); `None` for an event that happens now.
+        pub history: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -60,6 +63,34 @@ pub const OUTBOX_AND_INBOX: CreateEntities = CreateEntities {
     name: "m0000_platform_outbox_inbox",
     entities: &[&outbox::Entity, &inbox::Entity],
 };
+
+/// `outbox.history`, second in every service's migrations. A database created since has
+/// the column already (m0000 creates the table from the entity); an older one gains it.
+pub struct OutboxHistory;
+
+impl MigrationName for OutboxHistory {
+    fn name(&self) -> &str {
+        "m0001_platform_outbox_history"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for OutboxHistory {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let column = outbox::Column::History;
+        if manager.has_column("outbox", column.to_string()).await? {
+            return Ok(());
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(outbox::Entity)
+                    .add_column(ColumnDef::new(column).string().null())
+                    .to_owned(),
+            )
+            .await
+    }
+}
 
 /// A migration that creates each entity's table and indexes as the entity declares them:
 /// the one way services turn their sea-orm entities into a migration.
