@@ -10,7 +10,7 @@ use wire::timestamp;
 use crate::{
     TestingError,
     domain::{BookingStatus, FeeQuery, NewSession, SessionFilter, TestType, may_book},
-    store::{booking, candidate, fee, session},
+    store::{booking, candidate, fee, imported_result, session},
 };
 
 /// A session as a request plans it at `now`.
@@ -195,4 +195,37 @@ pub fn fee(f: &fee::Model) -> pb::FeeLine {
         reason: f.reason.clone().unwrap_or_default(),
         charged_at: Some(timestamp(f.charged_at)),
     }
+}
+
+/// The `TestResultRecorded` of an imported result: its booking is the result itself (no
+/// session, no fee), and the session "started" at noon UTC on the day the test was taken,
+/// which is that day in Belgium too.
+pub fn imported_result(r: &imported_result::Model) -> Result<pb::TestResultRecorded, TestingError> {
+    let result = BookingStatus::from_stored(&r.outcome)
+        .filter(|o| outcome(*o) != pb::Outcome::Unspecified)
+        .ok_or_else(|| {
+            TestingError::Corrupt(format!(
+                "imported result {} has outcome {:?}",
+                r.id, r.outcome
+            ))
+        })?;
+    let noon = r
+        .taken_on
+        .and_hms_opt(12, 0, 0)
+        .expect("noon exists on every day")
+        .and_utc();
+    Ok(pb::TestResultRecorded {
+        booking: Some(pb::Booking {
+            booking_id: r.id.to_string(),
+            session_id: String::new(),
+            person_id: r.person_id.to_string(),
+            test_type: stored_test_type(&r.test_type)? as i32,
+            status: status(result) as i32,
+            fee: Some(common::Money { cents: 0 }),
+            level_reached: r.level_reached.clone().unwrap_or_default(),
+        }),
+        trajectory_id: r.trajectory_id.to_string(),
+        outcome: outcome(result) as i32,
+        session_starts_at: Some(timestamp(noon)),
+    })
 }

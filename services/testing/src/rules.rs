@@ -21,6 +21,15 @@ pub fn fee_exemption(municipality_nis: u32, exempted: bool) -> Option<&'static s
     }
 }
 
+/// The first day an integration test can have been taken: the decree of 28 February 2003
+/// on the Flemish civic integration policy ("decree of 28 February 2003: civic integration
+/// began 2004-04-01"). An imported result from before it is a typing error.
+pub const INTEGRATION_BEGAN_ON: chrono::NaiveDate =
+    chrono::NaiveDate::from_ymd_opt(2004, 4, 1).expect("1 April 2004 is a date");
+
+/// A test centre's name, like a session's location, is at most this many characters.
+pub const MAX_CENTRE_CHARS: usize = 200;
+
 /// A session seats at least one and, as a plausibility bound for central test rooms, at
 /// most this many people.
 pub const MAX_SESSION_CAPACITY: i32 = 500;

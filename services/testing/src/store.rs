@@ -1,5 +1,5 @@
 //! The testing database: candidates (projected from trajectory events), sessions,
-//! bookings and the fee ledger.
+//! bookings, the fee ledger and the results imported from an agency's caseload.
 
 use platform::events::store::{CreateEntities, EntityCreate};
 use sea_orm::{ConnectionTrait, DbBackend, Schema, Statement};
@@ -119,6 +119,40 @@ pub mod fee {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// Results of tests taken before this service existed, as an agency's caseload holds them
+/// (`inburgering import caseload`): no session, no booking, no fee.
+pub mod imported_result {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "imported_result")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// A person took a test once a day: the import's key with `test_type` and
+        /// `taken_on`, so importing a file again changes nothing.
+        #[sea_orm(unique_key = "person_test_day")]
+        pub person_id: Uuid,
+        pub trajectory_id: Uuid,
+        #[sea_orm(unique_key = "person_test_day")]
+        pub test_type: String,
+        #[sea_orm(unique_key = "person_test_day")]
+        pub taken_on: Date,
+        pub centre: String,
+        /// `passed`, `failed` or `absent`, as a booking's status.
+        pub outcome: String,
+        pub level_reached: Option<String>,
+        /// The import's label, e.g. the file it came from.
+        pub source: String,
+        pub imported_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// The service's schema.
 #[derive(Debug)]
 pub struct Migrator;
@@ -132,6 +166,10 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(SessionsBookingsFees));
         all.push(Box::new(B1FollowUp));
         all.push(Box::new(NonIntegrants));
+        all.push(Box::new(CreateEntities {
+            name: "m0005_testing_imported_result",
+            entities: &[&imported_result::Entity],
+        }));
         all
     }
 }
