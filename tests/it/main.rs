@@ -14,6 +14,7 @@ mod deploy;
 mod disclosure;
 mod events;
 mod faults;
+mod history;
 mod interpreting;
 mod migrations;
 mod municipalities;
