@@ -9,6 +9,8 @@
 //!   response-rate report as CSV.
 //! - `inburgering recruitment import-register|letters` imports the national-register feed
 //!   and prints letters to PDF.
+//! - `inburgering import caseload FILE` brings in an agency's existing caseload with its
+//!   own dates, checked whole first (docs/caseload-import.md).
 //! - `inburgering token` prints a dev-issuer token; `inburgering events tail` prints a
 //!   topic's events as JSON; `inburgering events replay` re-publishes dead-lettered ones.
 //!
@@ -21,6 +23,7 @@
 
 mod ceremonies_cli;
 mod dev;
+mod import_cli;
 mod options;
 mod recruitment_cli;
 mod replay;
@@ -83,6 +86,11 @@ enum Command {
         #[command(subcommand)]
         command: stats_cli::StatsCommand,
     },
+    /// Bring in what an agency holds today (`import caseload FILE`).
+    Import {
+        #[command(subcommand)]
+        command: import_cli::ImportCommand,
+    },
     /// Tools for the event topics.
     Events {
         #[command(subcommand)]
@@ -128,6 +136,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Ceremonies { command } => ceremonies_cli::run(command).await,
         Command::Recruitment { command } => recruitment_cli::run(command).await,
         Command::Stats { command } => stats_cli::run(command).await,
+        Command::Import { command } => import_cli::run(command).await,
         Command::Events {
             command: EventsCommand::Tail(args),
         } => tail::run(args).await,

@@ -87,10 +87,14 @@ impl HistoricalResult {
                 "is passed, failed or absent",
             ));
         }
-        if self.outcome == BookingStatus::Passed && self.level().is_none() {
+        // MO (maatschappelijke oriëntatie) is no language test: it reaches no level.
+        if self.outcome == BookingStatus::Passed
+            && self.level().is_none()
+            && self.test_type != TestType::Mo
+        {
             return Err(TestingError::invalid(
                 "level_reached",
-                "a passed test states the level reached, e.g. A2 or B1",
+                "a passed language test states the level reached, e.g. A2 or B1",
             ));
         }
         domain::level_reached(

@@ -26,7 +26,7 @@ pub const TOPIC: &str = "recruitment.events.v1";
 #[derive(Debug)]
 pub struct BrusselsNewcomers;
 
-fn because(why: NotObligedBecause) -> &'static str {
+pub(crate) fn because(why: NotObligedBecause) -> &'static str {
     match why {
         NotObligedBecause::NotBrussels => "not_brussels",
         NotObligedBecause::BeforeTheObligation => "before_the_obligation",

@@ -2,7 +2,7 @@
 //! a national number or a name.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use platform::events::Outbox;
+use platform::events::{Outbox, Staged};
 use proto::trajectories::v1 as pb;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
@@ -104,24 +104,25 @@ pub async fn stage<C: ConnectionTrait>(
     t: &Trajectory,
     events: &[TrajectoryEvent],
 ) -> Result<(), TrajectoryError> {
+    outbox.stage_all(conn, staged(t, events)?).await?;
+    Ok(())
+}
+
+/// Each event of `t` as the outbox row it becomes, keyed by the trajectory id.
+pub fn staged(t: &Trajectory, events: &[TrajectoryEvent]) -> Result<Vec<Staged>, TrajectoryError> {
     let key = t.id.to_string();
+    let mut rows = Vec::with_capacity(events.len());
     for event in events {
-        match event {
+        let row = match event {
             TrajectoryEvent::ComponentCompleted { component, on } => {
-                outbox
-                    .stage(conn, &key, &component_completed(t, *component, *on))
-                    .await?
+                Staged::new(key.clone(), &component_completed(t, *component, *on))
             }
             TrajectoryEvent::ObligationBreached {
                 component,
                 deadline,
-            } => {
-                outbox
-                    .stage(conn, &key, &obligation_breached(t, *component, *deadline))
-                    .await?
-            }
+            } => Staged::new(key.clone(), &obligation_breached(t, *component, *deadline)),
             TrajectoryEvent::AttestIssued { on } => {
-                outbox.stage(conn, &key, &attest_issued(t, *on)).await?
+                Staged::new(key.clone(), &attest_issued(t, *on))
             }
             TrajectoryEvent::Suspended { on } => {
                 let event = pb::TrajectorySuspended {
@@ -130,7 +131,7 @@ pub async fn stage<C: ConnectionTrait>(
                     agency: wire::agency(t.agency()) as i32,
                     suspended_on: Some(wire::date(*on)),
                 };
-                outbox.stage(conn, &key, &event).await?
+                Staged::new(key.clone(), &event)
             }
             TrajectoryEvent::Resumed { on } => {
                 let event = pb::TrajectoryResumed {
@@ -145,7 +146,7 @@ pub async fn stage<C: ConnectionTrait>(
                         .unwrap_or_default(),
                     b1_due_by: t.progress.b1_due_by.map(wire::date),
                 };
-                outbox.stage(conn, &key, &event).await?
+                Staged::new(key.clone(), &event)
             }
             TrajectoryEvent::Stopped { on } => {
                 let event = pb::TrajectoryStopped {
@@ -154,7 +155,7 @@ pub async fn stage<C: ConnectionTrait>(
                     agency: wire::agency(t.agency()) as i32,
                     stopped_on: Some(wire::date(*on)),
                 };
-                outbox.stage(conn, &key, &event).await?
+                Staged::new(key.clone(), &event)
             }
             TrajectoryEvent::B1FollowUpDue { due_by } => {
                 let event = pb::B1FollowUpDue {
@@ -163,7 +164,7 @@ pub async fn stage<C: ConnectionTrait>(
                     agency: wire::agency(t.agency()) as i32,
                     due_by: Some(wire::date(*due_by)),
                 };
-                outbox.stage(conn, &key, &event).await?
+                Staged::new(key.clone(), &event)
             }
             TrajectoryEvent::B1FollowUpClosed { on } => {
                 let event = pb::B1FollowUpClosed {
@@ -172,7 +173,7 @@ pub async fn stage<C: ConnectionTrait>(
                     agency: wire::agency(t.agency()) as i32,
                     closed_on: Some(wire::date(*on)),
                 };
-                outbox.stage(conn, &key, &event).await?
+                Staged::new(key.clone(), &event)
             }
             TrajectoryEvent::B1FollowUpOverdue { due_by } => {
                 let event = pb::B1FollowUpOverdue {
@@ -181,7 +182,7 @@ pub async fn stage<C: ConnectionTrait>(
                     agency: wire::agency(t.agency()) as i32,
                     due_by: Some(wire::date(*due_by)),
                 };
-                outbox.stage(conn, &key, &event).await?
+                Staged::new(key.clone(), &event)
             }
             TrajectoryEvent::EffortDeclared { on, unreached } => {
                 let event = pb::EffortDeclarationIssued {
@@ -194,18 +195,17 @@ pub async fn stage<C: ConnectionTrait>(
                         .map(|c| convert::component(*c) as i32)
                         .collect(),
                 };
-                outbox.stage(conn, &key, &event).await?
+                Staged::new(key.clone(), &event)
             }
-            TrajectoryEvent::Started => outbox.stage(conn, &key, &trajectory_started(t)).await?,
+            TrajectoryEvent::Started => Staged::new(key.clone(), &trajectory_started(t)),
             TrajectoryEvent::ContractSigned => {
                 let contract = t.contract.as_ref().ok_or_else(|| {
                     TrajectoryError::Corrupt(format!("trajectory {key}: signed without a contract"))
                 })?;
-                outbox
-                    .stage(conn, &key, &contract_signed(t, contract))
-                    .await?
+                Staged::new(key.clone(), &contract_signed(t, contract))
             }
         };
+        rows.push(row);
     }
-    Ok(())
+    Ok(rows)
 }

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod brussels;
+pub mod caseload;
 pub mod casework;
 pub mod convert;
 pub mod disclosure;

@@ -209,7 +209,9 @@ impl Trajectory {
                     .deadlines()
                     .into_iter()
                     .filter(|(component, deadline)| {
-                        open.contains(component) && rules::breach_detectable(*deadline, today)
+                        open.contains(component)
+                            && rules::breach_detectable(*deadline, today)
+                            && self.deadline_after_import(*deadline)
                     })
                     .map(
                         |(component, deadline)| TrajectoryEvent::ObligationBreached {
@@ -221,10 +223,18 @@ impl Trajectory {
         }
         if let (Some(due_by), None) = (self.progress.b1_due_by, self.progress.b1_closed_on)
             && rules::breach_detectable(due_by, today)
+            && self.deadline_after_import(due_by)
         {
             missed.push(TrajectoryEvent::B1FollowUpOverdue { due_by });
         }
         missed
+    }
+
+    /// Whether `deadline` still lay ahead (or was that very day) when the trajectory was
+    /// imported: one that passed before the import is history, and history breaches
+    /// nothing (docs/design.md §4, "History").
+    fn deadline_after_import(&self, deadline: NaiveDate) -> bool {
+        self.imported_on.is_none_or(|imported| deadline >= imported)
     }
 
     /// The attest follows when NT2 and MO are passed, VDAB registration is done, and

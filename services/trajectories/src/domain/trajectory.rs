@@ -133,6 +133,9 @@ pub struct Trajectory {
     pub contract: Option<Contract>,
     pub progress: Progress,
     pub state: State,
+    /// The day the trajectory was imported with its history (the caseload import), if it
+    /// was: a deadline that passed before it is history, never a breach.
+    pub imported_on: Option<NaiveDate>,
     /// Bumped by every saved change; a save from a stale read is refused.
     pub version: i32,
 }
@@ -180,6 +183,7 @@ impl Trajectory {
             contract: None,
             progress: Progress::default(),
             state: State::Active,
+            imported_on: None,
             version: 0,
         };
         Ok((trajectory, TrajectoryEvent::Started))

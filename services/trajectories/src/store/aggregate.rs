@@ -312,6 +312,7 @@ fn to_domain(row: trajectory::Model, fees: Vec<fee::Model>) -> Result<Trajectory
             ("stopped", Some(reason), Some(since)) => State::Stopped { reason, since },
             _ => return Err(corrupt("state")),
         },
+        imported_on: row.imported_on,
         version: row.version,
     })
 }

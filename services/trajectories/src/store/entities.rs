@@ -82,6 +82,8 @@ pub mod trajectory {
         /// The declaration of effort ("verklaring geleverde inspanningen") and its grounds.
         pub effort_declared_on: Option<Date>,
         pub effort_grounds: Option<String>,
+        /// The day the caseload import brought this trajectory in with its history.
+        pub imported_on: Option<Date>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -268,6 +270,32 @@ pub mod obligation_check {
         /// The person checked, when known; never the national number.
         pub person_id: Option<Uuid>,
         pub answer: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Each person the caseload import brought in: from which source and line, when, and a
+/// fingerprint of what the line said (per part), so the same file again changes nothing
+/// and a changed line is reported, not applied. Every imported fact of the person
+/// (trajectory, registrations) belongs to this row.
+pub mod caseload_import {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "caseload_import")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub person_id: Uuid,
+        /// The import's label, e.g. the file's name.
+        #[sea_orm(indexed)]
+        pub source: String,
+        pub line: i64,
+        pub fingerprint: String,
+        pub imported_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,8 +6,8 @@ use sea_orm::ConnectionTrait;
 use sea_orm_migration::prelude::*;
 
 use super::entities::{
-    breach, brussels_newcomer, disclosure_audit, exchange_audit, fee, ggc_registration,
-    obligation_check, person, trajectory,
+    breach, brussels_newcomer, caseload_import, disclosure_audit, exchange_audit, fee,
+    ggc_registration, obligation_check, person, trajectory,
 };
 
 /// The service's schema: the platform's outbox and inbox, then its own tables.
@@ -63,6 +63,14 @@ impl MigratorTrait for Migrator {
         }));
         all.push(Box::new(GgcRegistrationOnce));
         all.push(Box::new(wire::register::MIGRATION));
+        all.push(Box::new(AddTrajectoryColumns {
+            name: "m0014_trajectories_imported_on",
+            columns: import_columns,
+        }));
+        all.push(Box::new(CreateEntities {
+            name: "m0015_trajectories_caseload_import",
+            entities: &[&caseload_import::Entity],
+        }));
         all
     }
 }
@@ -124,6 +132,15 @@ fn progress_columns() -> Vec<ColumnDef> {
             .integer()
             .not_null()
             .default(0)
+            .to_owned(),
+    ]
+}
+
+fn import_columns() -> Vec<ColumnDef> {
+    vec![
+        ColumnDef::new(trajectory::Column::ImportedOn)
+            .date()
+            .null()
             .to_owned(),
     ]
 }

@@ -10,8 +10,8 @@ pub use aggregate::{
     B1_FOLLOW_UP_KEY, claim_version, component_key, load, record_breaches, save_progress,
 };
 pub use entities::{
-    breach, brussels_newcomer, disclosure_audit, exchange_audit, fee, ggc_registration,
-    obligation_check, person, trajectory,
+    breach, brussels_newcomer, caseload_import, disclosure_audit, exchange_audit, fee,
+    ggc_registration, obligation_check, person, trajectory,
 };
 pub use migrations::Migrator;
 pub use repository::{ListFilter, NewPerson, Store};

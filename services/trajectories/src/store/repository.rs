@@ -179,6 +179,7 @@ impl Store {
             b1_closed_on: Set(None),
             effort_declared_on: Set(None),
             effort_grounds: Set(None),
+            imported_on: Set(None),
         };
         let inserted = trajectory::Entity::insert(row)
             .on_conflict_do_nothing_on([trajectory::Column::PersonId])
