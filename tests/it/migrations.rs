@@ -11,8 +11,8 @@ use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret;
 use testing::store::{Migrator, booking, candidate};
 
-/// Migrations before m0004: the platform's m0000 and testing's m0001–m0003.
-const BEFORE_M0004: u32 = 4;
+/// Migrations before m0004: the platform's m0000 and m0001 and testing's m0001–m0003.
+const BEFORE_M0004: u32 = 5;
 const PERSON: &str = "0190b3c4-0000-7000-8000-000000000001";
 const TRAJECTORY: &str = "0190b3c4-0000-7000-8000-000000000002";
 const BOOKING: &str = "0190b3c4-0000-7000-8000-0000000000b0";
