@@ -7,6 +7,7 @@
 
 pub mod broker;
 pub mod capture;
+pub mod caseload;
 pub mod faults;
 pub mod kafka;
 pub mod oidc;
