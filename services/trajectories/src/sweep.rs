@@ -130,10 +130,18 @@ fn candidates(today: NaiveDate) -> Condition {
         )
         .not()
     };
+    // A deadline that passed before the trajectory was imported is history (design §4).
+    let after_import = |deadline: C| {
+        Condition::any().add(C::ImportedOn.is_null()).add(
+            Expr::col((trajectory::Entity, deadline))
+                .gte(Expr::col((trajectory::Entity, C::ImportedOn))),
+        )
+    };
     let missed = |done: C, deadline: C, component: Component| {
         Condition::all()
             .add(done.is_null())
             .add(deadline.lt(cutoff))
+            .add(after_import(deadline))
             .add(not_breached(component_key(component)))
     };
     let contract = Condition::all()
@@ -162,6 +170,7 @@ fn candidates(today: NaiveDate) -> Condition {
     let b1 = Condition::all()
         .add(C::B1ClosedOn.is_null())
         .add(C::B1DueBy.lt(cutoff))
+        .add(after_import(C::B1DueBy))
         .add(not_breached(B1_FOLLOW_UP_KEY));
     Condition::all()
         .add(C::State.eq("active"))

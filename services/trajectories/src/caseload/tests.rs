@@ -457,3 +457,57 @@ async fn the_same_lines_twice_change_nothing_and_a_changed_line_is_reported_not_
     assert_eq!(report.per_contract_year.get("2020"), Some(&2));
     assert_eq!(report.per_component.get("nt2"), Some(&2));
 }
+
+#[tokio::test]
+async fn the_sweep_leaves_deadlines_before_the_import_alone_and_watches_those_after_it() {
+    let db = database().await;
+    let outbox = platform::events::Outbox::new("trajectories", "trajectories.events.v1");
+    let today = Utc::now().date_naive();
+    // Participation open: its deadline passed in 2021, long before the import.
+    let mut past = complete(1);
+    let t = past.trajectory.as_mut().unwrap();
+    t.attest_issued_on = None;
+    t.participation = None;
+    // NT2 open with a deadline still ahead of the import.
+    let mut ahead = complete(2);
+    let t = ahead.trajectory.as_mut().unwrap();
+    t.attest_issued_on = None;
+    t.results.retain(|r| r.test != "nt2-a2");
+    let next_year = today.checked_add_months(chrono::Months::new(12)).unwrap();
+    t.contract.as_mut().unwrap().signed_on = "2024-03-10".into();
+    t.started_on = "2024-03-02".into();
+    t.contract.as_mut().unwrap().vdab_deadline = Some("2024-05-02".into());
+    t.contract.as_mut().unwrap().nt2_deadline = next_year.to_string();
+    t.contract.as_mut().unwrap().mo_deadline = "2024-12-10".into();
+    t.contract.as_mut().unwrap().participation_deadline = Some("2025-06-10".into());
+    t.results = vec![result("mo", "2024-10-01", "passed", None)];
+    t.vdab_registered_on = Some("2024-04-20".into());
+    t.participation.as_mut().unwrap().completed_on = Some("2025-02-15".into());
+    let batch = [past, ahead]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| check(i as u64 + 1, r, &register(), today).expect("valid"))
+        .collect();
+    super::apply_batch(&db, &outbox, "history", batch, Utc::now())
+        .await
+        .expect("stored");
+    assert_eq!(
+        crate::sweep::run_once(&db, &outbox, today)
+            .await
+            .expect("swept"),
+        0,
+        "no breach for a deadline that passed before the import"
+    );
+    let after_deadline = next_year + chrono::Days::new(rules_grace() + 1);
+    assert_eq!(
+        crate::sweep::run_once(&db, &outbox, after_deadline)
+            .await
+            .expect("swept"),
+        1,
+        "the NT2 deadline after the import is watched like any other"
+    );
+}
+
+fn rules_grace() -> u64 {
+    crate::rules::BREACH_GRACE_DAYS
+}
