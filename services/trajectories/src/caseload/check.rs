@@ -98,7 +98,9 @@ fn check_fields(
         NationalNumber::parse(&record.national_number).map_err(|e| {
             Problem::new(
                 "national_number",
-                e.to_string().replace("national_number: ", ""),
+                e.to_string()
+                    .replace("national_number: ", "")
+                    .replace("national_number ", ""),
             )
         }),
     );
@@ -153,7 +155,13 @@ fn check_fields(
     });
     let results = check_results(record.trajectory.as_ref(), today, problems);
     let trajectory = match &record.trajectory {
-        Some(t) => replay(t, register, today, birth_date, &results, problems),
+        Some(t) => {
+            // The replay stops at its own first refusal, not at one of the person's fields.
+            let mut own = Vec::new();
+            let replayed = replay(t, register, today, birth_date, &results, &mut own);
+            problems.extend(own);
+            replayed
+        }
         None => {
             if !record.ggc_registrations.is_empty() && register_facts.is_none() {
                 problems.push(Problem::new(
