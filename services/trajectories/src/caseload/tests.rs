@@ -151,6 +151,8 @@ fn an_attest_may_follow_its_last_component_but_never_precede_it() {
 
     let mut early = complete(1);
     early.trajectory.as_mut().unwrap().attest_issued_on = Some("2021-02-14".into());
+    // A person's field wrong as well: both are named, the replay does not stop at it.
+    early.given_name = String::new();
     let errors = refused(&early);
     assert!(
         names(
@@ -160,6 +162,7 @@ fn an_attest_may_follow_its_last_component_but_never_precede_it() {
         ),
         "{errors:?}"
     );
+    assert!(names(&errors, "given_name", "required"), "{errors:?}");
 }
 
 #[test]
