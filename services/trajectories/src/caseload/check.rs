@@ -162,17 +162,17 @@ fn check_fields(
             problems.extend(own);
             replayed
         }
-        None => {
-            if !record.ggc_registrations.is_empty() && register_facts.is_none() {
-                problems.push(Problem::new(
-                    "ggc_registrations",
-                    "a GGC registration needs the person's Brussels register facts or trajectory",
-                ));
-            }
-            None
-        }
+        None => None,
     };
-    let ggc = check_ggc(record, &trajectory, &register_facts, today, problems);
+    // Where the person lived is judged from what passed its own check: a refused
+    // trajectory or register fact is named once, not again at each GGC registration.
+    let lived = match (&record.trajectory, &trajectory) {
+        (Some(_), Some((t, _))) => Some(Lived::Trajectory(t.municipality.nis)),
+        (Some(_), None) => None,
+        (None, _) if record.register.is_some() && register_facts.is_none() => None,
+        (None, _) => Some(Lived::Registered(register_facts.as_ref().map(|r| r.nis))),
+    };
+    let ggc = check_ggc(record, lived, today, problems);
     if !problems.is_empty() {
         return None;
     }
@@ -276,10 +276,19 @@ fn check_result(
     })
 }
 
+/// Where a person lived, from what passed its own check.
+#[derive(Debug, Clone, Copy)]
+enum Lived {
+    /// The trajectory's municipality.
+    Trajectory(Nis),
+    /// No trajectory: the first registration's municipality, when the record gives one.
+    Registered(Option<Nis>),
+}
+
+/// The GGC registrations; with `lived`, also whether the person lived in Brussels.
 fn check_ggc(
     record: &Record,
-    trajectory: &Option<(Trajectory, Vec<TrajectoryEvent>)>,
-    register: &Option<CheckedRegister>,
+    lived: Option<Lived>,
     today: NaiveDate,
     problems: &mut Vec<Problem>,
 ) -> Vec<(NaiveDate, &'static str)> {
@@ -301,26 +310,24 @@ fn check_ggc(
                 None
             }
         };
-        if let Some((t, _)) = trajectory
-            && !rules::BRUSSELS_NIS.contains(&t.municipality.code())
+        if let Some(Lived::Trajectory(nis)) = lived
+            && !rules::BRUSSELS_NIS.contains(&nis.code())
         {
             problems.push(Problem::new(
                 format!("{gp}registered_on"),
                 format!(
-                    "the person's trajectory is in {} (Flanders); the GGC registers Brussels residents only",
-                    t.municipality.nis
+                    "the person's trajectory is in {nis} (Flanders); the GGC registers Brussels residents only"
                 ),
             ));
             continue;
         }
-        if trajectory.is_none()
-            && !register
-                .as_ref()
-                .is_some_and(|r| rules::BRUSSELS_NIS.contains(&r.nis.code()))
+        if let Some(Lived::Registered(nis)) = lived
+            && !nis.is_some_and(|n| rules::BRUSSELS_NIS.contains(&n.code()))
         {
             problems.push(Problem::new(
                 format!("{gp}registered_on"),
-                "the person was never registered in Brussels",
+                "the person has neither a Brussels trajectory nor Brussels register facts; \
+                 the GGC registers Brussels residents only",
             ));
             continue;
         }

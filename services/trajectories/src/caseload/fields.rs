@@ -71,14 +71,39 @@ impl Problem {
         }
     }
 
-    /// A domain refusal of a step of the replay, its field put under `prefix`.
+    /// A domain refusal of a step of the replay, its field put under `prefix` by the
+    /// name the file gives it. The replay's trajectory has an id of its own that the file
+    /// never held, so the reason says what went wrong, not which trajectory.
     pub(super) fn domain(prefix: &str, e: TrajectoryError) -> Self {
-        match e {
+        let reason = match e {
             TrajectoryError::InvalidArgument { field, reason } => {
-                Self::new(format!("{prefix}{field}"), reason)
+                return Self::new(format!("{prefix}{}", file_field(field)), reason);
             }
-            other => Self::new(prefix.trim_end_matches('.'), other.to_string()),
-        }
+            TrajectoryError::NotActive { state, .. } => {
+                format!("the trajectory is {state} by then")
+            }
+            TrajectoryError::ContractNotSigned { .. } => {
+                "needs a signed contract; the record has none".to_owned()
+            }
+            TrajectoryError::AlreadyRecorded { what, .. } => format!("{what} is already recorded"),
+            TrajectoryError::NotRequired { what, .. } => format!("{what} is not required"),
+            TrajectoryError::ContractAlreadySigned { .. } => {
+                "the contract is already signed".to_owned()
+            }
+            other => other.to_string(),
+        };
+        Self::new(prefix.trim_end_matches('.'), reason)
+    }
+}
+
+/// The record's name of a field the domain names as its requests do.
+fn file_field(domain: &'static str) -> &'static str {
+    match domain {
+        "suspended_on" => "from",
+        "resumed_on" => "to",
+        "stopped_on" => "on",
+        "exemption_reason" => "exemption",
+        other => other,
     }
 }
 

@@ -293,13 +293,22 @@ fn collect_facts(
     }
     for (i, s) in t.suspensions.iter().enumerate() {
         let sp = format!("trajectory.suspensions[{i}].");
-        if let Some(from) = keep(problems, date(&format!("{sp}from"), &s.from, today)) {
+        let from = keep(problems, date(&format!("{sp}from"), &s.from, today));
+        if let Some(from) = from {
             facts.push(Fact::Suspend(i, from, s.reason.clone()));
         }
         if let Some(to) = &s.to
             && let Some(to) = keep(problems, date(&format!("{sp}to"), to, today))
         {
-            facts.push(Fact::Resume(i, to));
+            match from {
+                // Resumes sort before suspensions of the same day: one that ends where it
+                // began would resume a trajectory that was never suspended.
+                Some(from) if to <= from => problems.push(Problem::new(
+                    format!("{sp}to"),
+                    format!("{to} is not after the suspension began ({from})"),
+                )),
+                _ => facts.push(Fact::Resume(i, to)),
+            }
         }
     }
     if let Some(e) = &t.effort_declaration
