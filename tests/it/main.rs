@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod breaches;
 mod brussels;
+mod caseload;
 mod caseload_history;
 mod ceremonies;
 mod citizenship;
