@@ -19,7 +19,7 @@ pub(crate) struct Line {
 pub(crate) struct Piece<'p> {
     pub(crate) run: &'p Run,
     pub(crate) glyphs: &'p [Glyph],
-    /// The width of `glyphs`, in ems.
+    /// The width of `glyphs`, in ems of the paragraph's size.
     pub(crate) width: f32,
 }
 
@@ -39,6 +39,10 @@ pub(crate) fn lines(p: &Paragraph<'_>, max: f32) -> Vec<Line> {
     let mut fits: Option<usize> = None;
     let mut opportunities = linebreaks(text).peekable();
     while let Some(&(at, kind)) = opportunities.peek() {
+        if kind == BreakOpportunity::Allowed && inside_number(text, at) {
+            opportunities.next();
+            continue;
+        }
         let end = trimmed_end(text, start..at);
         let width = p.width(start..end);
         if width <= max || end == start {
@@ -63,6 +67,16 @@ pub(crate) fn lines(p: &Paragraph<'_>, max: f32) -> Vec<Line> {
         }
     }
     lines
+}
+
+/// Whether a break at byte `at` would split a number written in groups of digits
+/// ("09 123 45 67"): a single space between two digits.
+fn inside_number(text: &str, at: usize) -> bool {
+    let mut before = text[..at].chars().rev();
+    let after = text[at..].chars().next();
+    before.next() == Some(' ')
+        && before.next().is_some_and(|c| c.is_numeric())
+        && after.is_some_and(char::is_numeric)
 }
 
 /// Sets lines of the word `start..end` wider than `max` ems, breaking between clusters
@@ -134,7 +148,7 @@ pub(crate) fn pieces<'p>(p: &'p Paragraph<'_>, line: &Line) -> Vec<Piece<'p>> {
             pieces.push(Piece {
                 run,
                 glyphs,
-                width: glyphs.iter().map(|g| g.advance).sum(),
+                width: glyphs.iter().map(|g| g.advance).sum::<f32>() * run.family.scale(),
             });
         }
     }
@@ -178,6 +192,20 @@ mod tests {
             rebuilt.push_str(&text[line.text.clone()]);
         }
         assert_eq!(rebuilt.replace(' ', ""), text.replace(' ', ""));
+    }
+
+    #[test]
+    fn a_phone_number_is_not_broken_between_its_groups() {
+        let mut shaper = Shaper::default();
+        let text = "bel ons op 09 123 45 67";
+        let p = shaper.paragraph(text, Weight::Regular, false);
+        // Room for "bel ons op 09 123" but not for the whole line.
+        let max = p.width(0..text.find(" 45").expect("in text"));
+        let lines: Vec<&str> = lines(&p, max)
+            .iter()
+            .map(|l| &text[l.text.clone()])
+            .collect();
+        assert_eq!(lines, ["bel ons op", "09 123 45 67"]);
     }
 
     #[test]

@@ -211,10 +211,8 @@ fn extent(paragraph: &Paragraph<'_>, line: &Line, style: Style) -> (f32, f32) {
     families.dedup();
     families.iter().fold((0.0f32, 0.0f32), |(a, d), family| {
         let font = family.font(style.weight);
-        (
-            a.max(font.ascent * style.size),
-            d.max(font.descent * style.size),
-        )
+        let size = style.size * family.scale();
+        (a.max(font.ascent * size), d.max(font.descent * size))
     })
 }
 
@@ -236,7 +234,7 @@ fn draw_line(
             piece.glyphs,
             font.pdf.clone(),
             paragraph.text,
-            style.size,
+            style.size * piece.run.family.scale(),
             false,
         );
         x += piece.width * style.size;

@@ -16,7 +16,8 @@ use crate::fonts::{self, Family, Weight};
 pub(crate) struct Glyph {
     /// Glyph id in its font; 0 is `.notdef`, which [`Paragraph::notdef`] finds.
     pub(crate) id: u16,
-    /// Horizontal advance, in ems.
+    /// Horizontal advance, in ems of its font's size (the style's size times the family's
+    /// scale).
     pub(crate) advance: f32,
     /// Horizontal offset from the pen position, in ems.
     pub(crate) x_offset: f32,
@@ -73,7 +74,8 @@ pub(crate) struct Paragraph<'t> {
     /// UAX #9 resolution of the whole paragraph, for reordering each line.
     pub(crate) bidi: BidiInfo<'t>,
     pub(crate) runs: Vec<Run>,
-    /// The advance, in ems, of the cluster starting at each byte (0 elsewhere).
+    /// The advance, in ems of the paragraph's size, of the cluster starting at each byte
+    /// (0 elsewhere), with each family's [`Family::scale`].
     advance: Vec<f32>,
     /// Whether a cluster starts at each byte: where a word too long for a line may break.
     cluster_start: Vec<bool>,
@@ -88,7 +90,7 @@ impl Paragraph<'_> {
             .is_some_and(|p| p.level.is_rtl())
     }
 
-    /// The width, in ems, of the bytes `range` of the text.
+    /// The width, in ems of the paragraph's size, of the bytes `range` of the text.
     pub(crate) fn width(&self, range: Range<usize>) -> f32 {
         self.advance[range].iter().sum()
     }
@@ -213,8 +215,9 @@ impl Shaper {
                     weight,
                     paragraph.bidi.levels[start].is_rtl(),
                 );
+                let scale = run.family.scale();
                 for glyph in &run.glyphs {
-                    paragraph.advance[glyph.text.start] += glyph.advance;
+                    paragraph.advance[glyph.text.start] += glyph.advance * scale;
                     paragraph.cluster_start[glyph.text.start] = true;
                 }
                 paragraph.runs.push(run);
