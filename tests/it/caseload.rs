@@ -686,7 +686,7 @@ async fn a_changed_record_is_reported_and_not_applied() {
 async fn an_import_killed_half_way_is_finished_by_running_it_again() {
     let app = spawn_app().await;
     let dir = scratch("killed");
-    let generated = caseload::generate(&dir.join("atlas.jsonl"), 3_000, 6).unwrap();
+    let generated = caseload::generate(&dir.join("atlas.jsonl"), 1_500, 6).unwrap();
     let report = dir.join("report.csv");
     let imported = "select count(*) from caseload_import";
 
@@ -710,15 +710,15 @@ async fn an_import_killed_half_way_is_finished_by_running_it_again() {
     let status = child.wait().await.unwrap();
     let kept = scalar(&app.trajectories_db, imported).await;
     assert!(
-        !status.success() && (at_kill..3_000).contains(&kept),
-        "killed ({status}) with {kept} of 3000 imported"
+        !status.success() && (at_kill..1_500).contains(&kept),
+        "killed ({status}) with {kept} of 1500 imported"
     );
 
     let text = ok(&import(&app, &generated.path, &report).await);
     assert!(
         text.contains(&format!(
-            "3000 records: {} imported, {kept} unchanged, 0 changed (not applied)",
-            3_000 - kept
+            "1500 records: {} imported, {kept} unchanged, 0 changed (not applied)",
+            1_500 - kept
         )),
         "{text}"
     );
@@ -726,13 +726,13 @@ async fn an_import_killed_half_way_is_finished_by_running_it_again() {
         std::fs::read_to_string(&report).unwrap(),
         generated.expected.to_csv()
     );
-    assert_eq!(scalar(&app.trajectories_db, imported).await, 3_000);
+    assert_eq!(scalar(&app.trajectories_db, imported).await, 1_500);
     assert_eq!(
         scalar(&app.testing_db, "select count(*) from imported_result").await,
         results(&read(&generated.path))
     );
     eprintln!(
-        "killed after {:?} with {kept} of 3000 imported",
+        "killed after {:?} with {kept} of 1500 imported",
         started.elapsed()
     );
     std::fs::remove_dir_all(&dir).unwrap();

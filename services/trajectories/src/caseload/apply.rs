@@ -42,6 +42,18 @@ pub enum Applied {
     AlreadyOnPlatform { person_id: Uuid },
 }
 
+impl Applied {
+    /// The person the line is about, whatever became of it.
+    pub fn person_id(&self) -> Uuid {
+        match self {
+            Applied::Created { person_id, .. }
+            | Applied::Unchanged { person_id, .. }
+            | Applied::Changed { person_id, .. }
+            | Applied::AlreadyOnPlatform { person_id } => *person_id,
+        }
+    }
+}
+
 /// Rows of one table per insert statement: far under PostgreSQL's 65,535 and SQLite's
 /// 32,766 bound values for the widest table (the trajectory, 31 columns).
 const ROWS_PER_INSERT: usize = 500;

@@ -24,7 +24,7 @@ pub use check::{Checked, LineError, check};
 pub use fields::{CheckedResult, Register, TestKind, TestOutcome};
 pub use fingerprint::changed_parts;
 pub use record::{Format, Record};
-pub use report::{Reconciliation, reconcile};
+pub use report::{Reconciliation, add_persons, reconcile};
 
 /// The register as the check needs it, read once from the service's projection.
 pub async fn register(

@@ -158,6 +158,23 @@ pub(super) fn replay(
         return None;
     }
     let (municipality, status, started_on) = (municipality?, status?, started_on?);
+    // Every test a trajectory counts was taken in it: a result before the start is one
+    // the person could not take for this trajectory (and testing keeps none before
+    // 2004-04-01, which no start precedes: T13).
+    for (i, r) in results.iter().enumerate() {
+        if r.taken_on < started_on {
+            problems.push(Problem::new(
+                format!("trajectory.results[{i}].taken_on"),
+                format!(
+                    "{} lies before the trajectory started ({started_on})",
+                    r.taken_on
+                ),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return None;
+    }
     let exemption = exemption.flatten();
     let (mut trajectory, started) = Trajectory::start(
         Uuid::now_v7(),

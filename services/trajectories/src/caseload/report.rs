@@ -96,7 +96,47 @@ pub async fn reconcile<C: ConnectionTrait + StreamTrait>(
     }
     let mut rows = query.into_model::<Counted>().stream(db).await?;
     while let Some(r) = rows.try_next().await? {
-        report.count((
+        report.add(r);
+    }
+    Ok(report)
+}
+
+/// Adds to `report` what the platform holds of `persons` (one batch of a file's persons,
+/// whatever import or request brought them in): the report of a file, which holds against
+/// the source system's counts also when part of it came with an earlier file.
+pub async fn add_persons<C: ConnectionTrait>(
+    db: &C,
+    persons: &[uuid::Uuid],
+    report: &mut Reconciliation,
+) -> Result<(), TrajectoryError> {
+    use trajectory::Column as T;
+    report.persons += persons.len() as u64;
+    for chunk in persons.chunks(500) {
+        let rows = trajectory::Entity::find()
+            .select_only()
+            .columns([T::Agency, T::MunicipalityNis, T::Status, T::State])
+            .columns([T::ContractSignedOn, T::AttestIssuedOn])
+            .columns([
+                T::Nt2CompletedOn,
+                T::MoCompletedOn,
+                T::VdabRegisteredOn,
+                T::ParticipationCompletedOn,
+            ])
+            .columns([T::ParticipationWaiver, T::EffortDeclaredOn, T::B1ClosedOn])
+            .filter(T::PersonId.is_in(chunk.iter().copied()))
+            .into_model::<Counted>()
+            .all(db)
+            .await?;
+        for r in rows {
+            report.add(r);
+        }
+    }
+    Ok(())
+}
+
+impl Reconciliation {
+    fn add(&mut self, r: Counted) {
+        self.count((
             r.agency,
             r.municipality_nis,
             r.status,
@@ -112,10 +152,7 @@ pub async fn reconcile<C: ConnectionTrait + StreamTrait>(
             (r.participation_waiver, r.effort_declared_on, r.b1_closed_on),
         ));
     }
-    Ok(report)
-}
 
-impl Reconciliation {
     fn count(&mut self, row: Row) {
         let (agency, nis, status, state, contract, attest, done, (waiver, effort, b1)) = row;
         let bump = |map: &mut BTreeMap<String, u64>, key: String| *map.entry(key).or_default() += 1;

@@ -233,6 +233,18 @@ fn a_contract_before_the_start_and_results_nobody_could_take_are_named() {
         "{errors:?}"
     );
 
+    let mut failed_before_start = complete(1);
+    failed_before_start.trajectory.as_mut().unwrap().results[0].taken_on = "2003-05-05".into();
+    let errors = refused(&failed_before_start);
+    assert!(
+        names(
+            &errors,
+            "trajectory.results[0].taken_on",
+            "before the trajectory started"
+        ),
+        "a failed result before the start is refused too: {errors:?}"
+    );
+
     let mut before_start = complete(1);
     before_start.trajectory.as_mut().unwrap().results[2].taken_on = "2020-03-01".into();
     let errors = refused(&before_start);
