@@ -63,7 +63,17 @@ pub(crate) fn lines(p: &Paragraph<'_>, max: f32) -> Vec<Line> {
                 start = last;
             }
             // The first word alone is too wide: break it between clusters.
-            None => start = break_word(&mut lines, p, start, end, max),
+            None => {
+                let rest = break_word(&mut lines, p, start, end, max);
+                if rest == start {
+                    // One cluster wider than a whole line: it stands alone, past the margin.
+                    push(&mut lines, p, start..at);
+                    start = at;
+                    opportunities.next();
+                } else {
+                    start = rest;
+                }
+            }
         }
     }
     lines
@@ -206,6 +216,18 @@ mod tests {
             .map(|l| &text[l.text.clone()])
             .collect();
         assert_eq!(lines, ["bel ons op", "09 123 45 67"]);
+    }
+
+    #[test]
+    fn a_line_narrower_than_one_letter_still_sets_every_letter_once() {
+        let mut shaper = Shaper::default();
+        let text = "ab ሰላም";
+        let p = shaper.paragraph(text, Weight::Regular, false);
+        let lines: Vec<&str> = lines(&p, 0.1)
+            .iter()
+            .map(|l| &text[l.text.clone()])
+            .collect();
+        assert_eq!(lines, ["a", "b", "ሰ", "ላ", "ም"]);
     }
 
     #[test]

@@ -93,6 +93,9 @@ pub struct Letter<'a> {
 }
 
 /// A batch being written: one PDF document.
+///
+/// Not `Send` (krilla's document keeps `Rc` handles): make it, fill it and finish it on one
+/// thread, for instance all inside one `spawn_blocking` closure.
 pub struct Batch {
     document: krilla::Document,
     shaper: Shaper,
