@@ -18,7 +18,12 @@
 //!   font of its script; spaces, digits and punctuation follow the script around them.
 //! - Bidirectional text (UAX #9, `unicode-bidi`): a section reads right to left when most
 //!   of its letters are of right-to-left scripts, and its lines are then set flush right; a
-//!   Latin address or number inside keeps its own order.
+//!   Latin address or number inside keeps its own order. One addition to UAX #9: a number in
+//!   groups ("09 123 45 67") stays one left-to-right unit, never split by a line break,
+//!   where the algorithm alone would reverse the order of its groups. The address block and
+//!   reference line are always left to right (Dutch post), whatever script a name is in.
+//! - Arabic script is set a tenth larger than the style's size, so it reads as large as the
+//!   Latin beside it.
 //! - Shaping (`rustybuzz`, a port of HarfBuzz): Arabic joining forms, ligatures and marks,
 //!   Ethiopic syllables, Latin kerning. A glyph the fonts lack (`.notdef`) refuses the letter.
 //! - Line breaking (UAX #14, `unicode-linebreak`) by measured width, greedy; a word wider
