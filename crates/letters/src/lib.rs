@@ -44,11 +44,13 @@
 mod fonts;
 mod layout;
 mod page;
+mod sender;
 mod shape;
 
 use krilla::metadata::Metadata;
 
 pub use fonts::{printable, uncovered};
+pub use sender::{Sender, Senders};
 
 use page::{
     ADDRESS, BODY, Block, Cursor, GAP_AFTER_HEADING, GAP_AFTER_REFERENCE, GAP_BETWEEN_PARAGRAPHS,

@@ -76,6 +76,10 @@ pub struct Config {
     /// A TOML file of interpreting rates with their validity; unset means the built-in
     /// rates (docs/operations.md).
     pub interpreting_rates_file: Option<PathBuf>,
+    /// A TOML file of the letters' senders: each agency's and office's contact block and
+    /// proposed intake slot; unset means the agencies' public names and websites only
+    /// (docs/operations.md).
+    pub letter_senders_file: Option<PathBuf>,
 }
 
 fn serialize_secret_opt<S: serde::Serializer>(
@@ -113,6 +117,7 @@ impl Default for Config {
             address_retention_days: None,
             interpreting_late_cancellation_hours: None,
             interpreting_rates_file: None,
+            letter_senders_file: None,
         }
     }
 }
