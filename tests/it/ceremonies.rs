@@ -15,6 +15,8 @@ use proto::{ceremonies::v1 as pb, common::v1 as common, trajectories::v1 as tpb}
 use secrecy::ExposeSecret;
 use tonic::Code;
 
+mod letters;
+
 const PATIENCE: Duration = Duration::from_secs(30);
 const ANTWERP: &str = "11002";
 const GHENT: &str = "44021";

@@ -113,12 +113,7 @@ impl pb::ceremony_service_server::CeremonyService for CeremonyApi {
         let principal = Principal::of(&request)?;
         let req = request.get_ref();
         let c = self.managed(principal, &req.ceremony_id).await?;
-        let reason = req.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(
-                CeremoniesError::invalid("reason", "is required, at most 500 characters").into(),
-            );
-        }
+        let reason = domain::cancel_reason(&req.reason)?;
         let (c, informed) = self.ceremonies.cancel(&c, reason).await?;
         Ok(Response::new(pb::CancelCeremonyResponse {
             ceremony: Some(convert::ceremony(&c)),

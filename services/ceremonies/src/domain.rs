@@ -153,6 +153,7 @@ impl Details {
                 "is required, at most 200 characters",
             ));
         }
+        printable("details.place", &place)?;
         let host = raw.host.ok_or_else(|| {
             CeremoniesError::invalid("details.host", "is required: the mayor or an alderman")
         })?;
@@ -353,6 +354,32 @@ pub struct Invitation {
     pub late_addition: bool,
 }
 
+/// Refuses `text` of `field` when a letter would print one of its characters as `?`:
+/// the place and a cancellation's reason are printed in every invitee's letter.
+fn printable(field: &'static str, text: &str) -> Result<(), CeremoniesError> {
+    match letters::uncovered(text) {
+        Some((ch, position)) => Err(CeremoniesError::invalid(
+            field,
+            format!("{ch:?} at position {position} is a character no letter font prints"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Why a ceremony is cancelled, as its notices print it: 1 to 500 characters, each one a
+/// letter font prints.
+pub fn cancel_reason(value: &str) -> Result<&str, CeremoniesError> {
+    let reason = value.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(CeremoniesError::invalid(
+            "reason",
+            "is required, at most 500 characters",
+        ));
+    }
+    printable("reason", reason)?;
+    Ok(reason)
+}
+
 /// A display name for the programme: a given name, 1 to 60 characters.
 pub fn display_name(value: &str) -> Result<String, CeremoniesError> {
     let name = value.trim();
@@ -540,6 +567,36 @@ mod tests {
         assert!(Details::check(raw(), today).is_ok());
         let past = Details::check(raw(), d(2027, 6, 2)).expect_err("in the past");
         assert_eq!(field(past), "details.date");
+    }
+
+    #[test]
+    fn a_place_and_a_reason_in_any_script_print_and_one_no_font_has_is_named() {
+        let today = d(2027, 1, 1);
+        let mut arabic = raw();
+        arabic.place = "قاعة المدينة, Grote Markt 1".into();
+        assert!(Details::check(arabic, today).is_ok());
+        let mut emoji = raw();
+        emoji.place = "Stadhuis 🎉".into();
+        match Details::check(emoji, today) {
+            Err(CeremoniesError::InvalidArgument { field, reason }) => {
+                assert_eq!(field, "details.place");
+                assert!(reason.contains("'🎉' at position 10"), "{reason}");
+            }
+            other => panic!("expected the place refused, got {other:?}"),
+        }
+        assert_eq!(
+            cancel_reason("  Storm op komst ").ok(),
+            Some("Storm op komst")
+        );
+        assert_eq!(cancel_reason("Зал закрито").ok(), Some("Зал закрито"));
+        assert_eq!(
+            field(cancel_reason("Feest ✨").expect_err("no font")),
+            "reason"
+        );
+        assert_eq!(field(cancel_reason(" ").expect_err("empty")), "reason");
+        let long = "a".repeat(500);
+        assert!(cancel_reason(&long).is_ok());
+        assert!(cancel_reason(&format!("{long}a")).is_err());
     }
 
     #[test]

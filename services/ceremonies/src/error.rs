@@ -58,6 +58,11 @@ pub enum CeremoniesError {
     Auth(#[from] AuthError),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
+    #[error("letters: {path} could not be written: {source}")]
+    LetterFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }
@@ -100,6 +105,7 @@ impl ServiceError for CeremoniesError {
             Self::DisclosureRefused(_) => ServiceErrorCode::PermissionDenied,
             Self::Auth(e) => e.error_code(),
             Self::Database(_) => ServiceErrorCode::DatabaseUnavailable,
+            Self::LetterFile { .. } => ServiceErrorCode::Unavailable,
             Self::Corrupt(_) => ServiceErrorCode::Internal,
         }
     }

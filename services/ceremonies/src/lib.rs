@@ -8,7 +8,8 @@
 //! `municipalities.events.v1`. Invitees' names and contact languages are read from
 //! trajectories at the moment of inviting, on the organiser's behalf (an audited read):
 //! it must never hold a national number, never put a name in a log, trace or event, and
-//! never read another service's tables.
+//! never read another service's tables. Invitations and cancellation notices are printed
+//! as letters by the operator's batch run ([`printing`]).
 
 pub mod api;
 pub mod ceremony;
@@ -20,6 +21,7 @@ pub mod import;
 pub mod invitations;
 pub mod letter;
 pub mod policy;
+pub mod printing;
 pub mod projection;
 pub mod report;
 pub mod rules;

@@ -52,6 +52,11 @@ pub const YOUTH_MAX_AGE: u32 = 30;
 /// Persons per read from trajectories (its `DiscloseForCeremony` takes at most 500).
 pub const DISCLOSURE_BATCH: usize = 500;
 
+/// Letters per printed batch: one PDF file and its index (issue 24: "in batches, e.g. 500
+/// letters per PDF", as recruitment prints its letters). A ceremony of up to
+/// [`MAX_CAPACITY`] invitees prints in at most ten batches.
+pub const LETTERS_PER_BATCH: usize = 500;
+
 /// The seats of a ceremony: at least one, at most what a large city hall holds.
 pub const MAX_CAPACITY: u32 = 5_000;
 

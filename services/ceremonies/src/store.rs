@@ -1,6 +1,6 @@
 //! The ceremonies database: the municipality register (`wire::register`'s table) and the
-//! attests (projections of other services' events), ceremonies, invitations, ambassadors, and imported historical
-//! overviews.
+//! attests (projections of other services' events), ceremonies, invitations, ambassadors,
+//! imported historical overviews, and the printed letters and their batches.
 
 use platform::{Nis, events::store::CreateEntities};
 use sea_orm_migration::prelude::*;
@@ -106,6 +106,66 @@ pub mod invitation {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// A printed letter to one invitee: one per invitation and kind (`invitation` or
+/// `cancellation`, a unique index), so once per person, ceremony and kind. `pending` while
+/// its batch prints, `printed` once the batch's file is whole. It holds no name: the
+/// invitation does, and the letter is printed from it.
+pub mod letter {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "letter")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub invitation_id: Uuid,
+        pub ceremony_id: Uuid,
+        pub kind: String,
+        pub batch_id: Uuid,
+        /// Its place in the batch, from 0.
+        pub position: i32,
+        /// The language of the translation after the Dutch letter; none: Dutch only.
+        pub translation_language: Option<String>,
+        pub state: String,
+        pub printed_on: Option<Date>,
+        /// Which release of the texts it was printed with (`printing::texts::VERSION`).
+        pub text_version: Option<i32>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A batch of letters of one ceremony and kind, printed to one PDF file and its index.
+pub mod letter_batch {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "letter_batch")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub ceremony_id: Uuid,
+        pub kind: String,
+        /// Where the PDF went (its index beside it); empty while none was written.
+        pub file: String,
+        pub letters: i32,
+        /// `printing`, then `printed`.
+        pub state: String,
+        pub created_at: DateTimeUtc,
+        pub printed_at: Option<DateTimeUtc>,
+        /// Until when a run holds the batch it is printing.
+        pub claimed_until: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod ambassador {
     use sea_orm::entity::prelude::*;
 
@@ -173,6 +233,7 @@ impl MigratorTrait for Migrator {
         }]);
         all.push(Box::new(Indexes));
         all.push(Box::new(wire::register::MIGRATION));
+        all.push(Box::new(Letters));
         all
     }
 }
@@ -204,6 +265,38 @@ impl MigrationTrait for Indexes {
              on ceremony (year, state, nis, kind)",
             "create index if not exists ceremony_by_municipality \
              on ceremony (nis, date, id)",
+        ] {
+            db.execute_unprepared(sql).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The printed letters (issue 24) and their batches, with the index that prints a letter
+/// once per invitation and kind whatever the runs, and the reads of a batch.
+struct Letters;
+
+impl MigrationName for Letters {
+    fn name(&self) -> &str {
+        "m0003_ceremonies_letters"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Letters {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        CreateEntities {
+            name: "m0003_ceremonies_letters",
+            entities: &[&letter::Entity, &letter_batch::Entity],
+        }
+        .up(manager)
+        .await?;
+        let db = manager.get_connection();
+        for sql in [
+            "create unique index if not exists letter_once_per_invitation_and_kind \
+             on letter (invitation_id, kind)",
+            "create index if not exists letter_by_batch on letter (batch_id, position)",
+            "create index if not exists letter_batch_by_state on letter_batch (state, id)",
         ] {
             db.execute_unprepared(sql).await?;
         }
