@@ -5,8 +5,8 @@
 //!   process, and a dev OIDC issuer. It prints the endpoints and a first grpcurl call.
 //! - `inburgering serve <service>` runs one service against configured PostgreSQL, Kafka
 //!   and OIDC issuer, as a Kubernetes Deployment does.
-//! - `inburgering ceremonies import|report` loads historical overviews and prints the
-//!   response-rate report as CSV.
+//! - `inburgering ceremonies import|report|letters` loads historical overviews, prints the
+//!   response-rate report as CSV and the invitations and cancellation notices as PDF.
 //! - `inburgering recruitment import-register|letters` imports the national-register feed
 //!   and prints letters to PDF.
 //! - `inburgering import caseload FILE` brings in an agency's existing caseload with its
@@ -71,7 +71,7 @@ enum Command {
     },
     /// Print an access token from the dev issuer (the key under the data folder).
     Token(token::TokenArgs),
-    /// The ceremonies' historical overviews and report.
+    /// The ceremonies' historical overviews, report and printed letters.
     Ceremonies {
         #[command(subcommand)]
         command: ceremonies_cli::CeremoniesCommand,
