@@ -2,23 +2,60 @@
 //! - the register feed: records per second through `feed::import` (the file checked
 //!   whole, each taken record registered with trajectories over gRPC and committed with
 //!   its `NewcomerDetected`), first run and a re-run that finds everything imported;
-//! - 100,000 welcome letters: `letters::run` (candidates from the database, templates
-//!   filled, PDF batches of 500 written to disk with their index, letters marked sent
-//!   with `LetterSent` in the outbox) against printing the same letters with the PDF
-//!   module alone, in memory. Prints both and their ratio; asserts nothing about time.
+//! - 100,000 welcome letters through `letters::run` (candidates from the database,
+//!   templates filled, batches of 500 printed on every core at once, written to disk with
+//!   their index, letters marked sent with `LetterSent` in the outbox), in a realistic mix
+//!   of Brussels newcomers' contact languages (over a third right to left: Arabic, Farsi,
+//!   Dari, Pashto), every letter with a configured contact block and intake slot; then the
+//!   same count in Dutch only. Prints time, MB of PDF per 1,000 letters and the ratio;
+//!   asserts nothing about time.
 //!
 //! Run with `scripts/bench` (add `--release` for optimised numbers).
 
 use std::time::Instant;
 
 use platform::{events::Outbox, grpc::OnBehalfOf};
-use recruitment::{domain::LetterKind, feed, letters, pdf};
+use recruitment::{domain::LetterKind, feed, letters};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::ExposeSecret;
 use testkit::spawn_app;
 
 const FEED_RECORDS: u32 = 2_000;
 const LETTERS: i64 = 100_000;
+
+/// Contact languages of the bench's newcomers, in percent: Arabic first; right to left
+/// (ar, fa, prs, ps) 34 %; Portuguese has no translation (Dutch with the note); 4 % read
+/// Dutch.
+const MIX: [(&str, u32); 17] = [
+    ("ar", 22),
+    ("fa", 5),
+    ("prs", 4),
+    ("ps", 3),
+    ("fr", 12),
+    ("en", 8),
+    ("es", 5),
+    ("ro", 6),
+    ("pl", 4),
+    ("bg", 3),
+    ("uk", 6),
+    ("ru", 3),
+    ("tr", 4),
+    ("ti", 3),
+    ("so", 3),
+    ("pt", 5),
+    ("nl", 4),
+];
+
+/// Bon's contact block as an agency would configure it (the number is a placeholder).
+const SENDERS: &str = r#"
+[[sender]]
+agency = "bon"
+office = "Onthaal Brussel"
+address = ["Voorbeeldstraat 1", "1000 Brussel"]
+phone = "02 000 00 00"
+hours = "maandag tot vrijdag, 9 tot 12 uur"
+intake = "dinsdag om 10 uur, zonder afspraak"
+"#;
 
 fn number(born: &str, serial: u32) -> String {
     let base: u64 = format!("{born}{serial:03}").parse().expect("digits");
@@ -33,7 +70,7 @@ fn register_file(records: u32) -> String {
         // Born on one of 28 days of 1990, 999 serials a day: distinct valid numbers.
         let born = format!("9001{:02}", 1 + i / 999);
         file += &format!(
-            "{},foreigners,2023-12-{:02},21004,MA,en,Bench{i},Nieuwkomer,Wetstraat {i},1000,Brussel\n",
+            "{},foreigners,2023-11-{:02},21004,MA,en,Bench{i},Nieuwkomer,Wetstraat {i},1000,Brussel\n",
             number(&born, 1 + i % 999),
             1 + i % 28
         );
@@ -75,134 +112,140 @@ async fn main() {
     );
 
     // The letters are the command alone: the services (and their relay, which would
-    // publish 100,000 LetterSent through the debug broker on the same two cores) stop;
+    // publish 200,000 LetterSent through the debug broker on the same two cores) stop;
     // the database stays.
     app.stop().await;
 
-    // 100,000 Brussels newcomers of December 2023 without a letter, in a mix of languages.
+    // 100,000 Brussels newcomers of December 2023 in the mix, and as many of January 2024
+    // who read Dutch.
+    let mix: Vec<&str> = MIX
+        .iter()
+        .flat_map(|&(language, percent)| std::iter::repeat_n(language, percent as usize))
+        .collect();
+    assert_eq!(mix.len(), 100, "the mix is in percent");
+    let rtl = MIX
+        .iter()
+        .filter(|(l, _)| ["ar", "fa", "prs", "ps"].contains(l))
+        .map(|(_, p)| p)
+        .sum::<u32>();
+    let mix_sql = mix
+        .iter()
+        .map(|l| format!("'{l}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    for (offset, first_day, languages) in [
+        (0, "2023-12-01", format!("array[{mix_sql}]")),
+        (LETTERS, "2024-01-01", "array['nl']".to_owned()),
+    ] {
+        fill(&db, offset, first_day, &languages).await;
+    }
+    let senders = letters::Senders::parse(SENDERS).expect("the bench's senders");
+    let mixed = print_letters(&db, &outbox, &senders, (2023, 12)).await;
+    let dutch = print_letters(&db, &outbox, &senders, (2024, 1)).await;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    for (name, r) in [
+        (format!("{rtl} % right to left, 17 languages"), &mixed),
+        ("Dutch only".to_owned(), &dutch),
+    ] {
+        println!(
+            "welcome letters, {name}: {} letters in {} batches on {cores} cores, {:.1} s ({:.0} letters/s), {:.1} MB of PDF ({:.2} MB per 1,000 letters); {} with a translation",
+            r.letters,
+            r.batches,
+            r.secs,
+            r.letters as f64 / r.secs,
+            r.bytes as f64 / 1e6,
+            r.bytes as f64 / 1e3 / r.letters as f64,
+            r.translated
+        );
+    }
+    println!(
+        "mixed / Dutch only: time {:.2}, MB per 1,000 letters {:.2}",
+        mixed.secs / dutch.secs,
+        (mixed.bytes as f64 / mixed.letters as f64) / (dutch.bytes as f64 / dutch.letters as f64)
+    );
+    db.close().await.expect("close");
+}
+
+/// Registers `LETTERS` Brussels newcomers from `first_day` on (31 days), their mother
+/// tongue taken in turn from the SQL array `languages`, with an address.
+async fn fill(db: &sea_orm::DatabaseConnection, offset: i64, first_day: &str, languages: &str) {
     for sql in [
         format!(
             "insert into registration (id, person_id, nis, agency, registered_on, register,
                  nationality, target_group, mother_tongue, contact_language, imported_at)
              select md5('r' || g)::uuid, md5('p' || g)::uuid,
                     case when g % 5 = 0 then '21015' else '21004' end, 'bon',
-                    date '2023-12-01' + (g % 31), 'foreigners', 'MA', 'brussels-newcomer',
-                    (array['en', 'fr', 'es', 'ar', 'ti'])[1 + g % 5], null, now()
-             from generate_series(1, {LETTERS}) g"
+                    date '{first_day}' + (g % 31), 'foreigners', 'MA', 'brussels-newcomer',
+                    ({languages})[1 + g % cardinality({languages})], null, now()
+             from generate_series({}, {}) g",
+            offset + 1,
+            offset + LETTERS
         ),
         format!(
             "insert into addressee (registration_id, given_name, family_name, street,
                  postal_code, city, erase_after)
              select md5('r' || g)::uuid, 'Nieuwkomer' || g, 'Bench', 'Wetstraat ' || g,
                     '1000', 'Brussel', null
-             from generate_series(1, {LETTERS}) g"
+             from generate_series({}, {}) g",
+            offset + 1,
+            offset + LETTERS
         ),
     ] {
         db.execute_unprepared(&sql).await.expect("fill");
     }
+}
+
+/// What one run of the letters did, and how long it took.
+struct Printed {
+    letters: u64,
+    batches: u64,
+    translated: u64,
+    bytes: u64,
+    secs: f64,
+}
+
+/// Runs the welcome letters of the newcomers registered in `month` to a scratch folder.
+async fn print_letters(
+    db: &sea_orm::DatabaseConnection,
+    outbox: &Outbox,
+    senders: &letters::Senders,
+    (year, month): (i32, u32),
+) -> Printed {
+    let first = chrono::NaiveDate::from_ymd_opt(year, month, 1).expect("a day");
     let out_dir = std::env::temp_dir().join(format!("bench-letters-{}", uuid::Uuid::now_v7()));
     let run = letters::Run {
         kind: LetterKind::Welcome,
-        registered_from: chrono::NaiveDate::from_ymd_opt(2023, 12, 1).expect("a day"),
-        registered_to: chrono::NaiveDate::from_ymd_opt(2023, 12, 31).expect("a day"),
+        registered_from: first,
+        registered_to: first + chrono::Days::new(30),
         out_dir: out_dir.clone(),
         retention_days: 30,
         max_batches: None,
+        senders: senders.clone(),
     };
     let started = Instant::now();
-    let summary = letters::run(&db, &outbox, &run, &|done| {
-        if done % 10_000 == 0 {
+    let summary = letters::run(db, outbox, &run, &|done| {
+        if done % 20_000 == 0 {
             eprintln!(
-                "  letters: {done}/{} ({:.1} s)",
-                LETTERS + i64::from(FEED_RECORDS),
+                "  letters: {done} ({:.1} s)",
                 started.elapsed().as_secs_f64()
             );
         }
     })
     .await
     .expect("letters");
-    let full = started.elapsed().as_secs_f64();
-    let bytes: u64 = summary
+    let secs = started.elapsed().as_secs_f64();
+    let bytes = summary
         .files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let printed = summary.letters;
-
-    // The same letters printed by the PDF module alone, in memory: the welcome template's
-    // length (greeting, two paragraphs, closing, signature), a translation for three in
-    // five (en, fr, es), Dutch with the note for the other two (ar, ti).
-    let dutch: Vec<String> = [
-        "Beste Nieuwkomer Bench,",
-        "Op 04-12-2023 hebt u zich ingeschreven in Brussel. Welkom in Brussel! Bon, Brussels Onthaalbureau Inburgering helpt nieuwkomers op weg: met Nederlandse les, een cursus over het leven in België en Brussel, en begeleiding naar werk, studie of vrijwilligerswerk.",
-        "Sinds 1 juni 2022 is inburgering in Brussel verplicht voor sommige nieuwkomers. U kiest zelf bij wie u uw traject volgt. Kom langs of maak een afspraak: de begeleiding is gratis.",
-        "Met vriendelijke groeten,",
-        "Bon, Brussels Onthaalbureau Inburgering",
-    ]
-    .map(String::from)
-    .to_vec();
-    let mut with_note = dutch.clone();
-    with_note.push(letters::dutch_only_note(
-        &[recruitment::domain::Language::parse("languages", "ar").expect("a code")],
-        "Bon, Brussels Onthaalbureau Inburgering",
-    ));
-    let english: Vec<String> = [
-        "Dear Nieuwkomer Bench,",
-        "On 04-12-2023 you registered in Brussel. Welcome to Brussels! Bon, Brussels Onthaalbureau Inburgering helps newcomers find their way: with Dutch lessons, a course on life in Belgium and Brussels, and guidance towards work, study or volunteering.",
-        "Since 1 June 2022 civic integration is compulsory in Brussels for some newcomers. You choose where you follow your programme. Drop in or make an appointment: the guidance is free.",
-        "Kind regards,",
-        "Bon, Brussels Onthaalbureau Inburgering",
-    ]
-    .map(String::from)
-    .to_vec();
-    let started = Instant::now();
-    let mut alone_bytes = 0usize;
-    let mut left = printed as usize;
-    while left > 0 {
-        let mut batch = pdf::Batch::new("bench");
-        for i in 0..left.min(500) {
-            let address = [
-                format!("Nieuwkomer{i} Bench"),
-                format!("Wetstraat {i}"),
-                "1000 Brussel".into(),
-            ];
-            let translated = [
-                pdf::Section {
-                    heading: "Welkom in Brussel",
-                    paragraphs: &dutch,
-                },
-                pdf::Section {
-                    heading: "Welcome to Brussels",
-                    paragraphs: &english,
-                },
-            ];
-            let dutch_only = [pdf::Section {
-                heading: "Welkom in Brussel",
-                paragraphs: &with_note,
-            }];
-            let sections: &[pdf::Section<'_>] = if i % 5 < 3 { &translated } else { &dutch_only };
-            batch
-                .add(&pdf::Letter {
-                    address: &address,
-                    reference: "Ref. 01a23ab0-9946-7783-ba15-001c23e3d88d - 03-12-2026",
-                    sections,
-                })
-                .expect("printable");
-        }
-        left -= left.min(500);
-        alone_bytes += batch.finish().len();
-    }
-    let alone = started.elapsed().as_secs_f64();
-    println!(
-        "welcome letters: {printed} in {} batches, {:.1} s ({:.0} letters/s, {:.0} MB of PDF); the PDF module alone, same count in memory: {alone:.1} s ({:.0} MB); ratio {:.2} (alone/full, 1 = no overhead beyond printing)",
-        summary.batches,
-        full,
-        printed as f64 / full,
-        bytes as f64 / 1e6,
-        alone_bytes as f64 / 1e6,
-        alone / full
-    );
     let _ = std::fs::remove_dir_all(&out_dir);
-    db.close().await.expect("close");
+    Printed {
+        letters: summary.letters,
+        batches: summary.batches,
+        translated: summary.translated.values().sum(),
+        bytes,
+        secs,
+    }
 }

@@ -178,6 +178,9 @@ async fn execute(config: Config, command: RecruitmentCommand) -> anyhow::Result<
                     "--registered-to {registered_to} is before --registered-from {registered_from}"
                 )));
             }
+            // A senders file that does not load stops the run before anything is reserved.
+            let senders = recruitment::senders(&config)
+                .map_err(|e| usage(format!("INBURGERING_LETTER_SENDERS_FILE: {e}")))?;
             let db = database(&config).await?;
             let run = letters::Run {
                 kind: match kind {
@@ -189,6 +192,7 @@ async fn execute(config: Config, command: RecruitmentCommand) -> anyhow::Result<
                 out_dir: out.unwrap_or_else(|| config.data_dir.join("letters")),
                 retention_days: recruitment::retention_days(&config),
                 max_batches,
+                senders,
             };
             let bar = bar(letters::pending(&db, &run).await?, "letters")?;
             bar.set_message(format!("{} letters", run.kind.as_str()));

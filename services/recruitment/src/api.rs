@@ -149,7 +149,7 @@ impl pb::recruitment_service_server::RecruitmentService for RecruitmentApi {
         span.record("kind", kind.as_str());
         span.record("language", language.as_str());
         let text = TemplateText::parse(&req.subject, &req.paragraphs)?;
-        let by = format!("{}/{}", principal.organisation.alias, principal.subject);
+        let by = letters::Uploader::officer(principal, req.reviewed);
         let stored = letters::upload(self.db(), kind, &language, text, &by).await?;
         Ok(Response::new(pb::UploadTemplateResponse {
             template: Some(convert::template(&stored)?),

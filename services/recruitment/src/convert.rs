@@ -125,6 +125,7 @@ pub fn template(t: &template::Model) -> Result<pb::Template> {
         subject: t.subject.clone(),
         paragraphs,
         uploaded_by: t.uploaded_by.clone(),
+        reviewed: t.reviewed,
     })
 }
 

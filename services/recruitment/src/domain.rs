@@ -32,19 +32,23 @@ impl Municipality {
     }
 }
 
-/// An ISO 639-1 language code, lower case ("ar", "nl").
+/// A language code, lower case: ISO 639-1 ("ar", "nl"), or ISO 639-3 for a language that
+/// has no two-letter code ("prs", Dari).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Language(String);
 
 impl Language {
     pub fn parse(field: &'static str, input: &str) -> Result<Self, RecruitmentError> {
         let code = input.trim().to_ascii_lowercase();
-        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_lowercase()) {
+        if (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase()) {
             Ok(Self(code))
         } else {
             Err(RecruitmentError::invalid(
                 field,
-                format!("{input:?} is not an ISO 639-1 language code (two letters, e.g. \"ar\")"),
+                format!(
+                    "{input:?} is not a language code (ISO 639-1, two letters such as \"ar\", \
+                     or ISO 639-3 where there is none, such as \"prs\")"
+                ),
             ))
         }
     }
@@ -71,6 +75,7 @@ impl Language {
             "ru" => "het Russisch",
             "uk" => "het Oekraïens",
             "fa" => "het Perzisch",
+            "prs" => "het Dari",
             "ps" => "het Pasjtoe",
             "so" => "het Somalisch",
             "ti" => "het Tigrinya",
@@ -177,7 +182,8 @@ pub const PLACEHOLDERS: [&str; 4] = ["name", "agency", "municipality", "register
 pub const REQUIRED_PLACEHOLDERS: [&str; 2] = ["name", "agency"];
 
 /// A template's text, checked at upload: every `{{…}}` is a known placeholder, the
-/// required ones are there, and every character can be printed.
+/// required ones are there, and a font the letters ship prints every character (any
+/// script a newcomer reads: Latin, Cyrillic, Greek, Arabic, Ethiopic).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateText {
     pub subject: String,
@@ -208,22 +214,32 @@ impl TemplateText {
                 "at most 40 paragraphs of at most 4000 characters",
             ));
         }
+        // Positions count in the text as it is kept: trimmed.
+        let paragraphs: Vec<&str> = paragraphs.iter().map(|p| p.trim()).collect();
         let mut seen = Vec::new();
-        for (field, text) in std::iter::once(("subject", subject))
-            .chain(paragraphs.iter().map(|p| ("paragraphs", p.as_str())))
-        {
-            if let Some(ch) = crate::pdf::unprintable(text) {
+        let texts = std::iter::once(("subject", String::new(), subject)).chain(
+            paragraphs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| ("paragraphs", format!("paragraph {} ", i + 1), *p)),
+        );
+        for (field, which, text) in texts {
+            if let Some((ch, position)) = letters::uncovered(text) {
                 return Err(RecruitmentError::invalid(
                     field,
-                    format!("holds {ch:?}, which the letter font cannot print"),
+                    format!(
+                        "{which}holds {ch:?} (U+{:04X}) at position {position}, which no letter \
+                         font can print",
+                        u32::from(ch)
+                    ),
                 ));
             }
-            for name in placeholders(field, text)? {
+            for name in placeholders(field, &which, text)? {
                 if !PLACEHOLDERS.contains(&name) {
                     return Err(RecruitmentError::invalid(
                         field,
                         format!(
-                            "{{{{{name}}}}} is not a placeholder; known are {}",
+                            "{which}{{{{{name}}}}} is not a placeholder; known are {}",
                             PLACEHOLDERS.map(|p| format!("{{{{{p}}}}}")).join(", ")
                         ),
                     ));
@@ -239,7 +255,7 @@ impl TemplateText {
         }
         Ok(Self {
             subject: subject.to_owned(),
-            paragraphs: paragraphs.iter().map(|p| p.trim().to_owned()).collect(),
+            paragraphs: paragraphs.into_iter().map(str::to_owned).collect(),
         })
     }
 
@@ -266,17 +282,29 @@ impl TemplateText {
     }
 }
 
-/// The placeholder names in `text`; a `{{` without its `}}` is an error.
-fn placeholders<'t>(field: &'static str, text: &'t str) -> Result<Vec<&'t str>, RecruitmentError> {
+/// The placeholder names in `text`; a `{{` without its `}}` is an error naming where it
+/// opens, counted in characters from 1 (`which` names the paragraph; empty for the subject).
+fn placeholders<'t>(
+    field: &'static str,
+    which: &str,
+    text: &'t str,
+) -> Result<Vec<&'t str>, RecruitmentError> {
     let mut names = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| {
-            RecruitmentError::invalid(field, "a placeholder opened with {{ is not closed with }}")
+    let mut at = 0;
+    while let Some(start) = text[at..].find("{{").map(|s| at + s) {
+        let after = start + 2;
+        let end = text[after..].find("}}").ok_or_else(|| {
+            let position = text[..start].chars().count() + 1;
+            RecruitmentError::invalid(
+                field,
+                format!(
+                    "{which}opens a placeholder with {{{{ at position {position} and does not \
+                     close it with }}}}"
+                ),
+            )
         })?;
-        names.push(after[..end].trim());
-        rest = &after[end + 2..];
+        names.push(text[after..after + end].trim());
+        at = after + end + 2;
     }
     Ok(names)
 }
@@ -403,18 +431,77 @@ mod tests {
         assert!(
             unknown
                 .to_string()
-                .contains("{{adres}} is not a placeholder"),
+                .contains("paragraph 1 {{adres}} is not a placeholder"),
             "{unknown}"
         );
-        let open = TemplateText::parse("W", &paragraphs(&["{{name}} {{agency"])).expect_err("x");
-        assert!(open.to_string().contains("not closed"), "{open}");
+        let open = TemplateText::parse("W", &paragraphs(&["{{name}}", "{{agency}} {{agency"]))
+            .expect_err("x");
+        assert_eq!(
+            open.to_string(),
+            "paragraphs: paragraph 2 opens a placeholder with {{ at position 12 and does not \
+             close it with }}"
+        );
     }
 
     #[test]
-    fn unprintable_characters_are_refused_at_upload() {
-        let err = TemplateText::parse("Hoş geldiniz", &paragraphs(&["{{name}} {{agency}}"]))
-            .expect_err("ş");
-        assert!(err.to_string().starts_with("subject: holds 'ş'"), "{err}");
+    fn an_unclosed_placeholder_in_arabic_text_is_named_by_its_position() {
+        // "Dear {{name}}, welcome to {{municipality": the position counts characters as the
+        // text is written (logical order), not bytes and not as it is displayed.
+        let arabic = "عزيزي {{name}}، مرحبا بك في {{municipality";
+        let err = TemplateText::parse("مرحبا", &paragraphs(&["{{agency}}", arabic]))
+            .expect_err("unclosed");
+        let position = arabic.chars().count() - "{{municipality".len() + 1;
+        assert_eq!(position, 29);
+        assert!(
+            err.to_string().contains(&format!(
+                "paragraph 2 opens a placeholder with {{{{ at position {position} "
+            )),
+            "{err}"
+        );
+        let subject = TemplateText::parse("{{name", &paragraphs(&["{{name}} {{agency}}"]))
+            .expect_err("unclosed subject");
+        assert!(
+            subject
+                .to_string()
+                .starts_with("subject: opens a placeholder with {{ at position 1 "),
+            "{subject}"
+        );
+    }
+
+    #[test]
+    fn any_script_a_letter_font_prints_is_accepted_at_upload() {
+        for (subject, body) in [
+            ("Hoş geldiniz", "Sayın {{name}}, {{agency}} Łódź Ștefan"),
+            ("Ласкаво просимо", "Шановний {{name}}, {{agency}}"),
+            ("مرحبا", "عزيزي {{name}}، {{agency}}"),
+            ("خوش آمدید", "{{name}} گرامی، {{agency}} پښتو ځای"),
+            ("እንቋዕ ብደሓን መጻእኩም", "ክቡር {{name}}፣ {{agency}}"),
+        ] {
+            assert!(
+                TemplateText::parse(subject, &paragraphs(&[body])).is_ok(),
+                "{subject}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_character_no_font_prints_is_refused_at_upload_with_its_position() {
+        let err = TemplateText::parse("Welkom 王", &paragraphs(&["{{name}} {{agency}}"]))
+            .expect_err("Han");
+        assert_eq!(
+            err.to_string(),
+            "subject: holds '王' (U+738B) at position 8, which no letter font can print"
+        );
+        let err = TemplateText::parse(
+            "Welkom",
+            &paragraphs(&["{{name}}", "  {{agency}} 🙂 groet u"]),
+        )
+        .expect_err("emoji");
+        assert!(
+            err.to_string()
+                .starts_with("paragraphs: paragraph 2 holds '🙂' (U+1F642) at position 12,"),
+            "positions count in the text as kept, trimmed: {err}"
+        );
     }
 
     #[test]
@@ -433,12 +520,25 @@ mod tests {
     }
 
     #[test]
-    fn languages_and_nationalities_are_two_letters() {
+    fn languages_are_two_or_three_letters_and_nationalities_two() {
         assert_eq!(
             Language::parse("languages", " AR ").ok().map(|l| l.0),
             Some("ar".into())
         );
-        assert!(Language::parse("languages", "ara").is_err());
+        assert_eq!(
+            Language::parse("languages", "PRS").ok().map(|l| l.0),
+            Some("prs".into()),
+            "Dari has no ISO 639-1 code"
+        );
+        assert_eq!(
+            Language::parse("languages", "prs")
+                .map(|l| l.dutch_name().to_owned())
+                .ok(),
+            Some("het Dari".into())
+        );
+        for wrong in ["a", "arab", "a1", "fa-AF", ""] {
+            assert!(Language::parse("languages", wrong).is_err(), "{wrong}");
+        }
         assert_eq!(
             Nationality::parse("nationality", "ma").ok().map(|n| n.0),
             Some("MA".into())

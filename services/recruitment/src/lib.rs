@@ -1,6 +1,7 @@
 //! The recruitment service: newcomers from the national-register feed and their target
 //! group by rule, letter templates (Dutch with translations, versioned), recruitment and
-//! welcome letters printed to PDF in batches once per person and kind, campaigns,
+//! welcome letters printed to PDF (the `letters` crate, every script a newcomer reads, with
+//! the sender's contact block) in batches once per person and kind, campaigns,
 //! referrals, ambassadors, local recruitment plans, and the conversion funnel letter →
 //! intake → contract.
 //!
@@ -20,7 +21,6 @@ pub mod feed;
 pub mod funnel;
 pub mod letters;
 pub mod newcomers;
-pub mod pdf;
 pub mod plans;
 pub mod policy;
 pub mod projection;
@@ -58,6 +58,12 @@ pub fn retention_days(config: &platform::Config) -> u32 {
         .unwrap_or(rules::DEFAULT_ADDRESS_RETENTION_DAYS)
 }
 
+/// Who signs the letters and the contact blocks they end with, as configured
+/// (`INBURGERING_LETTER_SENDERS_FILE`); the error names the file and the entry.
+pub fn senders(config: &platform::Config) -> Result<::letters::Senders, String> {
+    ::letters::Senders::load(config.letter_senders_file.as_deref())
+}
+
 /// The recruitment service as the platform runs it.
 #[derive(Debug)]
 pub struct Recruitment;
@@ -69,6 +75,10 @@ impl ServiceModule for Recruitment {
         &["inburgering.recruitment.v1.RecruitmentService"];
     type Migrator = store::migrations::Migrator;
     const ACCESS: &'static [platform::auth::Rule] = policy::ACCESS;
+
+    fn check_config(config: &platform::Config) -> Result<(), String> {
+        senders(config).map(|_| ())
+    }
 
     fn routes(ctx: &ServiceContext) -> Routes {
         let campaigns = campaigns::Campaigns::new(ctx.db.clone(), ctx.outbox.clone());

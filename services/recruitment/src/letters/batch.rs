@@ -6,6 +6,7 @@ use platform::db::BeginWrite as _;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
@@ -56,6 +57,8 @@ pub struct Run {
     pub retention_days: u32,
     /// Stop after this many batches (tests and trial runs); `None` for all.
     pub max_batches: Option<u64>,
+    /// Who signs each letter, and the contact block it ends with.
+    pub senders: ::letters::Senders,
 }
 
 /// One person to write to, with what the letter needs of the registration.
@@ -259,21 +262,98 @@ async fn release(db: &DatabaseConnection, batch: Uuid) {
     }
 }
 
-/// Prints a reserved batch and marks it sent with its events, in one transaction.
+/// The number of batches printed at once: one per core, each on a thread of its own.
+fn printers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// A batch printed in memory, ready to be written and marked sent.
+struct Printed {
+    letters: Vec<Reserved>,
+    bytes: Vec<u8>,
+    index: String,
+}
+
+/// Prints reserved batches at once, each on a blocking thread of its own, then writes and
+/// marks them sent in order. A batch that fails, and every batch after it, is let go for
+/// the next run; the batches before it are sent. Returns how many were sent.
+async fn complete_all(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    printer: &Arc<Printer>,
+    batches: &[letter_batch::Model],
+    run: &Run,
+    summary: &mut Summary,
+) -> Result<u64> {
+    let today = Utc::now().date_naive();
+    let mut printing = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let letters = match reserved(db, batch.id).await {
+            Ok(letters) => letters,
+            Err(e) => return Err(release_all(db, batches, e).await),
+        };
+        let (printer, id) = (Arc::clone(printer), batch.id);
+        printing.push(tokio::task::spawn_blocking(move || {
+            let (bytes, index) = printer.print(id, &letters, today)?;
+            Ok::<_, RecruitmentError>(Printed {
+                letters,
+                bytes,
+                index,
+            })
+        }));
+    }
+    let mut sent = 0;
+    for (i, (batch, handle)) in batches.iter().zip(printing).enumerate() {
+        let printed = match handle.await {
+            Ok(printed) => printed,
+            Err(e) => Err(RecruitmentError::Corrupt(format!(
+                "printing batch {}: {e}",
+                batch.id
+            ))),
+        };
+        let done = match printed {
+            Ok(printed) => complete(db, outbox, printed, batch, run, summary).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = done {
+            return Err(release_all(db, &batches[i..], e).await);
+        }
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// Lets go of `batches` after `error`, which it returns.
+async fn release_all(
+    db: &DatabaseConnection,
+    batches: &[letter_batch::Model],
+    error: RecruitmentError,
+) -> RecruitmentError {
+    for batch in batches {
+        release(db, batch.id).await;
+    }
+    error
+}
+
+/// Writes a printed batch and its index, then marks it sent with its events, in one
+/// transaction.
 async fn complete(
     db: &DatabaseConnection,
     outbox: &Outbox,
-    printer: &Printer<'_>,
+    printed: Printed,
     batch: &letter_batch::Model,
     run: &Run,
     summary: &mut Summary,
 ) -> Result<u64> {
     let kind = LetterKind::from_stored(&batch.kind)
         .ok_or_else(|| RecruitmentError::Corrupt(format!("batch kind {:?}", batch.kind)))?;
-    let letters = reserved(db, batch.id).await?;
+    let Printed {
+        letters,
+        bytes,
+        index,
+    } = printed;
     let now = Utc::now();
     let today = now.date_naive();
-    let (bytes, index) = printer.print(batch.id, &letters, today)?;
     // A batch resumed after a failure goes where this run is told (the first place may be
     // what failed); the batch row records where it went.
     let pdf_path = file(&run.out_dir, kind, batch.id, batch.created_at);
@@ -440,7 +520,8 @@ async fn reserve(
 }
 
 /// Runs the letters of `run`: first completes the batches an earlier run left printing,
-/// then prints new batches until everyone in the period has their letter.
+/// then prints new batches until everyone in the period has their letter. Batches print
+/// [`printers`] at a time, each on a core of its own.
 pub async fn run(
     db: &DatabaseConnection,
     outbox: &Outbox,
@@ -448,12 +529,12 @@ pub async fn run(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary> {
     let templates = current(db, run.kind).await?;
-    let names = names(db).await?;
-    let versions = versions(db, run.kind).await?;
-    let printer = Printer {
-        names: &names,
-        versions: &versions,
-    };
+    let printer = Arc::new(Printer {
+        names: names(db).await?,
+        versions: versions(db, run.kind).await?,
+        senders: run.senders.clone(),
+    });
+    let workers = printers();
     let mut summary = Summary::default();
     let unfinished = letter_batch::Entity::find()
         .filter(Expr::col(letter_batch::Column::Kind).eq(run.kind.as_str()))
@@ -461,35 +542,50 @@ pub async fn run(
         .order_by_asc(letter_batch::Column::Id)
         .all(db)
         .await?;
-    for batch in &unfinished {
-        if !claim(db, batch.id).await? {
+    let mut claimed = Vec::new();
+    for batch in unfinished {
+        if claim(db, batch.id).await? {
+            claimed.push(batch);
+        } else {
             tracing::info!(batch_id = %batch.id, "another run is printing this batch");
-            continue;
         }
-        if let Err(e) = complete(db, outbox, &printer, batch, run, &mut summary).await {
-            release(db, batch.id).await;
-            return Err(e);
+    }
+    for (i, group) in claimed.chunks(workers).enumerate() {
+        if let Err(e) = complete_all(db, outbox, &printer, group, run, &mut summary).await {
+            let rest = &claimed[(i + 1) * workers..];
+            return Err(release_all(db, rest, e).await);
         }
-        summary.resumed += 1;
+        summary.resumed += group.len() as u64;
         progress(summary.letters);
     }
     let mut after = None;
-    while run.max_batches.is_none_or(|max| summary.batches < max) {
-        let batch = match reserve(db, run, &templates, &mut after).await {
-            Ok(Some(batch)) => batch,
-            Ok(None) => break,
-            Err(RecruitmentError::Database(e))
-                if e.to_string().to_lowercase().contains("unique") =>
-            {
-                tracing::warn!("another run reserved the same people; taking the next ones");
-                continue;
+    let mut exhausted = false;
+    while !exhausted {
+        let room = std::cmp::min(
+            workers as u64,
+            run.max_batches
+                .map_or(u64::MAX, |max| max.saturating_sub(summary.batches)),
+        );
+        let mut group = Vec::new();
+        while (group.len() as u64) < room {
+            match reserve(db, run, &templates, &mut after).await {
+                Ok(Some(batch)) => group.push(batch),
+                Ok(None) => {
+                    exhausted = true;
+                    break;
+                }
+                Err(RecruitmentError::Database(e))
+                    if e.to_string().to_lowercase().contains("unique") =>
+                {
+                    tracing::warn!("another run reserved the same people; taking the next ones");
+                }
+                Err(e) => return Err(release_all(db, &group, e).await),
             }
-            Err(e) => return Err(e),
-        };
-        if let Err(e) = complete(db, outbox, &printer, &batch, run, &mut summary).await {
-            release(db, batch.id).await;
-            return Err(e);
         }
+        if group.is_empty() {
+            break;
+        }
+        complete_all(db, outbox, &printer, &group, run, &mut summary).await?;
         progress(summary.letters);
     }
     Ok(summary)

@@ -19,6 +19,7 @@ mod batch;
 mod render;
 mod templates;
 
+pub use ::letters::{Sender, Senders};
 pub use batch::{Run, Summary, erase_due, pending, run};
-pub use render::{agency_name, dutch_only_note, printable};
-pub use templates::{current, upload};
+pub use render::dutch_only_note;
+pub use templates::{Uploader, current, upload};

@@ -17,13 +17,31 @@ use crate::{
 
 type Result<T, E = RecruitmentError> = std::result::Result<T, E>;
 
+/// Who uploads a template version, and whether a sworn translator reviewed it.
+#[derive(Debug, Clone)]
+pub struct Uploader {
+    /// `organisation/subject` of the uploader.
+    pub by: String,
+    pub reviewed: bool,
+}
+
+impl Uploader {
+    /// An agency's officer; the version counts as reviewed unless the upload says not.
+    pub fn officer(principal: &platform::Principal, reviewed: Option<bool>) -> Self {
+        Uploader {
+            by: format!("{}/{}", principal.organisation.alias, principal.subject),
+            reviewed: reviewed.unwrap_or(true),
+        }
+    }
+}
+
 /// Uploads a new version of the template of `kind` in `language`.
 pub async fn upload(
     db: &DatabaseConnection,
     kind: LetterKind,
     language: &Language,
     text: TemplateText,
-    by: &str,
+    uploader: &Uploader,
 ) -> Result<template::Model> {
     use template::Column as C;
     let paragraphs = serde_json::to_string(&text.paragraphs)
@@ -43,8 +61,9 @@ pub async fn upload(
             version: latest.map_or(1, |t| t.version + 1),
             subject: text.subject.clone(),
             paragraphs: paragraphs.clone(),
-            uploaded_by: by.to_owned(),
+            uploaded_by: uploader.by.clone(),
             uploaded_at: Utc::now(),
+            reviewed: uploader.reviewed,
         };
         let active: template::ActiveModel = row.clone().into();
         match template::Entity::insert(active)
@@ -52,7 +71,7 @@ pub async fn upload(
             .await
         {
             Ok(_) => {
-                tracing::info!(kind = kind.as_str(), language = %language, version = row.version, "template uploaded");
+                tracing::info!(kind = kind.as_str(), language = %language, version = row.version, reviewed = row.reviewed, "template uploaded");
                 return Ok(row);
             }
             Err(e) if e.to_string().to_lowercase().contains("unique") => continue,

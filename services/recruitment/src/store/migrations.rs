@@ -42,6 +42,8 @@ impl MigratorTrait for Migrator {
         all.push(Box::new(Indexes));
         all.push(Box::new(SeedTemplates));
         all.push(Box::new(wire::register::MIGRATION));
+        all.push(Box::new(super::seed::TemplateReviewed));
+        all.push(Box::new(super::seed::SeedPlainLanguage));
         all
     }
 }
@@ -81,8 +83,9 @@ impl MigrationTrait for Indexes {
     }
 }
 
-/// The first version of the templates: Dutch and the translations the letter font can
-/// print (English, French, Spanish). Agencies upload new versions and more languages.
+/// The first version of the templates: Dutch and the translations the standard PDF fonts
+/// could print (English, French, Spanish). Kept as it ran; `seed` adds the plain-language
+/// versions and the other languages.
 pub struct SeedTemplates;
 
 impl MigrationName for SeedTemplates {
@@ -209,6 +212,7 @@ impl MigrationTrait for SeedTemplates {
                     .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?),
                 uploaded_by: Set("seed".into()),
                 uploaded_at: Set(Utc::now()),
+                reviewed: Set(false),
             };
             template::Entity::insert(row)
                 .on_conflict(

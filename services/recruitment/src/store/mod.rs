@@ -5,6 +5,7 @@
 //! No national number is ever stored here.
 
 pub mod migrations;
+mod seed;
 
 /// A register record that put a person in a target group: unique by (person,
 /// municipality, day), so a record imported again changes nothing.
@@ -77,6 +78,9 @@ pub mod template {
         pub paragraphs: String,
         pub uploaded_by: String,
         pub uploaded_at: DateTimeUtc,
+        /// Whether a sworn translator reviewed the text: false for the seeded
+        /// translations, an agency's upload says so itself (reviewed unless it says not).
+        pub reviewed: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
