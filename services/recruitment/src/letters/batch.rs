@@ -4,7 +4,7 @@
 
 use platform::db::BeginWrite as _;
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, VecDeque},
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -274,63 +274,83 @@ struct Printed {
     index: String,
 }
 
-/// Prints reserved batches at once, each on a blocking thread of its own, then writes and
-/// marks them sent in order. A batch that fails, and every batch after it, is let go for
-/// the next run; the batches before it are sent. Returns how many were sent.
-async fn complete_all(
-    db: &DatabaseConnection,
-    outbox: &Outbox,
-    printer: &Arc<Printer>,
-    batches: &[letter_batch::Model],
-    run: &Run,
-    summary: &mut Summary,
-) -> Result<u64> {
-    let today = Utc::now().date_naive();
-    let mut printing = Vec::with_capacity(batches.len());
-    for batch in batches {
-        let letters = match reserved(db, batch.id).await {
-            Ok(letters) => letters,
-            Err(e) => return Err(release_all(db, batches, e).await),
-        };
-        let (printer, id) = (Arc::clone(printer), batch.id);
-        printing.push(tokio::task::spawn_blocking(move || {
-            let (bytes, index) = printer.print(id, &letters, today)?;
-            Ok::<_, RecruitmentError>(Printed {
-                letters,
-                bytes,
-                index,
-            })
-        }));
-    }
-    let mut sent = 0;
-    for (i, (batch, handle)) in batches.iter().zip(printing).enumerate() {
-        let printed = match handle.await {
-            Ok(printed) => printed,
-            Err(e) => Err(RecruitmentError::Corrupt(format!(
-                "printing batch {}: {e}",
-                batch.id
-            ))),
-        };
-        let done = match printed {
-            Ok(printed) => complete(db, outbox, printed, batch, run, summary).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = done {
-            return Err(release_all(db, &batches[i..], e).await);
-        }
-        sent += 1;
-    }
-    Ok(sent)
+/// A batch being printed on a blocking thread of its own, and whether an earlier run had
+/// reserved it.
+struct InFlight {
+    batch: letter_batch::Model,
+    resumed: bool,
+    printing: tokio::task::JoinHandle<Result<Printed>>,
 }
 
-/// Lets go of `batches` after `error`, which it returns.
-async fn release_all(
+/// Reads the letters of `batch` and starts printing them on a blocking thread (a
+/// `letters::Batch` is made, filled and finished there).
+async fn start(
     db: &DatabaseConnection,
-    batches: &[letter_batch::Model],
+    printer: &Arc<Printer>,
+    batch: letter_batch::Model,
+    resumed: bool,
+) -> Result<InFlight, (letter_batch::Model, RecruitmentError)> {
+    let letters = match reserved(db, batch.id).await {
+        Ok(letters) => letters,
+        Err(e) => return Err((batch, e)),
+    };
+    let (printer, id, today) = (Arc::clone(printer), batch.id, Utc::now().date_naive());
+    let printing = tokio::task::spawn_blocking(move || {
+        let (bytes, index) = printer.print(id, &letters, today)?;
+        Ok(Printed {
+            letters,
+            bytes,
+            index,
+        })
+    });
+    Ok(InFlight {
+        batch,
+        resumed,
+        printing,
+    })
+}
+
+/// Waits for a batch's PDF, then writes it and marks the batch sent.
+async fn finish(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    flight: InFlight,
+    run: &Run,
+    summary: &mut Summary,
+) -> Result<(), (letter_batch::Model, RecruitmentError)> {
+    let printed = match flight.printing.await {
+        Ok(printed) => printed,
+        Err(e) => Err(RecruitmentError::Corrupt(format!(
+            "printing batch {}: {e}",
+            flight.batch.id
+        ))),
+    };
+    let done = match printed {
+        Ok(printed) => complete(db, outbox, printed, &flight.batch, run, summary).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(_) => {
+            summary.resumed += u64::from(flight.resumed);
+            Ok(())
+        }
+        Err(e) => Err((flight.batch, e)),
+    }
+}
+
+/// Lets go of `failed` and of every batch still printing after `error`, which it returns:
+/// the next run takes them over at once.
+async fn give_up(
+    db: &DatabaseConnection,
+    failed: Option<&letter_batch::Model>,
+    in_flight: impl IntoIterator<Item = InFlight>,
     error: RecruitmentError,
 ) -> RecruitmentError {
-    for batch in batches {
+    if let Some(batch) = failed {
         release(db, batch.id).await;
+    }
+    for flight in in_flight {
+        release(db, flight.batch.id).await;
     }
     error
 }
@@ -520,8 +540,13 @@ async fn reserve(
 }
 
 /// Runs the letters of `run`: first completes the batches an earlier run left printing,
-/// then prints new batches until everyone in the period has their letter. Batches print
-/// [`printers`] at a time, each on a core of its own.
+/// then prints new batches until everyone in the period has their letter.
+///
+/// Batches go through a pipeline: [`printers`] of them print at once, each on a blocking
+/// thread, while the oldest printed one is written and marked sent and the next one is
+/// reserved, so the cores print while the database works. Each batch is reserved, printed,
+/// written and marked sent exactly as alone; one that fails is let go with those still
+/// printing, for the next run.
 pub async fn run(
     db: &DatabaseConnection,
     outbox: &Outbox,
@@ -534,8 +559,52 @@ pub async fn run(
         versions: versions(db, run.kind).await?,
         senders: run.senders.clone(),
     });
-    let workers = printers();
-    let mut summary = Summary::default();
+    let (workers, mut summary) = (printers(), Summary::default());
+    let mut resumed = claim_unfinished(db, run).await?.into_iter();
+    let (mut after, mut exhausted, mut started) = (None, false, 0_u64);
+    let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+    loop {
+        // One more than the cores: while the oldest is written, the others print.
+        while in_flight.len() <= workers && run.max_batches.is_none_or(|max| started < max) {
+            let (batch, was_resumed) = match resumed.next() {
+                Some(batch) => (batch, true),
+                None if exhausted => break,
+                None => match reserve(db, run, &templates, &mut after).await {
+                    Ok(Some(batch)) => (batch, false),
+                    Ok(None) => {
+                        exhausted = true;
+                        break;
+                    }
+                    Err(RecruitmentError::Database(e))
+                        if e.to_string().to_lowercase().contains("unique") =>
+                    {
+                        tracing::warn!(
+                            "another run reserved the same people; taking the next ones"
+                        );
+                        continue;
+                    }
+                    Err(e) => return Err(give_up(db, None, in_flight, e).await),
+                },
+            };
+            match start(db, &printer, batch, was_resumed).await {
+                Ok(flight) => in_flight.push_back(flight),
+                Err((batch, e)) => return Err(give_up(db, Some(&batch), in_flight, e).await),
+            }
+            started += 1;
+        }
+        let Some(flight) = in_flight.pop_front() else {
+            break;
+        };
+        if let Err((batch, e)) = finish(db, outbox, flight, run, &mut summary).await {
+            return Err(give_up(db, Some(&batch), in_flight, e).await);
+        }
+        progress(summary.letters);
+    }
+    Ok(summary)
+}
+
+/// The batches of `run`'s kind an earlier run left printing that this run may take over.
+async fn claim_unfinished(db: &DatabaseConnection, run: &Run) -> Result<Vec<letter_batch::Model>> {
     let unfinished = letter_batch::Entity::find()
         .filter(Expr::col(letter_batch::Column::Kind).eq(run.kind.as_str()))
         .filter(Expr::col(letter_batch::Column::State).eq("printing"))
@@ -550,45 +619,7 @@ pub async fn run(
             tracing::info!(batch_id = %batch.id, "another run is printing this batch");
         }
     }
-    for (i, group) in claimed.chunks(workers).enumerate() {
-        if let Err(e) = complete_all(db, outbox, &printer, group, run, &mut summary).await {
-            let rest = &claimed[(i + 1) * workers..];
-            return Err(release_all(db, rest, e).await);
-        }
-        summary.resumed += group.len() as u64;
-        progress(summary.letters);
-    }
-    let mut after = None;
-    let mut exhausted = false;
-    while !exhausted {
-        let room = std::cmp::min(
-            workers as u64,
-            run.max_batches
-                .map_or(u64::MAX, |max| max.saturating_sub(summary.batches)),
-        );
-        let mut group = Vec::new();
-        while (group.len() as u64) < room {
-            match reserve(db, run, &templates, &mut after).await {
-                Ok(Some(batch)) => group.push(batch),
-                Ok(None) => {
-                    exhausted = true;
-                    break;
-                }
-                Err(RecruitmentError::Database(e))
-                    if e.to_string().to_lowercase().contains("unique") =>
-                {
-                    tracing::warn!("another run reserved the same people; taking the next ones");
-                }
-                Err(e) => return Err(release_all(db, &group, e).await),
-            }
-        }
-        if group.is_empty() {
-            break;
-        }
-        complete_all(db, outbox, &printer, &group, run, &mut summary).await?;
-        progress(summary.letters);
-    }
-    Ok(summary)
+    Ok(claimed)
 }
 
 /// People who would get a letter of `run` and do not have it yet: the progress bar's
